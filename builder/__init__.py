@@ -1,0 +1,3 @@
+"""guideprint: GitBook space -> print-ready PDFs."""
+
+__version__ = "0.1.0"

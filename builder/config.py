@@ -1,0 +1,195 @@
+"""Project settings (guideprint.toml) -> frozen dataclasses; unknown keys are errors."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from dataclasses import dataclass, field, fields, is_dataclass
+from pathlib import Path
+from typing import Any, TypeVar, get_type_hints
+
+from builder.errors import ConfigError
+
+SETTINGS_FILE = "guideprint.toml"
+CARD_SIZES = ("A5", "A6", "A7", "credit-card")
+PAPER_SIZES = ("A4", "A5")
+
+
+@dataclass(frozen=True)
+class Urls:
+    webclient: str = ""
+    """The 3CX web client, printed and turned into a QR code on cards."""
+    play_store: str = ""
+    """The app's Google Play page (QR on the smartphone card when set)."""
+    app_store: str = ""
+    """The app's Apple App Store page (QR on the smartphone card when set)."""
+    vpn_portal: str = ""
+    """The VPN portal or the FortiClient download page."""
+
+
+@dataclass(frozen=True)
+class Helpdesk:
+    name: str = ""
+    """Who to call: "Service informatique"."""
+    email: str = ""
+    phone: str = ""
+    extension: str = ""
+    """The help desk's internal extension."""
+
+
+@dataclass(frozen=True)
+class ManualSettings:
+    paper: str = "A4"
+    """A4 or A5."""
+    chapters_on_right: bool = False
+    """Start every chapter on a right-hand page (double-sided printing)."""
+    toc_depth: int = 2
+    """Heading levels inside pages shown in the table of contents (0 to 4)."""
+    pdf_variant: str = "pdf/ua-1"
+    """WeasyPrint PDF variant; "" for a plain PDF."""
+
+
+@dataclass(frozen=True)
+class CardSettings:
+    size: str = "A6"
+    """Default card size: A5, A6, A7 or credit-card."""
+    orientation: str = "portrait"
+    """Default orientation: portrait or landscape."""
+
+
+@dataclass(frozen=True)
+class WelcomeSettings:
+    sender: str = ""
+    """From: address of the welcome emails."""
+    subject: str = "Bienvenue : votre téléphonie 3CX"
+    extension_pattern: str = r"^\d{3}$"
+    """Regular expression every extension must match."""
+    default_devices: tuple[str, ...] = ()
+    """Cards given to a person whose CSV row names none (empty: every card)."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    title: str = ""
+    """Document title; default: the space README's first heading."""
+    description: str = ""
+    """Subtitle on the cover and PDF subject; default: the README's description."""
+    organisation: str = ""
+    """Shown on the cover, as PDF author and in card footers."""
+    logo: str = ""
+    """Path of the logo (SVG or PNG), relative to the project."""
+    language: str = "fr"
+    """fr or en: fixed wording, hyphenation and typography."""
+    brand_colour: str = "#1f5fa8"
+    """Accent colour (#rrggbb)."""
+    keywords: tuple[str, ...] = ()
+    """PDF keywords."""
+    urls: Urls = field(default_factory=Urls)
+    helpdesk: Helpdesk = field(default_factory=Helpdesk)
+    manual: ManualSettings = field(default_factory=ManualSettings)
+    cards: CardSettings = field(default_factory=CardSettings)
+    welcome: WelcomeSettings = field(default_factory=WelcomeSettings)
+    path: str = ""
+    """Where the settings came from (set by the loader, not a key)."""
+
+
+T = TypeVar("T")
+
+
+def load_settings(project: Path) -> Settings:
+    """Read guideprint.toml from the project root; defaults when absent."""
+    path = project / SETTINGS_FILE
+    if not path.is_file():
+        return Settings()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError("not UTF-8 text", file=path, hint="save it as UTF-8") from exc
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None)
+        raise ConfigError(f"invalid TOML: {exc}", file=path, line=line) from exc
+    settings = _build(Settings, data, path, "")
+    _validate(settings, path)
+    return _replace_path(settings, str(path))
+
+
+def _replace_path(settings: Settings, path: str) -> Settings:
+    from dataclasses import replace
+
+    return replace(settings, path=path)
+
+
+def _build(cls: type[T], data: dict[str, Any], path: Path, prefix: str) -> T:
+    hints = get_type_hints(cls)
+    known = {f.name for f in fields(cls) if f.name != "path"}  # type: ignore[arg-type]
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in known:
+            raise ConfigError(
+                f"unknown key '{prefix}{key}'",
+                file=path,
+                line=_line_of(path, key),
+                hint=did_you_mean(key, known),
+            )
+        kind = hints[key]
+        if is_dataclass(kind):
+            if not isinstance(value, dict):
+                raise ConfigError(f"'{prefix}{key}' must be a table [{key}]", file=path)
+            kwargs[key] = _build(kind, value, path, f"{prefix}{key}.")  # type: ignore[arg-type]
+        else:
+            kwargs[key] = _coerce(value, kind, f"{prefix}{key}", path)
+    return cls(**kwargs)
+
+
+def _coerce(value: Any, kind: Any, name: str, path: Path) -> Any:
+    expected = {str: "a string", bool: "true or false", int: "a whole number"}
+    if kind in expected:
+        if type(value) is not kind:
+            raise ConfigError(
+                f"'{name}' must be {expected[kind]}", file=path, line=_line_of(path, name)
+            )
+        return value
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"'{name}' must be a list of strings", file=path)
+    return tuple(value)
+
+
+def _validate(s: Settings, path: Path) -> None:
+    checks = [
+        (s.language in ("fr", "en"), "language", "fr or en"),
+        (bool(re.fullmatch(r"#[0-9a-fA-F]{6}", s.brand_colour)), "brand_colour", "#rrggbb"),
+        (s.manual.paper in PAPER_SIZES, "manual.paper", " or ".join(PAPER_SIZES)),
+        (0 <= s.manual.toc_depth <= 4, "manual.toc_depth", "0 to 4"),
+        (s.cards.size in CARD_SIZES, "cards.size", ", ".join(CARD_SIZES)),
+        (s.cards.orientation in ("portrait", "landscape"), "cards.orientation", "portrait or landscape"),
+    ]
+    for ok, name, allowed in checks:
+        if not ok:
+            raise ConfigError(f"invalid value for '{name}'", file=path, hint=f"use {allowed}")
+    try:
+        re.compile(s.welcome.extension_pattern)
+    except re.error as exc:
+        raise ConfigError(f"'welcome.extension_pattern' is not a valid pattern: {exc}", file=path)
+    for name, url in vars(s.urls).items():
+        if url and not url.startswith(("https://", "http://")):
+            raise ConfigError(f"'urls.{name}' must start with https://", file=path)
+
+
+def did_you_mean(word: str, choices: set[str] | list[str] | tuple[str, ...]) -> str:
+    """A hint naming the closest known word, or listing them all."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    return "known: " + ", ".join(sorted(choices))
+
+
+def _line_of(path: Path, key: str) -> int | None:
+    leaf = key.rsplit(".", 1)[-1]
+    try:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if re.match(rf"\s*{re.escape(leaf)}\s*=", line):
+                return number
+    except OSError:
+        return None
+    return None
