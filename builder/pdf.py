@@ -1,0 +1,116 @@
+"""WeasyPrint behind a sandboxed fetcher, one font configuration per process; pypdf after."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import weasyprint
+from weasyprint.text.fonts import FontConfiguration
+
+from builder.diagnostics import Diagnostics
+from builder.fetcher import SandboxFetcher
+from builder.fonts import check_fonts, font_face_css, font_files
+from builder.output import atomic_path
+
+# WeasyPrint reports missing images and CSS it ignores through these loggers, to a handler
+# nobody sees; the PDF still builds. We forward them into our diagnostics and count them.
+WEASY_LOGGERS = ("weasyprint", "weasyprint.progress")
+IGNORED = ("Ignored `hyphenate-limit", "Anchor defined twice")
+
+
+class _Forward(logging.Handler):
+    def __init__(self, renderer: Renderer) -> None:
+        super().__init__(logging.WARNING)
+        self.renderer = renderer
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if message.startswith(IGNORED) or "Refused: " in message:
+            return  # the fetcher reported refusals already, with file and hint
+        self.renderer.diag.warn(f"renderer: {message}", file=self.renderer.fetcher.source)
+
+
+@dataclass
+class Metadata:
+    title: str
+    author: str = ""
+    subject: str = ""
+    keywords: list[str] = field(default_factory=list)
+    lang: str = "fr"
+
+
+class Renderer:
+    """Render many documents in one process: fonts, base CSS and the fetcher are shared."""
+
+    def __init__(
+        self,
+        roots: list[Path],
+        diag: Diagnostics,
+        *,
+        allow_remote: bool = False,
+        cache_dir: Path | None = None,
+    ) -> None:
+        check_fonts()
+        self.diag = diag
+        self.fonts = FontConfiguration()
+        self.fetcher = SandboxFetcher(
+            roots, diag, files=font_files(), allow_remote=allow_remote, cache_dir=cache_dir
+        )
+        self._css: dict[str, weasyprint.CSS] = {}
+        self._fonts_css = weasyprint.CSS(
+            string=font_face_css(), font_config=self.fonts, url_fetcher=self.fetcher
+        )
+        self._handler = _Forward(self)
+        for name in WEASY_LOGGERS:
+            logger = logging.getLogger(name)
+            logger.addHandler(self._handler)
+            logger.propagate = False
+
+    def close(self) -> None:
+        """Stop forwarding WeasyPrint's log."""
+        for name in WEASY_LOGGERS:
+            logging.getLogger(name).removeHandler(self._handler)
+
+    def stylesheet(self, css: str, base: Path) -> weasyprint.CSS:
+        """Parse a stylesheet once per process and reuse it."""
+        key = f"{base}\0{css}"
+        if key not in self._css:
+            self._css[key] = weasyprint.CSS(
+                string=css,
+                base_url=str(base) + "/",
+                font_config=self.fonts,
+                url_fetcher=self.fetcher,
+            )
+        return self._css[key]
+
+    def render(
+        self, html: str, base: Path, css: list[weasyprint.CSS], *, source: str
+    ) -> Any:
+        """Lay out html (relative URLs resolved against base) into a weasyprint Document."""
+        self.fetcher.source = source
+        document = weasyprint.HTML(
+            string=html, base_url=str(base) + "/", url_fetcher=self.fetcher
+        )
+        return document.render(
+            stylesheets=[self._fonts_css, *css], font_config=self.fonts, optimize_images=True
+        )
+
+    def write(
+        self, document: Any, target: Path, meta: Metadata, *, variant: str | None = None
+    ) -> None:
+        """Write a laid-out document to target atomically, with its metadata."""
+        info = document.metadata
+        info.title = meta.title
+        info.authors = [meta.author] if meta.author else []
+        info.description = meta.subject
+        info.keywords = list(meta.keywords)
+        info.lang = meta.lang
+        info.generator = "guideprint"
+        options: dict[str, Any] = {"uncompressed_pdf": False}
+        if variant:
+            options["pdf_variant"] = variant
+        with atomic_path(target) as tmp:
+            document.write_pdf(tmp, **options)
