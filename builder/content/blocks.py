@@ -1,0 +1,202 @@
+"""Split a GitBook page into its `{% tag %}` blocks and the Markdown between them.
+
+GitBook writes every block tag on a line of its own, sometimes indented (a list item that
+continues into the block) and sometimes several on one line (legacy code tabs). Tags inside
+fenced code are text. The result is a tree of Block and Text nodes with source line numbers.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from builder.diagnostics import Diagnostics
+
+TAG_RE = re.compile(r"{%\s*(end)?([A-Za-z][\w-]*)\s*(.*?)\s*%}")
+ATTR_RE = re.compile(r'([\w-]+)\s*=\s*(?:"([^"]*)"|\'([^\']*)\'|(\S+))')
+FENCE_RE = re.compile(r"^\s*(`{3,}|~{3,})")
+
+# Tags that never have an end tag, and tags whose end tag is optional (caption present).
+SELF_CLOSING = frozenset({"include", "page-ref"})
+OPTIONAL_END = frozenset({"embed", "file"})
+# Every block the renderer knows; anything else is kept as text and reported.
+KNOWN = frozenset(
+    {
+        "hint", "tabs", "tab", "stepper", "step", "code", "embed", "content-ref", "page-ref",
+        "file", "columns", "column", "include", "swagger", "swagger-description",
+        "swagger-parameter", "swagger-response", "openapi", "openapi-operation",
+        "openapi-schemas", "openapi-webhook", "updates", "update", "if", "else", "prompt",
+        "code-tabs", "code-tabs-item", "api-method", "api-method-summary",
+        "api-method-description", "api-method-spec", "api-method-request",
+        "api-method-path-parameters", "api-method-query-parameters",
+        "api-method-headers", "api-method-body-parameters", "api-method-form-data-parameters",
+        "api-method-parameter", "api-method-response", "api-method-response-example",
+        "api-method-response-example-description",
+    }
+)  # fmt: skip
+
+
+@dataclass
+class Text:
+    lines: list[str]
+    first_line: int
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+@dataclass
+class Block:
+    name: str
+    attrs: dict[str, str]
+    line: int
+    arg: str = ""  # a bare quoted argument, as in {% include "path.md" %}
+    children: list[Text | Block] = field(default_factory=list)
+    closed: bool = True
+
+
+@dataclass
+class _Line:
+    text: str
+    number: int
+    tag: re.Match[str] | None = None
+
+
+def parse_attrs(raw: str) -> tuple[dict[str, str], str]:
+    """Parse `a="1" b='2' c=3` and a leading bare "argument"."""
+    attrs: dict[str, str] = {}
+    for m in ATTR_RE.finditer(raw):
+        attrs[m.group(1)] = next(g for g in m.groups()[1:] if g is not None)
+    bare = re.match(r'\s*"([^"]*)"|\s*\'([^\']*)\'', raw)
+    arg = (bare.group(1) or bare.group(2) or "") if bare else ""
+    return attrs, arg
+
+
+def _split_lines(text: str, first_line: int) -> list[_Line]:
+    """Cut lines so that every tag stands alone; tags inside code fences stay text."""
+    out: list[_Line] = []
+    fence: str | None = None
+    for number, raw in enumerate(text.split("\n"), first_line):
+        m = FENCE_RE.match(raw)
+        if fence is not None:
+            out.append(_Line(raw, number))
+            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
+                fence = None
+            continue
+        if m:
+            fence = m.group(1)
+        if "{%" not in raw or fence is not None or _in_inline_code(raw):
+            out.append(_Line(raw, number))
+            continue
+        out.extend(_cut(raw, number))
+    return out
+
+
+def _in_inline_code(raw: str) -> bool:
+    """A tag shown as an example inside `code` is text."""
+    return bool(re.search(r"`[^`]*{%[^`]*`", raw))
+
+
+def _cut(raw: str, number: int) -> list[_Line]:
+    pieces: list[_Line] = []
+    pos = 0
+    indent = re.match(r"\s*", raw).group(0)  # type: ignore[union-attr]
+    for m in TAG_RE.finditer(raw):
+        before = raw[pos : m.start()]
+        if before.strip():
+            pieces.append(_Line(before.rstrip(), number))
+        pieces.append(_Line(indent + m.group(0), number, m))
+        pos = m.end()
+    after = raw[pos:]
+    if after.strip():
+        pieces.append(_Line(indent + after.strip() if pieces else after, number))
+    return pieces or [_Line(raw, number)]
+
+
+def parse_blocks(text: str, *, file: Path | str, diag: Diagnostics, first_line: int = 1) -> Block:
+    """Parse a page body into a root Block whose children are Text and Block nodes."""
+    lines = _split_lines(text, first_line)
+    root = Block("root", {}, first_line)
+    stack = [root]
+    buffer: list[_Line] = []
+
+    def flush() -> None:
+        if buffer:
+            stack[-1].children.append(_text(buffer, inside=len(stack) > 1))
+            buffer.clear()
+
+    for index, line in enumerate(lines):
+        m = line.tag
+        if m is None:
+            buffer.append(line)
+            continue
+        is_end, name = bool(m.group(1)), m.group(2)
+        if name not in KNOWN:
+            diag.warn(
+                f"unknown GitBook block {{% {'end' if is_end else ''}{name} %}} kept as text",
+                file=file,
+                line=line.number,
+            )
+            buffer.append(_Line(line.text, line.number))
+            continue
+        flush()
+        if is_end:
+            _close(stack, name, line.number, file, diag)
+            continue
+        attrs, arg = parse_attrs(m.group(3))
+        block = Block(name, attrs, line.number, arg)
+        stack[-1].children.append(block)
+        if name in SELF_CLOSING or (name in OPTIONAL_END and not _has_end(lines, index, name)):
+            continue
+        stack.append(block)
+    flush()
+    for block in stack[1:]:
+        block.closed = False
+        diag.warn(
+            f"{{% {block.name} %}} opened here is never closed",
+            file=file,
+            line=block.line,
+            hint=f"add {{% end{block.name} %}}",
+        )
+    return root
+
+
+def _text(buffer: list[_Line], *, inside: bool) -> Text:
+    lines = [ln.text for ln in buffer]
+    if inside:
+        # Block bodies are sometimes indented under a list item: read them flush left.
+        lines = textwrap.dedent("\n".join(lines)).split("\n")
+    return Text(lines, buffer[0].number)
+
+
+def _has_end(lines: list[_Line], index: int, name: str) -> bool:
+    """Does a tag with an optional end tag have one before the next block tag?"""
+    for line in lines[index + 1 :]:
+        if line.tag is not None:
+            return bool(line.tag.group(1)) and line.tag.group(2) == name
+    return False
+
+
+def _close(stack: list[Block], name: str, number: int, file: Path | str, diag: Diagnostics) -> None:
+    open_names = [b.name for b in stack[1:]]
+    if name not in open_names:
+        diag.warn(
+            f"{{% end{name} %}} closes nothing",
+            file=file,
+            line=number,
+            hint="remove it, or add the opening tag",
+        )
+        return
+    while stack[-1].name != name:
+        unclosed = stack.pop()
+        unclosed.closed = False
+        diag.warn(
+            f"{{% {unclosed.name} %}} is not closed before {{% end{name} %}} (line {number})",
+            file=file,
+            line=unclosed.line,
+            hint=f"add {{% end{unclosed.name} %}}",
+        )
+    stack.pop()

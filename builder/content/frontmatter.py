@@ -1,0 +1,52 @@
+"""YAML front matter: `---` on the first line, parsed safely, errors with their line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from builder.diagnostics import Diagnostics
+from builder.errors import ContentError
+
+
+def split_front_matter(
+    text: str, *, file: str, diag: Diagnostics | None = None, strict: bool = False
+) -> tuple[dict[str, Any], str, int]:
+    """Return (front matter, body, line number of the body's first line)."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        return {}, text, 1
+    end = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), None)
+    if end is None:
+        return _fail("front matter opened on line 1 is never closed", file, 1, diag, strict, text)
+    try:
+        data = yaml.safe_load("\n".join(lines[1:end])) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else 1
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        body = "\n".join(lines[end + 1 :])
+        return _fail(f"invalid front matter: {problem}", file, line, diag, strict, body, end + 2)
+    if not isinstance(data, dict):
+        body = "\n".join(lines[end + 1 :])
+        return _fail("front matter must be key: value pairs", file, 2, diag, strict, body, end + 2)
+    return data, "\n".join(lines[end + 1 :]), end + 2
+
+
+def _fail(
+    message: str,
+    file: str,
+    line: int,
+    diag: Diagnostics | None,
+    strict: bool,
+    body: str,
+    first: int = 1,
+) -> tuple[dict[str, Any], str, int]:
+    hint = "quote values that contain ':' and check the indentation"
+    if strict or diag is None:
+        raise ContentError(message, file=file, line=line, hint=hint)
+    diag.error(message, file=file, line=line, hint=hint)
+    return {}, body, first

@@ -1,0 +1,243 @@
+"""Find the spaces of a repository, read SUMMARY.md, load and render every page."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from builder.content.frontmatter import split_front_matter
+from builder.content.model import NavItem, Page, Space, page_anchor
+from builder.content.summary import SummaryEntry, parse_summary
+from builder.diagnostics import Diagnostics
+from builder.errors import ContentError
+
+MOJIBAKE = re.compile(r"Ã[\u0080-\u00bf\u2018-\u203a]|â€|Â[\u00a0-\u00bf ]|ðŸ|ğŸ")
+H1 = re.compile(r"^#\s+(.+?)\s*#*\s*$")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a space's files are, per .gitbook.yaml."""
+
+    root: Path
+    readme: str = "README.md"
+    summary: str = "SUMMARY.md"
+
+
+def find_spaces(repo: Path, name: str | None = None) -> list[Layout]:
+    """The spaces of a repository: itself, its .gitbook.yaml root, or one folder per space."""
+    repo = repo.resolve()
+    if not repo.is_dir():
+        raise ContentError("no such folder", file=repo, hint="give --source a GitBook space")
+    own = _layout(repo)
+    if (own.root / own.summary).is_file() or (own.root / own.readme).is_file() and not _subspaces(
+        repo
+    ):
+        spaces = [own]
+    else:
+        spaces = [_layout(d) for d in _subspaces(repo)]
+    if not spaces:
+        raise ContentError(
+            "no GitBook space here (no SUMMARY.md or README.md)",
+            file=repo,
+            hint="point --source at a space folder",
+        )
+    if name is not None:
+        chosen = [s for s in spaces if s.root.name == name]
+        if not chosen:
+            names = ", ".join(s.root.name for s in spaces)
+            raise ContentError(f"no space named '{name}'", file=repo, hint=f"spaces: {names}")
+        return chosen
+    return spaces
+
+
+def _subspaces(repo: Path) -> list[Path]:
+    order = _site_order(repo)
+    found = sorted(
+        d for d in repo.iterdir() if d.is_dir() and not d.name.startswith(".") and
+        ((d / "SUMMARY.md").is_file() or (d / ".gitbook.yaml").is_file())
+    )
+    return sorted(found, key=lambda d: order.index(d.name) if d.name in order else len(order))
+
+
+def _site_order(repo: Path) -> list[str]:
+    """Space order from a docs.yaml site configuration, when there is one."""
+    config = repo / "docs.yaml"
+    if not config.is_file():
+        return []
+    text = config.read_text(encoding="utf-8", errors="replace")
+    return [Path(m).name for m in re.findall(r"directory:\s*['\"]?\.?/?([^\s'\"]+)", text)]
+
+
+def _layout(folder: Path) -> Layout:
+    config = folder / ".gitbook.yaml"
+    if not config.is_file():
+        return Layout(folder)
+    try:
+        data = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ContentError(f"invalid .gitbook.yaml: {exc}", file=config) from exc
+    root = (folder / str(data.get("root", "./"))).resolve()
+    if not root.is_relative_to(folder):
+        raise ContentError("root points outside the repository", file=config)
+    structure = data.get("structure") or {}
+    return Layout(
+        root,
+        readme=str(structure.get("readme", "README.md")),
+        summary=str(structure.get("summary", "SUMMARY.md")),
+    )
+
+
+@dataclass
+class _Loaded:
+    path: str
+    source: Path
+    front: dict[str, Any]
+    body: str
+    first_line: int
+    title: str
+
+
+def read_space(
+    layout: Layout,
+    diag: Diagnostics,
+    *,
+    lang: str = "fr",
+    allow_remote: bool = False,
+    render: bool = True,
+) -> Space:
+    """Load the space's pages in SUMMARY order and render each to HTML."""
+    root = layout.root
+    entries = _entries(layout, diag)
+    loaded: dict[str, _Loaded] = {}
+    for entry in _walk(entries):
+        if entry.path and entry.path not in loaded:
+            page = _load(root, entry, diag)
+            if page is not None:
+                loaded[entry.path] = page
+    titles = {p.path: p.title for p in loaded.values()}
+    pages = {path: _render(item, layout, diag, lang, titles, allow_remote, render)
+             for path, item in loaded.items()}
+    nav = [_nav(e, pages) for e in entries]
+    readme = pages.get(layout.readme)
+    cover = readme.front.get("cover") if readme else None
+    return Space(
+        root=root,
+        name=root.name,
+        title=readme.title if readme else root.name,
+        description=str(readme.front.get("description", "")).strip() if readme else "",
+        cover=str(cover) if cover else None,
+        nav=nav,
+        pages=list(pages.values()),
+    )
+
+
+def _entries(layout: Layout, diag: Diagnostics) -> list[SummaryEntry]:
+    summary = layout.root / layout.summary
+    if summary.is_file():
+        return parse_summary(summary, layout.root, diag)
+    diag.warn("no SUMMARY.md: README first, then every page by path", file=layout.root)
+    files = sorted(p.relative_to(layout.root).as_posix() for p in layout.root.rglob("*.md")
+                   if not any(part.startswith(".") for part in p.relative_to(layout.root).parts))
+    first = [layout.readme] if layout.readme in files else []
+    rest = [f for f in files if f not in first and f != layout.summary]
+    return [SummaryEntry(title="", path=f, line=0) for f in first + rest]
+
+
+def _walk(entries: list[SummaryEntry]) -> list[SummaryEntry]:
+    out: list[SummaryEntry] = []
+    for e in entries:
+        out.append(e)
+        out.extend(_walk(e.children))
+    return out
+
+
+def _load(root: Path, entry: SummaryEntry, diag: Diagnostics) -> _Loaded | None:
+    assert entry.path is not None
+    source = root / entry.path
+    try:
+        text = source.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        diag.error("not UTF-8 text", file=entry.path,
+                   hint="run 'guideprint import' on it to repair the encoding")
+        return None
+    except OSError as exc:
+        diag.error(f"cannot read: {exc.strerror}", file=entry.path)
+        return None
+    front, body, first = split_front_matter(text, file=entry.path, diag=diag)
+    _check_mojibake(body, entry.path, first, diag)
+    title, body = _take_title(body, entry.title or Path(entry.path).stem)
+    return _Loaded(entry.path, source, front, body, first, title)
+
+
+def _check_mojibake(body: str, path: str, first: int, diag: Diagnostics) -> None:
+    m = MOJIBAKE.search(body)
+    if m:
+        diag.warn(
+            f"mojibake '{m.group(0)}' (text decoded with the wrong encoding)",
+            file=path,
+            line=first + body.count("\n", 0, m.start()),
+            hint="repair it with 'guideprint import'",
+        )
+
+
+def _take_title(body: str, fallback: str) -> tuple[str, str]:
+    """The page's H1 is its title; blank its line so line numbers stay right."""
+    lines = body.split("\n")
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        m = H1.match(line)
+        if m:
+            lines[i] = ""
+            title = re.sub(r"\s*<a [^>]*>\s*</a>", "", m.group(1)).strip()
+            return title, "\n".join(lines)
+        break
+    return fallback, body
+
+
+def _render(
+    item: _Loaded,
+    layout: Layout,
+    diag: Diagnostics,
+    lang: str,
+    titles: dict[str, str],
+    allow_remote: bool,
+    render: bool,
+) -> Page:
+    from builder.content.render import render_markdown
+
+    html, headings = "", []
+    if render:
+        rendered = render_markdown(
+            item.body, source=item.source, root=layout.root, diag=diag, first_line=item.first_line,
+            lang=lang, anchor=page_anchor(item.path), titles=titles, allow_remote=allow_remote,
+        )
+        html, headings = rendered.html, rendered.headings
+    return Page(
+        path=item.path,
+        source=item.source,
+        title=item.title,
+        description=str(item.front.get("description", "") or "").strip(),
+        front=item.front,
+        html=html,
+        headings=headings,
+        anchor=page_anchor(item.path),
+        hidden=bool(item.front.get("hidden")),
+    )
+
+
+def _nav(entry: SummaryEntry, pages: dict[str, Page]) -> NavItem:
+    page = pages.get(entry.path) if entry.path else None
+    return NavItem(
+        title=entry.title or (page.title if page else ""),
+        page=page,
+        url=entry.url,
+        children=[_nav(c, pages) for c in entry.children],
+        group=entry.group,
+        anchor=page.anchor if page else "",
+    )

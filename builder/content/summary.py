@@ -1,0 +1,87 @@
+"""SUMMARY.md: groups (`## Name`), nested page links, external links, generated trees."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from builder.content.html import clean_url
+from builder.diagnostics import Diagnostics
+
+ITEM = re.compile(r"^(\s*)[*+-]\s+\[(?P<title>(?:\\.|[^\]])*)\]\((?P<target>.*)\)\s*$")
+GROUP = re.compile(r"^##\s+(.+?)\s*$")
+LINK_TARGET = re.compile(r'^\s*(<[^>]+>|\S+)(?:\s+"(?P<label>[^"]*)")?\s*$')
+
+
+@dataclass
+class SummaryEntry:
+    title: str
+    path: str | None = None  # page path relative to the space root
+    url: str | None = None  # external link
+    line: int = 0
+    group: bool = False
+    children: list[SummaryEntry] = field(default_factory=list)
+
+
+def parse_summary(summary: Path, root: Path, diag: Diagnostics) -> list[SummaryEntry]:
+    """Parse SUMMARY.md into a tree; missing pages are reported with their line."""
+    rel = summary.relative_to(root).as_posix()
+    try:
+        text = summary.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        diag.error("not UTF-8 text", file=rel, hint="save it as UTF-8")
+        return []
+    top: list[SummaryEntry] = []
+    stack: list[tuple[int, SummaryEntry]] = []
+    seen: set[str] = set()
+    fence = False
+    for number, line in enumerate(text.split("\n"), 1):
+        if line.strip().startswith("```"):
+            fence = not fence if not line.strip().startswith("* ```") else True
+            continue
+        if fence:
+            continue
+        group = GROUP.match(line)
+        if group:
+            title = re.sub(r"\s*<a [^>]*>\s*</a>", "", group.group(1)).strip()
+            entry = SummaryEntry(title, line=number, group=True)
+            top.append(entry)
+            stack = [(-1, entry)]
+            continue
+        item = ITEM.match(line)
+        if not item:
+            continue
+        entry = _entry(item, number, root, rel, seen, diag)
+        if entry is None:
+            continue
+        indent = len(item.group(1).expandtabs(4))
+        while stack and stack[-1][0] >= indent:
+            stack.pop()
+        (stack[-1][1].children if stack else top).append(entry)
+        stack.append((indent, entry))
+    return top
+
+
+def _entry(
+    item: re.Match[str], number: int, root: Path, rel: str, seen: set[str], diag: Diagnostics
+) -> SummaryEntry | None:
+    title = re.sub(r"\\(.)", r"\1", item.group("title")).strip()
+    target_m = LINK_TARGET.match(item.group("target"))
+    target = clean_url(target_m.group(1)) if target_m else clean_url(item.group("target"))
+    if re.match(r"[a-z]+://", target):
+        return SummaryEntry(title, url=target, line=number)
+    path = (root / target.split("#")[0]).resolve()
+    if not path.is_relative_to(root.resolve()):
+        diag.error(f"entry '{title}' points outside the space: {target}", file=rel, line=number)
+        return None
+    if not path.is_file():
+        diag.error(f"entry '{title}' points at a missing file: {target}", file=rel, line=number,
+                   hint="create the page or fix the path in SUMMARY.md")
+        return None
+    page = path.relative_to(root.resolve()).as_posix()
+    if page in seen:
+        diag.warn(f"page listed twice: {target} (kept at its first place)", file=rel, line=number)
+        return None
+    seen.add(page)
+    return SummaryEntry(title, path=page, line=number)
