@@ -296,7 +296,7 @@ def _link_text(title: str) -> str:
 
 def _plan_space(src: Path, report: ImportReport, diag: Diagnostics) -> _Plan:
     plan = _Plan()
-    files = sorted(_space_files(src), key=lambda p: (p.name != "README.md", str(p)))
+    files = sorted(_space_files(src, diag), key=lambda p: (p.name != "README.md", str(p)))
     if not any(p.suffix == ".md" for p in files):
         raise InputError("no Markdown page in this folder", file=src, hint="give a GitBook space")
     for path in files:
@@ -311,11 +311,14 @@ def _plan_space(src: Path, report: ImportReport, diag: Diagnostics) -> _Plan:
     return plan
 
 
-def _space_files(src: Path) -> Iterator[Path]:
+def _space_files(src: Path, diag: Diagnostics) -> Iterator[Path]:
     for path in src.rglob("*"):
         rel = path.relative_to(src)
         hidden = [part for part in rel.parts[:-1] if part.startswith(".")]
         if not path.is_file() or (hidden and hidden != [".gitbook"]):
+            continue
+        if not _inside(path, src):
+            diag.warn("skipped: a link to a file outside the space", file=path)
             continue
         if path.suffix == ".md" and ASSETS_DIR not in rel.as_posix():
             yield path

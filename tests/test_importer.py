@@ -292,3 +292,14 @@ def test_placeholders_are_small_labelled_pngs() -> None:
         with Image.open(shot) as im:
             assert im.size == (1200, 700)
             assert "guideprint-placeholder" in getattr(im, "text", {})
+
+
+def test_a_link_out_of_the_space_is_not_followed(tmp_path: Path) -> None:
+    (tmp_path / "private.md").write_text("# Secret\n", encoding="utf-8")
+    space = tmp_path / "space"
+    shutil.copytree(FIXTURES / "space", space)
+    (space / "guide" / "leak.md").symlink_to(tmp_path / "private.md")
+    report, diag = _import(space, tmp_path / "out")
+    assert not (tmp_path / "out" / "guide" / "leak.md").exists()
+    assert "guide/leak.md" not in report.pages
+    assert any("outside the space" in d.message for d in diag.warnings)
