@@ -1,0 +1,212 @@
+"""The one module that knows the order of the stages and what is stale.
+
+read settings -> find spaces -> (manifest: anything stale?) -> read and check content ->
+render (one process, one Renderer shared by every document) -> post-process -> manifest.
+WeasyPrint is imported only when something has to be rendered.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from builder import manual as manual_mod
+from builder.content.model import Space
+from builder.content.space import find_spaces, read_space
+from builder.diagnostics import Diagnostics
+from builder.errors import GuideError, RenderError
+from builder.manifest import Manifest, fingerprint
+from builder.output import build_lock
+from builder.project import Project
+
+if TYPE_CHECKING:
+    from builder.pdf import Renderer
+
+LOG = logging.getLogger("guideprint")
+
+
+@dataclass
+class Plan:
+    manual: bool = False
+    cards: list[str] = field(default_factory=list)
+    sheets: bool = False
+    copies: int = 0
+
+
+def read_spaces(
+    project: Project, diag: Diagnostics, *, render: bool = True, allow_remote: bool = False
+) -> list[Space]:
+    """Every space of the source, read (and rendered to HTML when asked)."""
+    return [
+        read_space(layout, diag, lang=project.settings.language, allow_remote=allow_remote,
+                   render=render)
+        for layout in find_spaces(project.source, project.space)
+    ]
+
+
+def cards_dir(project: Project) -> Path:
+    """Cards live in the space's cards/ folder."""
+    return project.source / "cards"
+
+
+def card_names(project: Project) -> list[str]:
+    """The card names, without reading them."""
+    try:
+        from builder.cards import card_names as names
+    except ImportError:  # TEMP until the cards module lands
+        return []
+    return names(cards_dir(project)) if cards_dir(project).is_dir() else []
+
+
+def check_all(project: Project, diag: Diagnostics) -> None:
+    """Read and validate every page and card; render no PDF (WeasyPrint is not imported)."""
+    read_spaces(project, diag)
+    if cards_dir(project).is_dir():
+        from builder.cards import load_cards
+
+        try:
+            load_cards(cards_dir(project), project.settings, diag)
+        except GuideError as exc:
+            diag.add_error(exc)
+
+
+def plan(project: Project, args: argparse.Namespace) -> Plan:
+    """What this build makes: everything by default, or what the flags name."""
+    names = card_names(project)
+    chosen = args.card or []
+    unknown = [n for n in chosen if n not in names]
+    if unknown:
+        from builder.config import did_you_mean
+
+        raise GuideError(
+            f"unknown card '{unknown[0]}'",
+            hint=f"{did_you_mean(unknown[0], names)}; cards: {', '.join(names) or 'none'}",
+        )
+    if not (args.manual or chosen or args.sheets):
+        return Plan(manual=True, cards=names, sheets=bool(names))
+    return Plan(manual=args.manual, cards=chosen, sheets=args.sheets, copies=args.copies)
+
+
+def build(project: Project, args: argparse.Namespace, diag: Diagnostics) -> int:
+    """guideprint build: render what is stale into out/."""
+    if args.watch:
+        from builder.watch import watch
+
+        return watch(project, args, diag)
+    started = time.perf_counter()
+    todo = plan(project, args)
+    with build_lock(project.out):
+        manifest = Manifest.load(project.out)
+        keys = _keys(project, todo, args)
+        stale = {k for k, v in keys.items() if args.force or not manifest.fresh(k, v, project.out)}
+        if not stale:
+            LOG.warning("up to date (%s); use --force to rebuild", ", ".join(sorted(keys)))
+            return 0
+        made = _render(project, todo, stale, args, diag)
+        for key in made:
+            manifest.record(key, keys[key])
+        manifest.save(project.out)
+    LOG.warning("built %d file(s) in %.2f s", len(made), time.perf_counter() - started)
+    return 0
+
+
+def _keys(project: Project, todo: Plan, args: argparse.Namespace) -> dict[str, str]:
+    """One content fingerprint per output: its sources, layouts, assets, settings, tool."""
+    opts = f"remote={args.allow_remote}"
+    keys: dict[str, str] = {}
+    if todo.manual:
+        keys["manual.pdf"] = fingerprint(project, "manual", opts)
+    for name in todo.cards:
+        keys[f"cards/{name}.pdf"] = fingerprint(project, "cards", opts, card=name)
+    if todo.sheets:
+        keys["print/"] = fingerprint(project, "sheets", opts, cards=todo.cards)
+    return keys
+
+
+def _render(
+    project: Project, todo: Plan, stale: set[str], args: argparse.Namespace, diag: Diagnostics
+) -> list[str]:
+    spaces = read_spaces(project, diag, allow_remote=args.allow_remote)
+    _stop_on_problems(diag, strict=args.strict)
+    from builder.pdf import Renderer
+
+    renderer = Renderer(
+        [project.root, project.source, project.cache],
+        diag,
+        allow_remote=args.allow_remote,
+        cache_dir=project.cache / "remote",
+    )
+    made: list[str] = []
+    try:
+        if "manual.pdf" in stale:
+            render_manual(project, spaces, renderer, project.out / "manual.pdf")
+            made.append("manual.pdf")
+        made += _render_cards(project, todo, stale, renderer, diag)
+        if "print/" in stale:
+            _render_sheets(project, todo, renderer, diag)
+            made.append("print/")
+    finally:
+        renderer.close()
+    _stop_on_problems(diag, strict=args.strict)
+    return made
+
+
+def _stop_on_problems(diag: Diagnostics, *, strict: bool) -> None:
+    if diag.errors:
+        raise RenderError(f"{len(diag.errors)} error(s) in the content; nothing more written")
+    if strict and diag.warnings:
+        raise RenderError(f"{len(diag.warnings)} warning(s) with --strict; nothing more written")
+
+
+def render_manual(project: Project, spaces: list[Space], renderer: Renderer, target: Path) -> Any:
+    """Render the manual of `spaces` to target; return the laid-out document."""
+    from builder.pdf import Metadata
+
+    settings = project.settings
+    book = manual_mod.assemble(spaces, settings, project.root)
+    html = manual_mod.to_html(book, settings, project.layouts, root=spaces[0].root,
+                              allow_remote=renderer.fetcher.allow_remote)
+    css = [
+        renderer.stylesheet(
+            project.layouts.path("manual/manual.css").read_text(encoding="utf-8"),
+            project.layouts.path("manual/manual.css").parent,
+        ),
+        renderer.stylesheet(manual_mod.page_css(settings), project.root),
+    ]
+    LOG.info("rendering the manual (%d chapters)", len(book.chapters))
+    document = renderer.render(html, project.source, css, source="manual")
+    meta = manual_mod.metadata(book, settings)
+    variant = settings.manual.pdf_variant or None
+    renderer.write(document, target, Metadata(**meta), variant=variant)
+    return document
+
+
+def _render_cards(
+    project: Project, todo: Plan, stale: set[str], renderer: Renderer, diag: Diagnostics
+) -> list[str]:
+    wanted = [n for n in todo.cards if f"cards/{n}.pdf" in stale]
+    if not wanted:
+        return []
+    from builder.cards import load_cards, render_card
+
+    cards = {c.name: c for c in load_cards(cards_dir(project), project.settings, diag)}
+    made = []
+    for name in wanted:
+        render_card(cards[name], renderer, project.out / "cards" / f"{name}.pdf")
+        made.append(f"cards/{name}.pdf")
+    return made
+
+
+def _render_sheets(
+    project: Project, todo: Plan, renderer: Renderer, diag: Diagnostics
+) -> None:
+    LOG.info("sheets: not yet wired")
+
+
+def welcome(project: Project, args: argparse.Namespace, diag: Diagnostics) -> int:
+    """guideprint welcome users.csv."""
+    raise GuideError("welcome packs are not wired yet")

@@ -1,0 +1,231 @@
+"""The manual: spaces -> one HTML document (cover, TOC, chapters) -> one PDF."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
+
+from builder.content.html import clean_url
+from builder.images import check_image
+from builder.typography import typeset
+
+from builder.config import Settings
+from builder.content.model import NavItem, Page, Space
+from builder.i18n import words
+from builder.layouts import Layouts
+
+MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+             "septembre", "octobre", "novembre", "décembre")  # fmt: skip
+
+
+@dataclass
+class TocEntry:
+    title: str
+    anchor: str  # "" for a group without a page
+    level: int  # 1 = top of the outline
+    kind: str  # "part", "group", "page" or "heading"
+    children: list[TocEntry] = field(default_factory=list)
+
+
+@dataclass
+class Chapter:
+    page: Page
+    title: str  # typeset
+    level: int  # outline level of the page title
+    part: str = ""  # a group or space title shown before this chapter
+    part_level: int = 0
+
+
+@dataclass
+class Manual:
+    title: str
+    description: str
+    organisation: str
+    lang: str
+    date: str
+    logo: Path | None
+    cover: str | None
+    toc: list[TocEntry]
+    chapters: list[Chapter]
+    toc_depth: int
+
+
+def build_date(lang: str) -> str:
+    """The date printed on the cover: SOURCE_DATE_EPOCH when set, for reproducible builds."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    when = (
+        dt.datetime.fromtimestamp(int(epoch), dt.UTC).date()
+        if epoch and epoch.isdigit()
+        else dt.date.today()
+    )
+    if lang == "fr":
+        day = "1er" if when.day == 1 else str(when.day)
+        return f"{day} {MONTHS_FR[when.month - 1]} {when.year}"
+    return when.strftime("%d %B %Y")
+
+
+def assemble(spaces: list[Space], settings: Settings, project: Path) -> Manual:
+    """Lay out the reading order and the table of contents of one or more spaces."""
+    multi = len(spaces) > 1
+    toc: list[TocEntry] = []
+    chapters: list[Chapter] = []
+    for space in spaces:
+        base = 1
+        if multi:
+            part = TocEntry(space.title, "", 1, "part")
+            toc.append(part)
+            base = 2
+            pending = (space.title, 1)
+        else:
+            pending = ("", 0)
+        target = toc[-1].children if multi else toc
+        _walk(space.nav, base, target, chapters, pending, settings.manual.toc_depth,
+              settings.language)
+    first = spaces[0]
+    logo = project / settings.logo if settings.logo else None
+    return Manual(
+        title=settings.title or first.title,
+        description=settings.description or first.description,
+        organisation=settings.organisation,
+        lang=settings.language,
+        date=build_date(settings.language),
+        logo=logo if logo and logo.is_file() else None,
+        cover=first.cover,
+        toc=toc,
+        chapters=chapters,
+        toc_depth=settings.manual.toc_depth,
+    )
+
+
+def _walk(
+    items: list[NavItem],
+    level: int,
+    toc: list[TocEntry],
+    chapters: list[Chapter],
+    pending: tuple[str, int],
+    depth: int,
+    lang: str,
+) -> tuple[str, int]:
+    for item in items:
+        if item.group:
+            entry = TocEntry(typeset(item.title, lang), "", level, "group")
+            toc.append(entry)
+            pending = _walk(item.children, level + 1, entry.children, chapters,
+                            (entry.title, level), depth, lang)
+            continue
+        if item.page is None:
+            continue  # external links of SUMMARY.md have no page to print
+        page = item.page
+        title = typeset(item.title or page.title, lang)
+        entry = TocEntry(title, page.anchor, level, "page")
+        entry.children = _headings(page, level, depth, lang)
+        toc.append(entry)
+        chapters.append(Chapter(page, typeset(page.title, lang), level, pending[0], pending[1]))
+        pending = _walk(item.children, level + 1, entry.children, chapters, ("", 0), depth, lang)
+    return pending
+
+
+def _headings(page: Page, level: int, depth: int, lang: str) -> list[TocEntry]:
+    """Headings inside a page, nested, down to `depth` levels below the page title."""
+    out: list[TocEntry] = []
+    stack: list[TocEntry] = []
+    levels = sorted({h.level for h in page.headings if h.level >= 2})[:depth]
+    for h in page.headings:
+        if h.level not in levels:
+            continue
+        rank = levels.index(h.level) + 1
+        entry = TocEntry(typeset(h.title, lang), h.anchor, level + rank, "heading")
+        while stack and stack[-1].level >= entry.level:
+            stack.pop()
+        (stack[-1].children if stack else out).append(entry)
+        stack.append(entry)
+    return out
+
+
+def outline_css(manual: Manual) -> str:
+    """Bookmark levels: the PDF outline mirrors the TOC exactly."""
+    rules = ["h1, h2, h3, h4, h5, h6 { bookmark-level: none; }"]
+    for entry in _flatten(manual.toc):
+        if entry.anchor:
+            rules.append(f'[id="{entry.anchor}"] {{ bookmark-level: {entry.level}; }}')
+    return "\n".join(rules)
+
+
+def _flatten(entries: list[TocEntry]) -> list[TocEntry]:
+    out: list[TocEntry] = []
+    for e in entries:
+        out.append(e)
+        out.extend(_flatten(e.children))
+    return out
+
+
+def to_html(
+    manual: Manual, settings: Settings, layouts: Layouts, *, root: Path, allow_remote: bool
+) -> str:
+    """The manual as one HTML document."""
+    template = layouts.get("manual/manual.html.j2")
+    return template.render(
+        lead=_lead,
+        manual=manual,
+        settings=settings,
+        words=words(manual.lang),
+        chapters=[(c, Markup(c.page.html)) for c in manual.chapters],  # noqa: S704
+        outline_css=Markup(outline_css(manual)),  # noqa: S704
+        flat_toc=_flatten(manual.toc),
+        cover_image=_cover_image(manual, root, allow_remote),
+    )
+
+
+def _cover_image(manual: Manual, root: Path, allow_remote: bool) -> str | None:
+    """The cover image as a URL: a file inside the space, or a remote one when allowed."""
+    if not manual.cover:
+        return None
+    if re.match(r"https?://", manual.cover):
+        return manual.cover if allow_remote else None  # decorative: skipped offline
+    path = (root / clean_url(manual.cover)).resolve()
+    if path.is_relative_to(root.resolve()) and path.is_file() and not check_image(path):
+        return path.as_uri()
+    return None
+
+
+def _lead(page: Page) -> str:
+    """The page description, unless the page's first paragraph already says it."""
+    first = re.sub(r"<[^>]+>", "", page.html.split("</p>", 1)[0]).strip()
+    desc = page.description
+    return "" if not desc or first.startswith(desc[:60]) else typeset(desc, "fr")
+
+
+def metadata(manual: Manual, settings: Settings) -> dict[str, Any]:
+    """PDF metadata fields."""
+    return {
+        "title": manual.title,
+        "author": manual.organisation,
+        "subject": manual.description,
+        "keywords": list(settings.keywords),
+        "lang": manual.lang,
+    }
+
+
+PAPER = {"A4": ("210mm", "297mm", "20mm", "25mm", "18mm"), "A5": ("148mm", "210mm", "15mm", "18mm", "13mm")}
+
+
+def page_css(settings: Settings) -> str:
+    """Paper, double-sided margins, chapter breaks and the wording that CSS prints."""
+    width, height, vertical, inner, outer = PAPER[settings.manual.paper]
+    w = words(settings.language)
+    brk = "right" if settings.manual.chapters_on_right else "page"
+    return f"""
+@page {{ size: {width} {height}; margin: {vertical} {outer} {vertical} {inner};
+  @bottom-center {{ content: "{w['page']} " counter(page) " {w['of']} " counter(pages); }} }}
+@page :left {{ margin: {vertical} {inner} {vertical} {outer}; }}
+@page :right {{ margin: {vertical} {outer} {vertical} {inner}; }}
+.chapter {{ break-before: {brk}; }}
+a.internal::after {{ content: "\\00a0({w['see_page']}\\00a0" target-counter(attr(href), page) ")"; }}
+figure.captioned > figcaption::before {{ content: "{w['figure']}\\00a0" counter(figure) " — "; }}
+"""
