@@ -167,7 +167,7 @@ def render_manual(project: Project, spaces: list[Space], renderer: Renderer, tar
     from builder.pdf import Metadata
 
     settings = project.settings
-    book = manual_mod.assemble(spaces, settings, project.root)
+    book = manual_mod.assemble(spaces, settings, project.root, renderer.diag)
     html = manual_mod.to_html(book, settings, project.layouts, root=spaces[0].root,
                               allow_remote=renderer.fetcher.allow_remote)
     css = [

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from dataclasses import dataclass, field
+from html import unescape
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,8 @@ from builder.images import check_image
 from builder.typography import typeset
 
 from builder.config import Settings
-from builder.content.model import NavItem, Page, Space
+from builder.content.model import NavItem, Page, Space, slugify
+from builder.diagnostics import Diagnostics
 from builder.i18n import words
 from builder.layouts import Layouts
 
@@ -38,8 +40,7 @@ class Chapter:
     page: Page
     title: str  # typeset
     level: int  # outline level of the page title
-    part: str = ""  # a group or space title shown before this chapter
-    part_level: int = 0
+    parts: list[tuple[str, int]] = field(default_factory=list)  # space/group titles before it
 
 
 @dataclass
@@ -70,23 +71,30 @@ def build_date(lang: str) -> str:
     return when.strftime("%d %B %Y")
 
 
-def assemble(spaces: list[Space], settings: Settings, project: Path) -> Manual:
+def assemble(
+    spaces: list[Space], settings: Settings, project: Path, diag: Diagnostics
+) -> Manual:
     """Lay out the reading order and the table of contents of one or more spaces."""
     multi = len(spaces) > 1
+    if multi:
+        for space in spaces:
+            _prefix_anchors(space, slugify(space.name))
     toc: list[TocEntry] = []
     chapters: list[Chapter] = []
     for space in spaces:
         base = 1
         if multi:
-            part = TocEntry(space.title, "", 1, "part")
-            toc.append(part)
+            # GitBook keeps a space's name outside the repository: its folder names it.
+            name = space.name.replace("-", " ").replace("_", " ").capitalize()
+            toc.append(TocEntry(name, "", 1, "part"))
             base = 2
-            pending = (space.title, 1)
+            pending = [(name, 1)]
         else:
-            pending = ("", 0)
+            pending = []
         target = toc[-1].children if multi else toc
         _walk(space.nav, base, target, chapters, pending, settings.manual.toc_depth,
               settings.language)
+    _check_links(chapters, diag)
     first = spaces[0]
     logo = project / settings.logo if settings.logo else None
     return Manual(
@@ -103,21 +111,71 @@ def assemble(spaces: list[Space], settings: Settings, project: Path) -> Manual:
     )
 
 
+def _prefix_anchors(space: Space, prefix: str) -> None:
+    """Spaces of one repository share page paths (README.md): make their ids distinct."""
+
+    def fix(anchor: str) -> str:
+        return f"p-{prefix}-{anchor[2:]}" if anchor.startswith("p-") else anchor
+
+    for page in space.pages:
+        page.anchor = fix(page.anchor)
+        page.headings = [replace(h, anchor=fix(h.anchor)) for h in page.headings]
+        page.html = re.sub(r'(id="|href="#)p-', rf"\1p-{prefix}-", page.html)
+    for item in _nav_items(space.nav):
+        item.anchor = fix(item.anchor)
+
+
+def _nav_items(items: list[NavItem]) -> list[NavItem]:
+    return [x for item in items for x in (item, *_nav_items(item.children))]
+
+
+def _check_links(chapters: list[Chapter], diag: Diagnostics) -> None:
+    """Point a link to a missing heading at its page instead, so paper says where to turn."""
+    ids = {c.page.anchor for c in chapters} | {
+        h.anchor for c in chapters for h in c.page.headings
+    }
+    for chapter in chapters:
+
+        def repair(m: re.Match[str], chapter: Chapter = chapter) -> str:
+            target = m.group(1)
+            if target in ids:
+                return m.group(0)
+            page = target.split("--", 1)[0]
+            diag.warn(f"link to a missing section '#{target.split('--', 1)[-1]}': "
+                      "pointing at its page", file=chapter.page.path)
+            return f'href="#{page}"' if page in ids else 'href=""'
+
+        chapter.page.html = re.sub(r'href="#([^"]+)"', repair, chapter.page.html)
+        chapter.page.html = BARE_LINK.sub(_mark_bare, chapter.page.html)
+
+
+BARE_LINK = re.compile(r'<a ([^>]*href="(?:mailto:)?([^"]+)"[^>]*)>([^<]*)</a>')
+
+
+def _mark_bare(m: re.Match[str]) -> str:
+    """A link whose text is its address needs no address printed after it."""
+    attrs, href, text = m.groups()
+    if text.strip() != unescape(href) or 'class="' not in attrs:
+        return m.group(0)
+    attrs = attrs.replace('class="', 'class="bare ', 1)
+    return f"<a {attrs}>{text}</a>"
+
+
 def _walk(
     items: list[NavItem],
     level: int,
     toc: list[TocEntry],
     chapters: list[Chapter],
-    pending: tuple[str, int],
+    pending: list[tuple[str, int]],
     depth: int,
     lang: str,
-) -> tuple[str, int]:
+) -> list[tuple[str, int]]:
     for item in items:
         if item.group:
             entry = TocEntry(typeset(item.title, lang), "", level, "group")
             toc.append(entry)
             pending = _walk(item.children, level + 1, entry.children, chapters,
-                            (entry.title, level), depth, lang)
+                            [*pending, (entry.title, level)], depth, lang)
             continue
         if item.page is None:
             continue  # external links of SUMMARY.md have no page to print
@@ -126,8 +184,8 @@ def _walk(
         entry = TocEntry(title, page.anchor, level, "page")
         entry.children = _headings(page, level, depth, lang)
         toc.append(entry)
-        chapters.append(Chapter(page, typeset(page.title, lang), level, pending[0], pending[1]))
-        pending = _walk(item.children, level + 1, entry.children, chapters, ("", 0), depth, lang)
+        chapters.append(Chapter(page, typeset(page.title, lang), level, pending))
+        pending = _walk(item.children, level + 1, entry.children, chapters, [], depth, lang)
     return pending
 
 
@@ -150,7 +208,8 @@ def _headings(page: Page, level: int, depth: int, lang: str) -> list[TocEntry]:
 
 def outline_css(manual: Manual) -> str:
     """Bookmark levels: the PDF outline mirrors the TOC exactly."""
-    rules = ["h1, h2, h3, h4, h5, h6 { bookmark-level: none; }"]
+    rules = ["h1, h2, h3, h4, h5, h6 { bookmark-level: none; }", ".toc-title { bookmark-level: 1; }"]
+    rules += [f".part-level-{n} {{ bookmark-level: {n}; }}" for n in range(1, 7)]
     for entry in _flatten(manual.toc):
         if entry.anchor:
             rules.append(f'[id="{entry.anchor}"] {{ bookmark-level: {entry.level}; }}')
