@@ -168,6 +168,7 @@ def render_manual(project: Project, spaces: list[Space], renderer: Renderer, tar
 
     settings = project.settings
     book = manual_mod.assemble(spaces, settings, project.root, renderer.diag)
+    manual_mod.downsample_images(book, settings, project.cache / "images")
     html = manual_mod.to_html(book, settings, project.layouts, root=spaces[0].root,
                               allow_remote=renderer.fetcher.allow_remote)
     css = [

@@ -19,6 +19,7 @@ from builder.typography import typeset
 from builder.config import Settings
 from builder.content.model import NavItem, Page, Space, slugify
 from builder.diagnostics import Diagnostics
+from builder.downsample import downsample_html, max_pixels
 from builder.i18n import words
 from builder.layouts import Layouts
 
@@ -272,6 +273,15 @@ def metadata(manual: Manual, settings: Settings) -> dict[str, Any]:
 
 
 PAPER = {"A4": ("210mm", "297mm", "20mm", "25mm", "18mm"), "A5": ("148mm", "210mm", "15mm", "18mm", "13mm")}
+
+
+def downsample_images(manual: Manual, settings: Settings, cache: Path) -> None:
+    """Embed images at 300 dpi of the text block at most (email-sized PDFs)."""
+    width, height, vertical, inner, outer = PAPER[settings.manual.paper]
+    text_width = float(width[:-2]) - float(inner[:-2]) - float(outer[:-2])
+    box = max_pixels(text_width, 95.0)  # figures are at most 95 mm high (manual.css)
+    for chapter in manual.chapters:
+        chapter.page.html = downsample_html(chapter.page.html, box, cache)
 
 
 def page_css(settings: Settings) -> str:
