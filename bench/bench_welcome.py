@@ -1,0 +1,196 @@
+"""Time the welcome packs for N people (default 200): wall time and peak memory.
+
+    .venv/bin/python bench/bench_welcome.py [--people 200] [--jobs N]
+        [--renderer module:factory [--renderer-arg ARG ...]]
+
+The renderer factory is called as factory(diag, *renderer_args) in every worker; the
+default is a stand-in drawing simple A6 cards with WeasyPrint and a 40-page manual.
+Run twice with different --people: peak RSS should not grow with the count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import importlib
+import os
+import random
+import resource
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import weasyprint  # type: ignore[import-untyped]  # noqa: E402
+from weasyprint.text.fonts import FontConfiguration  # type: ignore[import-untyped]  # noqa: E402
+
+from builder.config import load_settings  # noqa: E402
+from builder.diagnostics import Diagnostics  # noqa: E402
+from builder.welcome import Person, RendererFactory, run_welcome  # noqa: E402
+
+CARDS = ("yealink", "smartphone", "vpn", "webclient", "desktop")
+FIRST = ("Zoé", "Jean", "Marie-Christine", "Loïc", "Anaïs", "Seán", "Paul", "Chloé", "Émile")
+LAST = ("O'Brien", "Dupont", "Lefèvre", "de La Rochefoucauld", "Nguyễn", "Müller", "Martin")
+CARD_CSS = "@page { size: 105mm 148mm; margin: 6mm } h1 { font-size: 16pt } p { font-size: 9pt }"
+
+
+class StubRenderer:
+    """Stand-in for the real renderer: one A6 page per card, a text-only manual."""
+
+    def __init__(self, work: Path) -> None:
+        self.work = work
+        # One font configuration per process, as builder.pdf.Renderer does: a new one per
+        # document costs ~0.25 MB that is never given back, and is slower.
+        self.fonts = FontConfiguration()
+        self.css = weasyprint.CSS(string=CARD_CSS, font_config=self.fonts)
+
+    def cards_for(self, person: Person, out_dir: Path) -> list[Path]:
+        """One small card per device, with the person's name and extension."""
+        paths = []
+        who = f"{html.escape(person.name)} — poste {html.escape(person.extension)}"
+        for card in person.devices:
+            body = f"<title>{card}</title><h1>{card}</h1><p>{who}</p>" + "<p>Texte.</p>" * 12
+            target = out_dir / f"{card}.pdf"
+            document = weasyprint.HTML(string=body)
+            document.write_pdf(target, stylesheets=[self.css], font_config=self.fonts)
+            paths.append(target)
+        return paths
+
+    def manual_pdf(self) -> Path:
+        """A 40-page manual with an outline, rendered once."""
+        target = self.work / "manual.pdf"
+        para = "<p>" + "La téléphonie 3CX au quotidien. " * 60 + "</p>"
+        pages = "".join(
+            f'<h1 style="break-before: page">Chapitre {n}</h1>{para}<h2>Détail</h2>{para}'
+            for n in range(1, 41)
+        )
+        weasyprint.HTML(string=f"<title>Guide</title>{pages}").write_pdf(target)
+        return target
+
+
+def stub_factory(diag: Diagnostics, work: str) -> StubRenderer:
+    """Top-level, hence picklable."""
+    return StubRenderer(Path(work))
+
+
+def write_csv(path: Path, count: int) -> None:
+    """A CSV as French Excel writes it: cp1252, ';'."""
+    pick = random.Random(6)
+    lines = ["Nom;Courriel;Poste;Appareils;Service"]
+    for n in range(count):
+        name = f"{pick.choice(FIRST)} {pick.choice(LAST)} {n}"
+        devices = " ".join(pick.sample(CARDS, pick.randint(1, 3)))
+        lines.append(f"{name};user{n}@groupehautier.fr;{n:04d};{devices};Ventes")
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1252", errors="replace"))
+
+
+def load_factory(spec: str) -> RendererFactory:
+    """'module:function' -> the function."""
+    module, _, name = spec.partition(":")
+    factory: RendererFactory = getattr(importlib.import_module(module), name)
+    return factory
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print its numbers."""
+    args = parse(argv)
+    work = args.out.resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    csv = work / "users.csv"
+    write_csv(csv, args.people)
+    settings = load_settings(ROOT)
+    # 4-digit extensions so 200+ people fit; the rest as the project's settings say.
+    settings = replace(settings, welcome=replace(settings.welcome, extension_pattern=r"\d{4}"))
+    factory: Any = load_factory(args.renderer) if args.renderer else stub_factory
+    renderer_args = args.renderer_arg if args.renderer else [str(work)]
+    diag = Diagnostics()
+    peaks: dict[int, float] = {}
+    start = time.perf_counter()
+    manual = factory(diag, *renderer_args).manual_pdf()
+    manual_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    result = run_welcome(
+        csv,
+        settings,
+        known_cards=CARDS,
+        out=work / "out",
+        factory=factory,
+        factory_args=renderer_args,
+        diag=diag,
+        jobs=args.jobs,
+        progress=lambda done, total: sample(peaks, done, total),
+        manual=manual,
+    )
+    sys.stdout.write(f"manual     {manual_seconds:.1f} s, rendered once\n")
+    report(time.perf_counter() - start, result, diag, peaks)
+    return 0
+
+
+def sample(peaks: dict[int, float], done: int, total: int) -> None:
+    """Record the workers' peak memory now and then (VmHWM only grows)."""
+    if done % 10 == 0 or done == total:
+        peaks.update(worker_peaks())
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--people", type=int, default=200)
+    parser.add_argument("--jobs", type=int, default=None, help="default: every core")
+    parser.add_argument("--renderer", help="module:factory, called as factory(diag, *args)")
+    parser.add_argument("--renderer-arg", action="append", default=[])
+    parser.add_argument("--out", type=Path, default=ROOT / "scratch" / "welcome" / "bench")
+    return parser.parse_args(argv)
+
+
+def worker_peaks() -> dict[int, float]:
+    """Peak RSS (VmHWM, MB) of every descendant process, read from /proc (Linux)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended meanwhile
+        parents[int(stat.parent.name)] = int(fields[1])
+    peaks = {}
+    for pid in parents:
+        ancestor = parents.get(pid)
+        while ancestor and ancestor != os.getpid():
+            ancestor = parents.get(ancestor)
+        if ancestor:
+            peaks[pid] = _hwm(pid)
+    return peaks
+
+
+def _hwm(pid: int) -> float:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    kb = next((line.split()[1] for line in status.splitlines() if line.startswith("VmHWM")), "0")
+    return int(kb) / 1024
+
+
+def report(seconds: float, result: Any, diag: Diagnostics, peaks: dict[int, float]) -> None:
+    """Print time, sizes and peak memory (this process and the largest worker)."""
+    packs = result.packs
+    sizes = [p.size for p in packs] or [0]
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # The workers are the fork server's children, not ours: RUSAGE_CHILDREN misses them.
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    workers = f"largest worker {max([*peaks.values(), children]):.0f} MB" if peaks else "in-process"
+    lines = [
+        f"packs      {len(packs)} built, {result.failed} failed, {len(diag.warnings)} warnings",
+        f"packs time {seconds:.1f} s, {1000 * seconds / max(len(packs), 1):.0f} ms per person",
+        f"pack size  mean {sum(sizes) / len(sizes) / 1e6:.2f} MB, max {max(sizes) / 1e6:.2f} MB",
+        f"peak RSS   parent {own:.0f} MB, {workers} ({len(peaks)} processes sampled)",
+    ]
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

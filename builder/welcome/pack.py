@@ -1,0 +1,81 @@
+"""One person's pack: their cards then the manual, merged by pypdf, with bookmarks."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import BooleanObject, NameObject, TextStringObject
+
+from builder.config import Settings
+from builder.output import write_bytes
+from builder.welcome.people import Person
+
+# Mail servers commonly cap messages near 10-25 MB; IT asked for packs that stay small.
+MAX_PACK_BYTES = 2_000_000
+MANUAL_LABEL = {"fr": "Guide utilisateur", "en": "User guide"}
+PACK_NAME = {"fr": "bienvenue-{slug}.pdf", "en": "welcome-{slug}.pdf"}
+
+
+@dataclass(frozen=True)
+class PackMeta:
+    """What the pack PDF says about itself."""
+
+    title: str
+    author: str
+    subject: str
+    lang: str
+    manual_label: str
+
+
+def pack_meta(settings: Settings, person: Person) -> PackMeta:
+    """Metadata of a person's pack: the guide's title with their name."""
+    title = f"{settings.title} — {person.name}" if settings.title else person.name
+    return PackMeta(
+        title=title,
+        author=settings.organisation,
+        subject=settings.description,
+        lang=settings.language,
+        manual_label=MANUAL_LABEL.get(settings.language, MANUAL_LABEL["en"]),
+    )
+
+
+def pack_name(settings: Settings, person: Person) -> str:
+    """File name of the pack, also the attachment's name."""
+    return PACK_NAME.get(settings.language, PACK_NAME["en"]).format(slug=person.slug)
+
+
+def card_title(card: Path) -> str:
+    """A card's bookmark title: its PDF title, else its file name."""
+    meta = PdfReader(card).metadata
+    title = meta.title if meta is not None else None
+    return title.strip() if title and title.strip() else card.stem
+
+
+def assemble(cards: Sequence[Path], manual: PdfReader, meta: PackMeta) -> bytes:
+    """Merge cards (one bookmark each) and the manual (its outline nested) into PDF bytes."""
+    writer = PdfWriter()
+    for card in cards:
+        writer.append(card, outline_item=card_title(card), import_outline=False)
+    writer.append(manual, outline_item=meta.manual_label, import_outline=True)
+    info = {"/Title": meta.title, "/Author": meta.author, "/Subject": meta.subject}
+    writer.add_metadata({k: v for k, v in info.items() if v} | {"/Creator": "guideprint"})
+    # Cards and manual often carry the same objects (logo, icons, colour profile): once is enough.
+    writer.compress_identical_objects(remove_duplicates=True, remove_unreferenced=True)
+    writer.root_object[NameObject("/Lang")] = TextStringObject(meta.lang)
+    writer.page_mode = "/UseOutlines"  # open with the bookmarks showing
+    prefs = writer.create_viewer_preferences()
+    prefs[NameObject("/DisplayDocTitle")] = BooleanObject(True)  # title, not file name
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def write_pack(cards: Sequence[Path], manual: PdfReader, meta: PackMeta, target: Path) -> bytes:
+    """Assemble the pack and write it atomically; return its bytes."""
+    data = assemble(cards, manual, meta)
+    write_bytes(target, data)
+    return data
