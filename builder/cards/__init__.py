@@ -1,0 +1,31 @@
+"""Quick reference cards: card files -> checked Card objects -> one-page PDFs.
+
+Importing this package does not import WeasyPrint (`guideprint check` and `list` stay fast).
+"""
+
+from builder.cards.fit import CardResult, render_card
+from builder.cards.html import markdown as card_markdown
+from builder.cards.model import (
+    Card,
+    QrCode,
+    Side,
+    card_names,
+    cards_dir,
+    load_card,
+    load_cards,
+    parse_card,
+)
+
+__all__ = [
+    "Card",
+    "CardResult",
+    "QrCode",
+    "Side",
+    "card_markdown",
+    "card_names",
+    "cards_dir",
+    "load_card",
+    "load_cards",
+    "parse_card",
+    "render_card",
+]

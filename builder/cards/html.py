@@ -1,0 +1,198 @@
+"""A card side -> one HTML document: Markdown through the guide's reader, QR codes, type scale.
+
+No WeasyPrint here: `guideprint check` renders every card to HTML to find its mistakes.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import segno
+from markupsafe import Markup
+
+from builder.cards.model import (
+    ICON_REF,
+    MIN_BODY_PT,
+    MIN_KEY_PT,
+    QR_SLOT,
+    Card,
+    QrCode,
+    Side,
+    find_icon,
+)
+from builder.content.render import render_markdown
+from builder.diagnostics import Diagnostics
+from builder.layouts import Layouts
+
+QR_SYMBOL_MM = 21.0  # the symbol without its quiet zone; the print rule asks for 20 at least
+QR_QUIET = 4  # modules of quiet zone on each side (ISO/IEC 18004)
+BLEED_MM = 3.0
+SAFE_MM = 5.0  # text stays this far inside the trim
+WORDS = {
+    "fr": {"person": "Votre poste", "extension": "Extension", "login": "Identifiant",
+           "help": "Besoin d\u2019aide\u202f?", "dial": "poste", "back": "Verso"},
+    "en": {"person": "Your phone", "extension": "Extension", "login": "Login",
+           "help": "Need help?", "dial": "ext.", "back": "Back"},
+}  # fmt: skip
+PERSON_KEYS = ("name", "extension", "login")
+SLOT = '<div class="qr-slot"></div>'  # where `<!-- qr -->` was; comments do not survive the reader
+
+
+@dataclass(frozen=True)
+class Scale:
+    """Every font size of a card, derived from the body size and held above the minimums."""
+
+    body: float
+    width_mm: float  # the card's: the title is sized to it, not to the text
+
+    @property
+    def sizes(self) -> dict[str, float]:
+        b = self.body
+        return {
+            "body": b,
+            "key": max(MIN_KEY_PT, b * 1.3),  # key names, numbers to dial
+            "heading": max(MIN_BODY_PT, b * 1.2),
+            "title": min(22.0, max(MIN_KEY_PT, self.width_mm * 0.15)),
+            "subtitle": max(MIN_BODY_PT, b),
+            "small": MIN_BODY_PT,  # footer, QR captions: fixed, so the footer never grows
+        }
+
+    def css(self) -> str:
+        """CSS custom properties read by layouts/cards/card.css."""
+        return " ".join(f"--{k}: {v:.2f}pt;" for k, v in self.sizes.items())
+
+
+@dataclass(frozen=True)
+class QrImage:
+    label: str
+    url: str
+    printed_url: str  # the URL as printed under the code ("" for none)
+    uri: str  # data: URL of a vector SVG
+    size_mm: float  # printed width = height, quiet zone included
+    error: str  # error correction level actually used (M or higher)
+
+
+def markdown(card: Card, side: Side, diag: Diagnostics) -> Markup:
+    """Render one side's Markdown with the guide's reader; icons become inline SVG."""
+    text = ICON_REF.sub(lambda m: _icon_tag(m.group(1), m.group(2), card.project), side.markdown)
+    text = QR_SLOT.sub(SLOT, text)
+    rendered = render_markdown(
+        text,
+        source=card.path,
+        root=card.space,
+        diag=diag,
+        first_line=side.first_line,
+        lang=card.settings.language,
+    )
+    # Safe: the reader sanitised it. Person data never goes through here: it is escaped.
+    return Markup(rendered.html)
+
+
+def qr_image(code: QrCode) -> QrImage:
+    """A vector QR code, error level M or better, symbol QR_SYMBOL_MM wide plus quiet zone."""
+    qr = segno.make(code.url, error="m", micro=False)  # boost_error raises the level when free
+    modules = qr.symbol_size(border=0)[0]
+    uri = qr.svg_data_uri(border=QR_QUIET, dark="#000", light="#fff", omitsize=True)
+    size = QR_SYMBOL_MM * (modules + 2 * QR_QUIET) / modules
+    # Zero-width spaces let a long URL break after / . : and nowhere else.
+    printed = re.sub(r"(?<=[/.:])(?=.)", "\u200b", code.url) if code.show_url else ""
+    return QrImage(code.label, code.url, printed, uri, round(size, 2), str(qr.error).upper())
+
+
+def page_css(card: Card, scale: Scale, *, bleed: bool) -> str:
+    """The per-render rules: page size and bleed, accent colours, type sizes."""
+    w, h = card.size_mm
+    on_accent = text_on(card.accent)
+    rules = [
+        f"@page {{ size: {w:g}mm {h:g}mm; margin: 0; bleed: {BLEED_MM if bleed else 0:g}mm; }}",
+        f":root {{ --accent: {card.accent}; --on-accent: {on_accent}; {scale.css()} }}",
+    ]
+    if bleed:
+        # Colour bands touching the trim run on into the bleed: the cut may wander.
+        rules.append(
+            f".bleed-edge {{ margin: -{BLEED_MM:g}mm -{BLEED_MM:g}mm 0;"
+            f" padding: {BLEED_MM:g}mm {BLEED_MM:g}mm 0; }}"
+        )
+    if w > 120:
+        rules.append("main { column-count: 2; column-gap: 6mm; }")
+    return "\n".join(rules)
+
+
+def document(
+    card: Card,
+    side: str,
+    body: Markup,
+    layouts: Layouts,
+    *,
+    body_pt: float,
+    person: dict[str, str] | None = None,
+    bleed: bool = False,
+) -> str:
+    """The HTML of one side of a card at a given body size."""
+    # A variant without its own template is the shared one with its own stylesheet.
+    template = layouts.env.select_template([f"cards/{card.layout}.html.j2", "cards/card.html.j2"])
+    lang = card.settings.language
+    before, _, after = body.partition(SLOT)
+    return template.render(
+        card=card,
+        side=side,
+        body=Markup(before),  # the two parts of the reader's sanitised HTML
+        body_after=Markup(after),
+        lang=lang,
+        words=WORDS.get(lang, WORDS["en"]),
+        # Ours: sizes, colours and numbers only.
+        page_css=Markup(page_css(card, Scale(body_pt, card.size_mm[0]), bleed=bleed)),
+        icon=icon_uri(card.icon) if card.icon else "",
+        qr=[qr_image(code) for code in card.qr] if side == "front" else [],
+        person=check_person(person) if side == "front" else None,
+        settings=card.settings,
+    )
+
+
+def stylesheets(card: Card, layouts: Layouts) -> list[Path]:
+    """The shared card stylesheet, then the layout variant's own if it has one."""
+    files = [layouts.path("cards/card.css")]
+    try:
+        files.append(layouts.path(f"cards/{card.layout}.css"))
+    except FileNotFoundError:
+        pass
+    return list(dict.fromkeys(files))
+
+
+def check_person(person: dict[str, str] | None) -> dict[str, str] | None:
+    """Keep the known fields of a person; the template escapes every one of them."""
+    if person is None:
+        return None
+    unknown = set(person) - set(PERSON_KEYS)
+    if unknown:
+        raise ValueError(f"unknown person fields: {', '.join(sorted(unknown))}")
+    return {k: str(person.get(k, "")).strip() for k in PERSON_KEYS}
+
+
+def icon_uri(path: Path) -> str:
+    """An SVG file as a data: URL (nothing for the sandboxed fetcher to read)."""
+    return "data:image/svg+xml;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+def text_on(colour: str) -> str:
+    """White or near-black, whichever contrasts more with colour (WCAG luminance)."""
+    dark = "#111111"
+    ratio_white = 1.05 / (_luminance(colour) + 0.05)
+    ratio_dark = (_luminance(colour) + 0.05) / (_luminance(dark) + 0.05)
+    return "#ffffff" if ratio_white >= ratio_dark else dark
+
+
+def _luminance(colour: str) -> float:
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def _icon_tag(alt: str, name: str, project: Path) -> str:
+    path = find_icon(name, project)
+    assert path is not None  # the loader refused unknown icons
+    return f'<img class="icon" alt="{html.escape(alt)}" src="{icon_uri(path)}">'

@@ -1,0 +1,378 @@
+"""Card files (content/cards/NAME.md) -> checked Card objects; no rendering, no WeasyPrint."""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from builder.config import CARD_SIZES, Settings, Urls, did_you_mean
+from builder.content.frontmatter import split_front_matter
+from builder.diagnostics import Diagnostics
+from builder.errors import ConfigError, ContentError, GuideError
+
+CARDS_DIR = "cards"  # inside the space
+SPACE_DIR = "content"  # the space, inside the project
+ICON_DIR = Path("assets") / "icons"
+BUILTIN = Path(__file__).resolve().parents[2]  # guideprint's own layouts/ and assets/
+
+# Short side x long side, in millimetres (ISO 216 and ISO/IEC 7810 ID-1).
+SIZES_MM: dict[str, tuple[float, float]] = {
+    "A5": (148.0, 210.0),
+    "A6": (105.0, 148.0),
+    "A7": (74.0, 105.0),
+    "credit-card": (54.0, 85.6),
+}
+assert set(SIZES_MM) == set(CARD_SIZES)
+MIN_BODY_PT = 8.0  # print rules: body text never smaller
+MIN_KEY_PT = 11.0  # key names and numbers to dial never smaller
+MAX_BODY_PT = 11.0  # a short card does not grow past this
+
+BACK = re.compile(r"^[ \t]*<!--[ \t]*back[ \t]*-->[ \t]*$", re.MULTILINE)
+QR_SLOT = re.compile(r"^[ \t]*<!--[ \t]*qr[ \t]*-->[ \t]*$", re.MULTILINE)
+ICON_REF = re.compile(r"!\[([^\]\n]*)\]\(icon:([^)\s]*)\)")
+NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+SECRET_QUERY = re.compile(r"pass|pwd|token|secret|key|auth|prov", re.IGNORECASE)
+URL_PRINTED_MAX = 48  # longer URLs are not printed under their code unless asked
+KEYS = ("title", "device", "size", "orientation", "accent", "icon", "qr", "min_size", "layout")
+QR_KEYS = ("label", "url", "show_url")
+QR_LABELS = {
+    "fr": {"webclient": "Client web", "play_store": "Google Play (Android)",
+           "app_store": "App Store (iPhone)", "vpn_portal": "Télécharger FortiClient"},
+    "en": {"webclient": "Web client", "play_store": "Google Play (Android)",
+           "app_store": "App Store (iPhone)", "vpn_portal": "Download FortiClient"},
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class QrCode:
+    label: str
+    url: str
+    show_url: bool = True  # print the URL under the code (no: store pages nobody types)
+
+
+@dataclass(frozen=True)
+class Side:
+    """One side's Markdown and the line of the card file it starts on."""
+
+    markdown: str
+    first_line: int
+
+
+@dataclass(frozen=True)
+class Card:
+    name: str  # file stem: out/cards/NAME.pdf, `--card NAME`
+    path: Path  # the card file (absolute)
+    space: Path  # the GitBook space the card's includes and images are read from
+    project: Path  # layouts/ and assets/ are searched here first
+    title: str
+    device: str
+    size: str  # a key of SIZES_MM
+    orientation: str  # portrait or landscape
+    accent: str  # #rrggbb
+    icon: Path | None  # the device icon (SVG)
+    qr: tuple[QrCode, ...]
+    min_size: float  # smallest body size the fit may use, in points
+    layout: str  # template/stylesheet variant in layouts/cards/
+    front: Side
+    back: Side | None
+    settings: Settings
+
+    @property
+    def size_mm(self) -> tuple[float, float]:
+        """Trim width and height in millimetres, orientation applied."""
+        short, long = SIZES_MM[self.size]
+        return (long, short) if self.orientation == "landscape" else (short, long)
+
+
+def cards_dir(root: Path, space: Path | None = None) -> Path:
+    """Where the card files of a project live."""
+    return (space if space is not None else root / SPACE_DIR) / CARDS_DIR
+
+
+def card_names(root: Path, *, space: Path | None = None) -> list[str]:
+    """The card names, sorted, without reading the files."""
+    folder = cards_dir(root, space)
+    if not folder.is_dir():
+        return []
+    return sorted(p.stem for p in folder.glob("*.md") if p.name != "README.md")
+
+
+def load_cards(
+    root: Path, settings: Settings, diag: Diagnostics, *, space: Path | None = None
+) -> list[Card]:
+    """Read and check every card; a wrong card is recorded in diag as an error and left out."""
+    cards = []
+    for name in card_names(root, space=space):
+        try:
+            cards.append(load_card(root, name, settings, space=space))
+        except GuideError as exc:
+            diag.add_error(exc)
+    return cards
+
+
+def load_card(root: Path, name: str, settings: Settings, *, space: Path | None = None) -> Card:
+    """Read and check one card by name; an unknown name lists the known ones."""
+    names = card_names(root, space=space)
+    if name not in names:
+        hint = did_you_mean(name, names) if names else "no card files in " + str(cards_dir(root))
+        raise ConfigError(f"unknown card '{name}'", hint=hint)
+    path = cards_dir(root, space) / f"{name}.md"
+    return parse_card(path, root.resolve(), settings, space=space)
+
+
+def parse_card(path: Path, project: Path, settings: Settings, *, space: Path | None = None) -> Card:
+    """Turn one card file into a Card, checking every key."""
+    file = _display(path, project)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ContentError("not UTF-8 text", file=file, hint="save it as UTF-8") from exc
+    front, body, first = split_front_matter(text, file=file, strict=True)
+    if not NAME.match(path.stem):
+        raise ConfigError(
+            f"card name '{path.stem}' must be lowercase letters, digits and -", file=file
+        )
+    fields = _Fields(front, text, file)
+    fields.check_keys()
+    sides = _split_sides(body, first, file)
+    _check_qr_slot(sides, file)
+    _check_icon_refs(body, first, file, project)
+    return Card(
+        name=path.stem,
+        path=path.resolve(),
+        space=(space or path.parent.parent).resolve(),
+        project=project,
+        title=fields.text("title", required=True),
+        device=fields.text("device"),
+        size=fields.choice("size", CARD_SIZES, settings.cards.size),
+        orientation=fields.choice(
+            "orientation", ("portrait", "landscape"), settings.cards.orientation
+        ),
+        accent=fields.colour("accent", settings.brand_colour),
+        icon=fields.icon(project),
+        qr=fields.qr(settings),
+        min_size=fields.min_size(),
+        layout=fields.layout(project),
+        front=sides[0],
+        back=sides[1],
+        settings=settings,
+    )
+
+
+class _Fields:
+    """Typed access to a card's front matter; every mistake names its line."""
+
+    def __init__(self, data: dict[str, Any], text: str, file: str) -> None:
+        self.data = data
+        self.file = file
+        self.lines = _key_lines(text)
+
+    def error(self, key: str, message: str, hint: str | None = None) -> ConfigError:
+        return ConfigError(message, file=self.file, line=self.lines.get(key), hint=hint)
+
+    def check_keys(self) -> None:
+        for key in self.data:
+            if key not in KEYS:
+                hint = did_you_mean(str(key), KEYS)
+                if key == "back":
+                    hint = "write the back after a '<!-- back -->' line in the body"
+                raise self.error(str(key), f"unknown key '{key}'", hint)
+
+    def text(self, key: str, *, required: bool = False) -> str:
+        value = self.data.get(key, "")
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str):
+            raise self.error(key, f"'{key}' must be text")
+        if required and not value.strip():
+            raise ConfigError(
+                f"missing '{key}'",
+                file=self.file,
+                line=1,
+                hint=f"add '{key}: ...' to the front matter",
+            )
+        return value.strip()
+
+    def choice(self, key: str, allowed: tuple[str, ...], default: str) -> str:
+        value = self.data.get(key, default)
+        if value not in allowed:
+            hint = did_you_mean(str(value), allowed)
+            raise self.error(key, f"invalid {key} '{value}'", hint)
+        return str(value)
+
+    def colour(self, key: str, default: str) -> str:
+        value = self.data.get(key, default)
+        if not isinstance(value, str) or not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
+            raise self.error(key, f"invalid {key} '{value}'", "use #rrggbb, quoted")
+        return value.lower()
+
+    def icon(self, project: Path) -> Path | None:
+        name = self.text("icon")
+        if not name:
+            return None
+        found = find_icon(name, project)
+        if found is None:
+            raise self.error("icon", f"unknown icon '{name}'", did_you_mean(name, icons(project)))
+        return found
+
+    def min_size(self) -> float:
+        value = self.data.get("min_size", MIN_BODY_PT)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.error("min_size", "'min_size' must be a number of points")
+        if not MIN_BODY_PT <= value <= MAX_BODY_PT:
+            raise self.error(
+                "min_size",
+                f"'min_size' {value} is out of bounds",
+                f"use {MIN_BODY_PT:g} to {MAX_BODY_PT:g} (points)",
+            )
+        return float(value)
+
+    def layout(self, project: Path) -> str:
+        name = self.text("layout") or "card"
+        known = layouts(project)
+        if name not in known:
+            raise self.error("layout", f"unknown layout '{name}'", did_you_mean(name, known))
+        return name
+
+    def qr(self, settings: Settings) -> tuple[QrCode, ...]:
+        items = self.data.get("qr") or []
+        if not isinstance(items, list):
+            raise self.error("qr", "'qr' must be a list", "e.g. qr: [urls.webclient]")
+        codes = (self.qr_item(item, settings) for item in items)
+        return tuple(code for code in codes if code is not None)
+
+    def qr_item(self, item: object, settings: Settings) -> QrCode | None:
+        if isinstance(item, str):
+            item = {"url": item}
+        if not isinstance(item, dict) or not isinstance(item.get("url"), str):
+            raise self.error("qr", "each qr entry is a settings key or {label, url}")
+        for key in item:
+            if key not in QR_KEYS:
+                raise self.error("qr", f"unknown qr key '{key}'", did_you_mean(str(key), QR_KEYS))
+        url, default_label = self.url(item["url"], settings)
+        if not url:
+            return None  # a store URL guideprint.toml does not give: no code for it
+        check_public_url(url, self.error)
+        label = item.get("label", default_label)
+        if not isinstance(label, str) or not label.strip():
+            raise self.error("qr", f"qr entry '{item['url']}' needs a label")
+        show = item.get("show_url", len(url) <= URL_PRINTED_MAX and "?" not in url)
+        if not isinstance(show, bool):
+            raise self.error("qr", "'show_url' must be true or false")
+        return QrCode(label.strip(), url, show)
+
+    def url(self, ref: str, settings: Settings) -> tuple[str, str]:
+        """A literal URL, or a settings key like urls.webclient; with its default label."""
+        if re.match(r"https?://", ref):
+            return ref, ""
+        key = ref.removeprefix("urls.")
+        known = tuple(vars(Urls()))
+        if not ref.startswith("urls.") or key not in known:
+            choices = tuple(f"urls.{k}" for k in known)
+            raise self.error("qr", f"unknown qr target '{ref}'", did_you_mean(ref, choices))
+        labels = QR_LABELS.get(settings.language, QR_LABELS["en"])
+        return str(getattr(settings.urls, key)), labels.get(key, key)
+
+
+def check_public_url(url: str, error: Any) -> None:
+    """Refuse a URL that carries credentials: a personal provisioning code is never printed."""
+    parts = urllib.parse.urlsplit(url)
+    query = urllib.parse.parse_qs(parts.query)
+    secret = (
+        parts.username is not None
+        or "provisioning" in parts.path.lower()
+        or any(SECRET_QUERY.search(name) for name in query)
+    )
+    if secret:
+        raise error(
+            "qr",
+            "qr target looks like it carries credentials; it is never printed",
+            "the personal provisioning QR code stays in the web client",
+        )
+
+
+def _split_sides(body: str, first: int, file: str) -> tuple[Side, Side | None]:
+    marks = list(BACK.finditer(body))
+    if len(marks) > 1:
+        line = first + body.count("\n", 0, marks[1].start())
+        raise ConfigError("a card has one '<!-- back -->' line at most", file=file, line=line)
+    if not marks:
+        return Side(body, first), None
+    mark = marks[0]
+    # The back's text starts with the rest of the separator line: its first line is that one.
+    back = Side(body[mark.end() :], first + body.count("\n", 0, mark.end()))
+    return Side(body[: mark.start()], first), back
+
+
+def _check_qr_slot(sides: tuple[Side, Side | None], file: str) -> None:
+    front, back = sides
+    for side, most in ((front, 1), (back, 0)):
+        marks = list(QR_SLOT.finditer(side.markdown)) if side else []
+        if side and len(marks) > most:
+            line = side.first_line + side.markdown.count("\n", 0, marks[most].start())
+            where = "on the front" if most else "on the back: the codes print on the front"
+            raise ConfigError(f"one '<!-- qr -->' line at most, {where}", file=file, line=line)
+
+
+def _check_icon_refs(body: str, first: int, file: str, project: Path) -> None:
+    for m in ICON_REF.finditer(body):
+        if find_icon(m.group(2), project) is None:
+            line = first + body.count("\n", 0, m.start())
+            raise ConfigError(
+                f"unknown icon '{m.group(2)}'",
+                file=file,
+                line=line,
+                hint=did_you_mean(m.group(2), icons(project)),
+            )
+
+
+def _key_lines(text: str) -> dict[str, int]:
+    """Line numbers of the top-level keys of the front matter."""
+    lines: dict[str, int] = {}
+    for number, line in enumerate(text.split("\n")[1:], 2):
+        if line.strip() in ("---", "..."):
+            break
+        m = re.match(r"([^\s:#][^:]*?)\s*:", line)
+        if m:
+            lines.setdefault(m.group(1).strip("\"'"), number)
+    return lines
+
+
+def search_path(project: Path, sub: Path | str) -> list[Path]:
+    """A folder of the project first, then guideprint's own."""
+    folders = [project / sub, BUILTIN / sub]
+    return [f for i, f in enumerate(folders) if f.is_dir() and f.resolve() not in
+            [g.resolve() for g in folders[:i]]]  # fmt: skip
+
+
+def icons(project: Path) -> list[str]:
+    """The names of the icons a card may use."""
+    return sorted({p.stem for d in search_path(project, ICON_DIR) for p in d.glob("*.svg")})
+
+
+def find_icon(name: str, project: Path) -> Path | None:
+    """The SVG file of an icon, project first."""
+    if not NAME.match(name):
+        return None
+    for folder in search_path(project, ICON_DIR):
+        if (folder / f"{name}.svg").is_file():
+            return folder / f"{name}.svg"
+    return None
+
+
+def layouts(project: Path) -> list[str]:
+    """Card layout variants: a template or a stylesheet in layouts/cards/."""
+    names: set[str] = set()
+    for folder in search_path(project, Path("layouts") / "cards"):
+        names |= {p.name.split(".")[0] for p in folder.iterdir() if p.suffix in (".j2", ".css")}
+    return sorted(names)
+
+
+def _display(path: Path, project: Path) -> str:
+    try:
+        return path.resolve().relative_to(project.resolve()).as_posix()
+    except ValueError:
+        return str(path)

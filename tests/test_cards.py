@@ -1,0 +1,467 @@
+"""Quick cards: files -> checked cards -> one-page PDFs, read back (boxes, text, sizes, QR)."""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+import unicodedata
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+
+import pypdf
+import pytest
+from fontTools.ttLib import TTFont
+from PIL import Image, ImageChops, ImageStat
+from pyzbar.pyzbar import decode
+
+from builder.cards import card_names, load_card, load_cards, parse_card, render_card
+from builder.cards.fit import CardResult
+from builder.cards.html import document, markdown
+from builder.cards.model import SIZES_MM
+from builder.config import Settings, load_settings
+from builder.diagnostics import Diagnostics
+from builder.errors import ConfigError, ContentError, RenderError
+from builder.fonts import FACES
+from builder.layouts import Layouts
+from builder.pdf import Renderer
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURE = REPO / "tests" / "fixtures" / "cards"
+REFERENCE = REPO / "tests" / "reference" / "cards"
+CARDS = ["desktop", "smartphone", "vpn", "webclient", "yealink"]
+PT_PER_MM = 72 / 25.4
+MIN_BODY, MIN_KEY, SAFE_MM = 8.0, 11.0, 5.0
+# The words each card must print (the actions a colleague looks for).
+WORDS = {
+    "yealink": ["Secret", "Attente", "Transfert", "micro", "musique d'attente", "Transférez",
+                "3 chiffres", "BLF", "sans 0", "27", "Ligne", "Raccourci d'appel",
+                "client web", "loupe"],
+    "smartphone": ["Play Store", "App Store", "Scanner le QR Code", "Absent", "Renvois",
+                   "numéro professionnel", "ne l'imprimez pas"],
+    "vpn": ["nom d'utilisateur et mot de passe", "alerte de sécurité", "Oui",
+            "barre de tâches", "connecté"],
+    "webclient": ["adresse mail", "extension", "Mot de passe oublié", "Statut", "Appareil",
+                  "loupe", "Favoris", "Transfert d'appels", "27", "Raccourci d'appel"],
+    "desktop": ["Softphone", "Deskphone", "casque", "2 appareils", "numéro professionnel"],
+}  # fmt: skip
+KEY_NAMES = {"yealink": ["Secret", "Attente", "Transfert", "0"], "desktop": ["Softphone"]}
+QR_URLS = {
+    "smartphone": ["urls.webclient", "urls.play_store", "urls.app_store"],
+    "webclient": ["urls.webclient"],
+    "vpn": ["urls.vpn_portal"],
+}
+
+
+# -- fixtures: one renderer and one build of every card per module ---------------------------
+
+
+@pytest.fixture(scope="module")
+def settings() -> Settings:
+    return load_settings(REPO)
+
+
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cards")
+
+
+@pytest.fixture(scope="module")
+def renderer(scratch: Path) -> Iterator[Renderer]:
+    r = Renderer([REPO, scratch], Diagnostics())
+    yield r
+    r.close()
+    assert not r.diag.items, f"unexpected warnings: {[str(d) for d in r.diag.items]}"
+
+
+@pytest.fixture(scope="module")
+def built(
+    settings: Settings, renderer: Renderer, scratch: Path
+) -> dict[str, tuple[CardResult, Path]]:
+    out = {}
+    for card in load_cards(REPO, settings, renderer.diag):
+        target = scratch / "out" / f"{card.name}.pdf"
+        out[card.name] = (render_card(card, renderer, target), target)
+    return out
+
+
+@pytest.fixture(scope="module")
+def fixture_project(scratch: Path) -> Path:
+    """A copy of the fixture project inside the renderer's sandbox."""
+    dest = scratch / "project"
+    if not dest.exists():
+        shutil.copytree(FIXTURE, dest)
+    return dest
+
+
+# -- reading PDFs back ---------------------------------------------------------------------
+
+
+def text_runs(page: pypdf.PageObject) -> list[tuple[str, float]]:
+    """(text, size in points) of every text run, text matrix and CTM applied."""
+    runs: list[tuple[str, float]] = []
+
+    def visit(text: str, cm: list[float], tm: list[float], font: object, size: float) -> None:
+        if text.strip():
+            a, b = tm[0] * cm[0] + tm[1] * cm[2], tm[0] * cm[1] + tm[1] * cm[3]
+            c, d = tm[2] * cm[0] + tm[3] * cm[2], tm[2] * cm[1] + tm[3] * cm[3]
+            runs.append((text.strip(), size * math.sqrt(abs(a * d - b * c))))
+
+    page.extract_text(visitor_text=visit)
+    return runs
+
+
+def plain(text: str) -> str:
+    """Text with typographic spaces and apostrophes made plain, for word checks."""
+    text = unicodedata.normalize("NFC", text).replace("\u2019", "'")
+    return re.sub(r"[\s\u00a0\u202f]+", " ", text)
+
+
+def lines(pdf: Path, page: int) -> list[list[tuple[str, float, float, float, float]]]:
+    """Words of each printed line (text, xMin, yMin, xMax, yMax in points) via pdftotext."""
+    xml = subprocess.run(
+        ["pdftotext", "-bbox-layout", "-f", str(page), "-l", str(page), str(pdf), "-"],
+        check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    root = ET.fromstring(xml)
+    ns = {"x": "http://www.w3.org/1999/xhtml"}
+    return [
+        [(w.text or "", *(float(w.get(k, 0)) for k in ("xMin", "yMin", "xMax", "yMax")))
+         for w in line.iterfind("x:word", ns)]
+        for line in root.iterfind(".//x:line", ns)
+    ]  # fmt: skip
+
+
+def raster(pdf: Path, dpi: int, dest: Path) -> list[Path]:
+    """Every page of pdf as a PNG."""
+    subprocess.run(["pdftoppm", "-r", str(dpi), "-png", str(pdf), str(dest)], check=True)
+    return sorted(dest.parent.glob(f"{dest.name}-*.png"))
+
+
+# -- the card model ------------------------------------------------------------------------
+
+
+def test_card_names_are_the_five_cards() -> None:
+    assert card_names(REPO) == CARDS
+
+
+def test_listing_and_checking_cards_does_not_import_weasyprint() -> None:
+    code = (
+        "import sys; from pathlib import Path; from builder.cards import load_cards, "
+        "card_markdown; from builder.config import load_settings; "
+        "from builder.diagnostics import Diagnostics; d = Diagnostics(); r = Path('.'); "
+        "[card_markdown(c, c.front, d) for c in load_cards(r, load_settings(r), d)]; "
+        "print('weasyprint' in sys.modules, len(d.items))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
+    assert out.stdout.split() == ["False", "0"], out.stderr
+
+
+def test_back_and_qr_slot_are_split_with_their_lines(settings: Settings) -> None:
+    card = load_card(REPO, "webclient", settings)
+    assert card.back is not None
+    text = (REPO / "content/cards/webclient.md").read_text(encoding="utf-8").split("\n")
+    assert text[card.back.first_line - 1].strip() == "<!-- back -->"
+    assert "Renvois selon le statut" in card.back.markdown
+    assert "<!-- qr -->" in card.front.markdown
+    assert load_card(REPO, "vpn", settings).back is None
+
+
+def test_unknown_front_matter_key_names_file_line_and_closest_key(settings: Settings) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_card(FIXTURE / "bad/unknown-key.md", FIXTURE, settings)
+    assert str(info.value) == "bad/unknown-key.md:3: unknown key 'sizee' (did you mean 'size'?)"
+
+
+def test_invalid_yaml_is_a_content_error_with_its_line(settings: Settings) -> None:
+    with pytest.raises(ContentError) as info:
+        parse_card(FIXTURE / "bad/bad-yaml.md", FIXTURE, settings)
+    assert info.value.line == 3
+    assert "invalid front matter" in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("front", "message", "hint"),
+    [
+        ("size: A8", "invalid size 'A8'", "known: A5, A6, A7, credit-card"),
+        ("icon: key-mut", "unknown icon 'key-mut'", "did you mean 'key-mute'?"),
+        ("layout: checklst", "unknown layout 'checklst'", "did you mean 'checklist'?"),
+        ("qr: [urls.webclent]", "unknown qr target 'urls.webclent'", "did you mean"),
+        ("min_size: 6", "'min_size' 6 is out of bounds", "use 8 to 11 (points)"),
+        ("accent: red", "invalid accent 'red'", "use #rrggbb, quoted"),
+        ("back: Verso", "unknown key 'back'", "'<!-- back -->'"),
+    ],
+)
+def test_wrong_values_are_named_with_a_fix(
+    tmp_path: Path, settings: Settings, front: str, message: str, hint: str
+) -> None:
+    path = tmp_path / "content/cards/wrong.md"
+    path.parent.mkdir(parents=True)
+    path.write_text(f"---\ntitle: Faux\n{front}\n---\n\nTexte.\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        parse_card(path, REPO, settings)
+    assert info.value.message == message
+    assert info.value.line == 3
+    assert hint in (info.value.hint or "")
+
+
+def test_a_second_back_separator_is_refused(settings: Settings) -> None:
+    with pytest.raises(ConfigError, match="one '<!-- back -->' line at most") as info:
+        parse_card(FIXTURE / "bad/two-backs.md", FIXTURE, settings)
+    assert info.value.line == 11
+
+
+def test_provisioning_links_are_never_printed(settings: Settings) -> None:
+    with pytest.raises(ConfigError, match="carries credentials"):
+        parse_card(FIXTURE / "bad/provisioning.md", FIXTURE, settings)
+
+
+def test_unknown_card_name_lists_the_closest(settings: Settings) -> None:
+    with pytest.raises(ConfigError, match="unknown card 'yelink'") as info:
+        load_card(REPO, "yelink", settings)
+    assert info.value.hint == "did you mean 'yealink'?"
+
+
+def test_a_wrong_card_is_recorded_and_the_others_load(tmp_path: Path, settings: Settings) -> None:
+    shutil.copytree(FIXTURE, tmp_path / "p")
+    shutil.copy(FIXTURE / "bad/unknown-key.md", tmp_path / "p/content/cards/wrong.md")
+    diag = Diagnostics()
+    cards = load_cards(tmp_path / "p", settings, diag)
+    assert [c.name for c in cards] == ["include", "overfull"]
+    assert [(d.file, d.line) for d in diag.errors] == [("content/cards/wrong.md", 3)]
+
+
+def test_empty_store_urls_are_skipped(fixture_project: Path) -> None:
+    card = load_card(fixture_project, "include", load_settings(fixture_project))
+    assert [(q.label, q.url) for q in card.qr] == [
+        ("Client web", "https://pbx.example.fr:5001/webclient")
+    ]
+
+
+# -- the five cards, rendered once ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", CARDS)
+def test_pages_and_trim_box(
+    name: str, settings: Settings, built: dict[str, tuple[CardResult, Path]]
+) -> None:
+    card = load_card(REPO, name, settings)
+    result, pdf = built[name]
+    reader = pypdf.PdfReader(pdf)
+    assert len(reader.pages) == result.pages == (2 if card.back else 1)
+    w, h = (round(v * PT_PER_MM, 3) for v in card.size_mm)
+    for page in reader.pages:
+        assert [round(float(v), 3) for v in page.trimbox] == [0, 0, w, h]
+        assert [round(float(v), 3) for v in page.mediabox] == [0, 0, w, h]
+    assert reader.metadata is not None
+    assert reader.metadata.title == card.title
+
+
+@pytest.mark.parametrize("name", CARDS)
+def test_no_text_under_the_minimum_sizes(
+    name: str, built: dict[str, tuple[CardResult, Path]]
+) -> None:
+    reader = pypdf.PdfReader(built[name][1])
+    runs = [run for page in reader.pages for run in text_runs(page)]
+    assert runs
+    small = [(t, round(s, 2)) for t, s in runs if s < MIN_BODY - 0.01]
+    assert not small
+    sizes = {t.strip(): s for t, s in runs}
+    for key in [*KEY_NAMES.get(name, []), "100"]:  # "100": the help desk's extension
+        assert sizes[key] >= MIN_KEY - 0.01, key
+
+
+@pytest.mark.parametrize("name", CARDS)
+def test_the_words_that_matter_are_printed(
+    name: str, built: dict[str, tuple[CardResult, Path]]
+) -> None:
+    reader = pypdf.PdfReader(built[name][1])
+    text = plain(" ".join(page.extract_text() for page in reader.pages))
+    missing = [w for w in WORDS[name] if plain(w) not in text]
+    assert not missing
+    assert "Service informatique" in text
+    assert "informatique@groupehautier.fr" in text
+
+
+@pytest.mark.parametrize("name", CARDS)
+def test_text_stays_5mm_inside_the_trim_and_no_punctuation_starts_a_line(
+    name: str, settings: Settings, built: dict[str, tuple[CardResult, Path]]
+) -> None:
+    card = load_card(REPO, name, settings)
+    pdf = built[name][1]
+    w, h = (v * PT_PER_MM for v in card.size_mm)
+    safe = SAFE_MM * PT_PER_MM - 0.5  # half a point for the rounding of glyph boxes
+    for number in range(1, built[name][0].pages + 1):
+        for line in lines(pdf, number):
+            for word, x0, y0, x1, y1 in line:
+                assert min(x0, y0) >= safe, (word, x0, y0)
+                assert x1 <= w - safe, (word, x1)
+                assert y1 <= h - safe, (word, y1)
+            assert line[0][0] not in ("»", ":", ";", "?", "!"), line
+            assert line[-1][0] != "«", line
+
+
+@pytest.mark.parametrize("name", CARDS)
+def test_every_character_has_a_glyph(name: str, built: dict[str, tuple[CardResult, Path]]) -> None:
+    covered: set[int] = set()
+    for face in FACES:
+        with TTFont(face.file, lazy=True) as font:
+            covered |= set(font.getBestCmap())
+    reader = pypdf.PdfReader(built[name][1])
+    text = "".join(page.extract_text() for page in reader.pages)
+    tofu = {c for c in text if ord(c) not in covered and not c.isspace() and c != "\u200b"}
+    assert not tofu
+
+
+@pytest.mark.parametrize("name", sorted(QR_URLS))
+def test_qr_codes_decode_to_the_configured_urls(
+    name: str, settings: Settings, built: dict[str, tuple[CardResult, Path]], tmp_path: Path
+) -> None:
+    expected = [getattr(settings.urls, key.removeprefix("urls.")) for key in QR_URLS[name]]
+    front = raster(built[name][1], 200, tmp_path / name)[0]
+    with Image.open(front) as image:
+        found = decode(image)
+    assert sorted(code.data.decode() for code in found) == sorted(expected)
+    for code in found:
+        assert code.type == "QRCODE"
+        assert min(code.rect.width, code.rect.height) / 200 * 25.4 >= 20.0  # mm, symbol only
+
+
+def test_the_fit_takes_few_renders(built: dict[str, tuple[CardResult, Path]]) -> None:
+    renders = [result.renders for result, _ in built.values()]
+    assert sum(renders) / len(renders) <= 3.0, renders
+    for result, _ in built.values():
+        assert all(8.0 <= size <= 11.0 for size in result.sizes.values())
+        assert all(fill <= 1.0 for fill in result.fill.values())
+
+
+def test_an_include_pulls_only_its_section(
+    fixture_project: Path, renderer: Renderer, scratch: Path
+) -> None:
+    card = load_card(fixture_project, "include", load_settings(fixture_project))
+    pdf = scratch / "include.pdf"
+    result = render_card(card, renderer, pdf)
+    text = plain(" ".join(p.extract_text() for p in pypdf.PdfReader(pdf).pages))
+    assert "section bravo" in text
+    assert "Une note de la section bravo" in text
+    assert "alpha" not in text
+    assert "charlie" not in text
+    assert "« des guillemets »" in text
+    assert result.pages == 2
+
+
+# -- fitting and failing -------------------------------------------------------------------
+
+
+def test_an_overfull_card_fails_and_keeps_the_previous_pdf(
+    fixture_project: Path, renderer: Renderer, scratch: Path
+) -> None:
+    card = load_card(fixture_project, "overfull", load_settings(fixture_project))
+    target = scratch / "kept" / "overfull.pdf"
+    target.parent.mkdir()
+    target.write_bytes(b"%PDF-previous")
+    with pytest.raises(RenderError) as info:
+        render_card(card, renderer, target)
+    message = str(info.value)
+    assert message.startswith("content/cards/overfull.md: card 'overfull' (front) does not fit")
+    assert re.search(r"even at 8 pt: over by \d+ mm / \d\.\d pages", message)
+    assert target.read_bytes() == b"%PDF-previous"
+    assert [p.name for p in target.parent.iterdir()] == ["overfull.pdf"]
+
+
+@pytest.mark.parametrize(
+    ("size", "orientation"),
+    [("A7", "portrait"), ("credit-card", "landscape"), ("A5", "landscape"), ("A6", "landscape")],
+)
+def test_every_size_and_orientation_has_its_trim_box(
+    fixture_project: Path, renderer: Renderer, scratch: Path, size: str, orientation: str
+) -> None:
+    path = fixture_project / "content/cards" / f"s-{size.lower()}-{orientation}.md"
+    path.write_text(
+        f"---\ntitle: Taille\nsize: {size}\norientation: {orientation}\n---\n\nAppelez le `100`.\n",
+        encoding="utf-8",
+    )
+    card = load_card(fixture_project, path.stem, load_settings(fixture_project))
+    pdf = scratch / f"{path.stem}.pdf"
+    render_card(card, renderer, pdf)
+    short, long = SIZES_MM[size]
+    w, h = (long, short) if orientation == "landscape" else (short, long)
+    page = pypdf.PdfReader(pdf).pages[0]
+    assert [round(float(v), 2) for v in page.trimbox] == [0, 0, round(w * PT_PER_MM, 2),
+                                                          round(h * PT_PER_MM, 2)]  # fmt: skip
+
+
+def test_bleed_extends_the_band_3mm_past_the_trim(
+    settings: Settings, renderer: Renderer, scratch: Path, tmp_path: Path
+) -> None:
+    card = load_card(REPO, "yealink", settings)
+    pdf = scratch / "yealink-bleed.pdf"
+    render_card(card, renderer, pdf, bleed=True)
+    bleed = 3 * PT_PER_MM
+    w, h = (v * PT_PER_MM for v in card.size_mm)
+    for page in pypdf.PdfReader(pdf).pages:
+        assert [round(float(v), 3) for v in page.trimbox] == [0, 0, round(w, 3), round(h, 3)]
+        outer = [round(v, 3) for v in (-bleed, -bleed, w + bleed, h + bleed)]
+        assert [round(float(v), 3) for v in page.mediabox] == outer
+        assert [round(float(v), 3) for v in page.bleedbox] == outer
+    with Image.open(raster(pdf, 60, tmp_path / "bleed")[0]) as image:
+        corner = image.convert("RGB").getpixel((1, 1))  # inside the bleed, top left
+    assert corner == (0x1F, 0x5F, 0xA8)
+
+
+def test_a_person_is_printed_as_typed_and_never_as_markup(
+    settings: Settings, renderer: Renderer, scratch: Path, built: dict[str, tuple[CardResult, Path]]
+) -> None:
+    card = load_card(REPO, "smartphone", settings)
+    person = {
+        "name": "<b>Marie-Françoise O'Brien de la Tour d'Auvergne-Lauraguais</b>",
+        "extension": "142",
+        "login": "marie-francoise.obrien-delatourdauvergne@groupehautier.fr",
+    }
+    body = markdown(card, card.front, renderer.diag)
+    page = document(card, "front", body, Layouts(REPO), body_pt=9, person=person)
+    assert "&lt;b&gt;Marie-Françoise O&#39;Brien" in page
+    assert "<b>Marie" not in page
+    pdf = scratch / "person.pdf"
+    result = render_card(card, renderer, pdf, person=person, previous=built["smartphone"][0])
+    reader = pypdf.PdfReader(pdf)
+    text = plain(reader.pages[0].extract_text())
+    assert "<b>Marie-Françoise O'Brien" in text
+    assert "142" in text
+    assert "VOTRE POSTE" in text
+    assert result.pages == 2
+    assert result.sizes["front"] >= MIN_BODY
+    assert max(s for t, s in text_runs(reader.pages[0]) if t == "142") >= MIN_KEY - 0.01
+
+
+def test_unknown_person_fields_are_refused(settings: Settings, renderer: Renderer) -> None:
+    card = load_card(REPO, "yealink", settings)
+    body = markdown(card, card.front, renderer.diag)
+    with pytest.raises(ValueError, match="password"):
+        document(card, "front", body, Layouts(REPO), body_pt=9, person={"password": "x"})
+
+
+# -- what the cards look like --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", CARDS)
+def test_cards_look_like_their_reviewed_references(
+    name: str, built: dict[str, tuple[CardResult, Path]], tmp_path: Path
+) -> None:
+    pages = raster(built[name][1], 60, tmp_path / name)
+    if os.environ.get("GUIDEPRINT_UPDATE_REFERENCES"):
+        REFERENCE.mkdir(parents=True, exist_ok=True)
+        for number, png in enumerate(pages, 1):
+            shutil.copy(png, REFERENCE / f"{name}-{number}.png")
+    references = sorted(REFERENCE.glob(f"{name}-*.png"))
+    assert len(references) == len(pages), "run with GUIDEPRINT_UPDATE_REFERENCES=1, then review"
+    for png, ref in zip(pages, references, strict=True):
+        with Image.open(png) as a, Image.open(ref) as b:
+            assert a.size == b.size
+            diff = ImageChops.difference(a.convert("L"), b.convert("L"))
+            similarity = 1 - ImageStat.Stat(diff).mean[0] / 255
+        assert similarity >= 0.985, f"{png.name}: {similarity:.4f}"
