@@ -33,6 +33,7 @@ from builder.pdf import Renderer
 REPO = Path(__file__).resolve().parents[1]
 FIXTURE = REPO / "tests" / "fixtures" / "cards"
 REFERENCE = REPO / "tests" / "reference" / "cards"
+DECK = REPO / "content" / "cards"
 CARDS = ["desktop", "smartphone", "vpn", "webclient", "yealink"]
 PT_PER_MM = 72 / 25.4
 MIN_BODY, MIN_KEY, SAFE_MM = 8.0, 11.0, 5.0
@@ -83,7 +84,7 @@ def built(
     settings: Settings, renderer: Renderer, scratch: Path
 ) -> dict[str, tuple[CardResult, Path]]:
     out = {}
-    for card in load_cards(REPO, settings, renderer.diag):
+    for card in load_cards(DECK, settings, renderer.diag):
         target = scratch / "out" / f"{card.name}.pdf"
         out[card.name] = (render_card(card, renderer, target), target)
     return out
@@ -146,40 +147,39 @@ def raster(pdf: Path, dpi: int, dest: Path) -> list[Path]:
 
 
 def test_card_names_are_the_five_cards() -> None:
-    assert card_names(REPO) == CARDS
+    assert card_names(DECK) == CARDS
 
 
 def test_listing_and_checking_cards_does_not_import_weasyprint() -> None:
     code = (
-        "import sys; from pathlib import Path; from builder.cards import load_cards, "
-        "card_markdown; from builder.config import load_settings; "
-        "from builder.diagnostics import Diagnostics; d = Diagnostics(); r = Path('.'); "
-        "[card_markdown(c, c.front, d) for c in load_cards(r, load_settings(r), d)]; "
-        "print('weasyprint' in sys.modules, len(d.items))"
+        "import sys; from pathlib import Path; from builder.cards import load_cards; "
+        "from builder.config import load_settings; from builder.diagnostics import Diagnostics; "
+        "d = Diagnostics(); cards = load_cards(Path('content/cards'), load_settings(Path()), d); "
+        "print('weasyprint' in sys.modules, len(cards), len(d.items))"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
-    assert out.stdout.split() == ["False", "0"], out.stderr
+    assert out.stdout.split() == ["False", "5", "0"], out.stderr
 
 
 def test_back_and_qr_slot_are_split_with_their_lines(settings: Settings) -> None:
-    card = load_card(REPO, "webclient", settings)
+    card = load_card(DECK, "webclient", settings)
     assert card.back is not None
     text = (REPO / "content/cards/webclient.md").read_text(encoding="utf-8").split("\n")
     assert text[card.back.first_line - 1].strip() == "<!-- back -->"
     assert "Renvois selon le statut" in card.back.markdown
     assert "<!-- qr -->" in card.front.markdown
-    assert load_card(REPO, "vpn", settings).back is None
+    assert load_card(DECK, "vpn", settings).back is None
 
 
 def test_unknown_front_matter_key_names_file_line_and_closest_key(settings: Settings) -> None:
     with pytest.raises(ConfigError) as info:
-        parse_card(FIXTURE / "bad/unknown-key.md", FIXTURE, settings)
+        parse_card(FIXTURE / "bad/unknown-key.md", settings, project=FIXTURE)
     assert str(info.value) == "bad/unknown-key.md:3: unknown key 'sizee' (did you mean 'size'?)"
 
 
 def test_invalid_yaml_is_a_content_error_with_its_line(settings: Settings) -> None:
     with pytest.raises(ContentError) as info:
-        parse_card(FIXTURE / "bad/bad-yaml.md", FIXTURE, settings)
+        parse_card(FIXTURE / "bad/bad-yaml.md", settings, project=FIXTURE)
     assert info.value.line == 3
     assert "invalid front matter" in info.value.message
 
@@ -203,7 +203,7 @@ def test_wrong_values_are_named_with_a_fix(
     path.parent.mkdir(parents=True)
     path.write_text(f"---\ntitle: Faux\n{front}\n---\n\nTexte.\n", encoding="utf-8")
     with pytest.raises(ConfigError) as info:
-        parse_card(path, REPO, settings)
+        parse_card(path, settings, project=REPO)
     assert info.value.message == message
     assert info.value.line == 3
     assert hint in (info.value.hint or "")
@@ -211,18 +211,18 @@ def test_wrong_values_are_named_with_a_fix(
 
 def test_a_second_back_separator_is_refused(settings: Settings) -> None:
     with pytest.raises(ConfigError, match="one '<!-- back -->' line at most") as info:
-        parse_card(FIXTURE / "bad/two-backs.md", FIXTURE, settings)
+        parse_card(FIXTURE / "bad/two-backs.md", settings, project=FIXTURE)
     assert info.value.line == 11
 
 
 def test_provisioning_links_are_never_printed(settings: Settings) -> None:
     with pytest.raises(ConfigError, match="carries credentials"):
-        parse_card(FIXTURE / "bad/provisioning.md", FIXTURE, settings)
+        parse_card(FIXTURE / "bad/provisioning.md", settings, project=FIXTURE)
 
 
 def test_unknown_card_name_lists_the_closest(settings: Settings) -> None:
     with pytest.raises(ConfigError, match="unknown card 'yelink'") as info:
-        load_card(REPO, "yelink", settings)
+        load_card(DECK, "yelink", settings)
     assert info.value.hint == "did you mean 'yealink'?"
 
 
@@ -230,13 +230,13 @@ def test_a_wrong_card_is_recorded_and_the_others_load(tmp_path: Path, settings: 
     shutil.copytree(FIXTURE, tmp_path / "p")
     shutil.copy(FIXTURE / "bad/unknown-key.md", tmp_path / "p/content/cards/wrong.md")
     diag = Diagnostics()
-    cards = load_cards(tmp_path / "p", settings, diag)
+    cards = load_cards(tmp_path / "p/content/cards", load_settings(tmp_path / "p"), diag)
     assert [c.name for c in cards] == ["include", "overfull"]
     assert [(d.file, d.line) for d in diag.errors] == [("content/cards/wrong.md", 3)]
 
 
 def test_empty_store_urls_are_skipped(fixture_project: Path) -> None:
-    card = load_card(fixture_project, "include", load_settings(fixture_project))
+    card = load_card(fixture_project / "content/cards", "include", load_settings(fixture_project))
     assert [(q.label, q.url) for q in card.qr] == [
         ("Client web", "https://pbx.example.fr:5001/webclient")
     ]
@@ -249,7 +249,7 @@ def test_empty_store_urls_are_skipped(fixture_project: Path) -> None:
 def test_pages_and_trim_box(
     name: str, settings: Settings, built: dict[str, tuple[CardResult, Path]]
 ) -> None:
-    card = load_card(REPO, name, settings)
+    card = load_card(DECK, name, settings)
     result, pdf = built[name]
     reader = pypdf.PdfReader(pdf)
     assert len(reader.pages) == result.pages == (2 if card.back else 1)
@@ -291,7 +291,7 @@ def test_the_words_that_matter_are_printed(
 def test_text_stays_5mm_inside_the_trim_and_no_punctuation_starts_a_line(
     name: str, settings: Settings, built: dict[str, tuple[CardResult, Path]]
 ) -> None:
-    card = load_card(REPO, name, settings)
+    card = load_card(DECK, name, settings)
     pdf = built[name][1]
     w, h = (v * PT_PER_MM for v in card.size_mm)
     safe = SAFE_MM * PT_PER_MM - 0.5  # half a point for the rounding of glyph boxes
@@ -342,7 +342,7 @@ def test_the_fit_takes_few_renders(built: dict[str, tuple[CardResult, Path]]) ->
 def test_an_include_pulls_only_its_section(
     fixture_project: Path, renderer: Renderer, scratch: Path
 ) -> None:
-    card = load_card(fixture_project, "include", load_settings(fixture_project))
+    card = load_card(fixture_project / "content/cards", "include", load_settings(fixture_project))
     pdf = scratch / "include.pdf"
     result = render_card(card, renderer, pdf)
     text = plain(" ".join(p.extract_text() for p in pypdf.PdfReader(pdf).pages))
@@ -360,7 +360,7 @@ def test_an_include_pulls_only_its_section(
 def test_an_overfull_card_fails_and_keeps_the_previous_pdf(
     fixture_project: Path, renderer: Renderer, scratch: Path
 ) -> None:
-    card = load_card(fixture_project, "overfull", load_settings(fixture_project))
+    card = load_card(fixture_project / "content/cards", "overfull", load_settings(fixture_project))
     target = scratch / "kept" / "overfull.pdf"
     target.parent.mkdir()
     target.write_bytes(b"%PDF-previous")
@@ -385,7 +385,7 @@ def test_every_size_and_orientation_has_its_trim_box(
         f"---\ntitle: Taille\nsize: {size}\norientation: {orientation}\n---\n\nAppelez le `100`.\n",
         encoding="utf-8",
     )
-    card = load_card(fixture_project, path.stem, load_settings(fixture_project))
+    card = load_card(fixture_project / "content/cards", path.stem, load_settings(fixture_project))
     pdf = scratch / f"{path.stem}.pdf"
     render_card(card, renderer, pdf)
     short, long = SIZES_MM[size]
@@ -398,7 +398,7 @@ def test_every_size_and_orientation_has_its_trim_box(
 def test_bleed_extends_the_band_3mm_past_the_trim(
     settings: Settings, renderer: Renderer, scratch: Path, tmp_path: Path
 ) -> None:
-    card = load_card(REPO, "yealink", settings)
+    card = load_card(DECK, "yealink", settings)
     pdf = scratch / "yealink-bleed.pdf"
     render_card(card, renderer, pdf, bleed=True)
     bleed = 3 * PT_PER_MM
@@ -416,7 +416,7 @@ def test_bleed_extends_the_band_3mm_past_the_trim(
 def test_a_person_is_printed_as_typed_and_never_as_markup(
     settings: Settings, renderer: Renderer, scratch: Path, built: dict[str, tuple[CardResult, Path]]
 ) -> None:
-    card = load_card(REPO, "smartphone", settings)
+    card = load_card(DECK, "smartphone", settings)
     person = {
         "name": "<b>Marie-Françoise O'Brien de la Tour d'Auvergne-Lauraguais</b>",
         "extension": "142",
@@ -439,7 +439,7 @@ def test_a_person_is_printed_as_typed_and_never_as_markup(
 
 
 def test_unknown_person_fields_are_refused(settings: Settings, renderer: Renderer) -> None:
-    card = load_card(REPO, "yealink", settings)
+    card = load_card(DECK, "yealink", settings)
     body = markdown(card, card.front, renderer.diag)
     with pytest.raises(ValueError, match="password"):
         document(card, "front", body, Layouts(REPO), body_pt=9, person={"password": "x"})

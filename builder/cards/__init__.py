@@ -10,10 +10,10 @@ from builder.cards.model import (
     QrCode,
     Side,
     card_names,
-    cards_dir,
     load_card,
     load_cards,
     parse_card,
+    project_of,
 )
 
 __all__ = [
@@ -23,9 +23,9 @@ __all__ = [
     "Side",
     "card_markdown",
     "card_names",
-    "cards_dir",
     "load_card",
     "load_cards",
     "parse_card",
+    "project_of",
     "render_card",
 ]

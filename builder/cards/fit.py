@@ -30,6 +30,7 @@ MM_PER_PT = 25.4 / 72
 FILL_OK = 0.9  # a fit that uses this much of the room is kept (no render to grow it further)
 TARGET = 0.96  # the fill aimed at when predicting the next size
 STEP = 0.1  # points: sizes are tried on this grid, and closer than this is the same size
+BRACKET_PT = 0.4  # a fitting size this close below a failing one is good enough
 MAX_RENDERS = 6  # per side: the search is bounded whatever the content
 FOOTER_GAP_MM = 2.0
 # The first guess's model of a side, calibrated on the five cards of the guide (mm): band and
@@ -178,9 +179,14 @@ def next_size(fit: Measure | None, fail: Measure | None, lo: float, hi: float) -
     high = fail.size - STEP if fail else hi
     if low > high + 1e-9:
         return None
-    if fit and fail:  # secant between the two closest sizes, kept inside the bracket
+    if fit and fail:
+        width = fail.size - fit.size
+        if width <= BRACKET_PT:
+            return None
+        # Secant between the two closest sizes, kept in the middle half of the bracket: the
+        # fill jumps (a heading moves to the next column), and a bare secant then creeps.
         t = (TARGET - fit.fill) / (fail.fill - fit.fill)
-        guess = fit.size + t * (fail.size - fit.size)
+        guess = fit.size + min(0.75, max(0.25, t)) * width
     else:
         known = fit or fail
         assert known is not None
@@ -224,7 +230,9 @@ def first_guess(card: Card, side: str, body: str) -> float:
     fixed = GUESS_BASE_MM + sum(body.count(tag) * mm for tag, mm in GUESS_FIXED_MM.items())
     if card.qr and side == "front":
         fixed += GUESS_QR_MM[0] if len(card.qr) == 1 else GUESS_QR_MM[1]
-    text_area = (h - GUESS_FRAME_MM - fixed) * (w - 2 * html.SAFE_MM)
+    cols = html.columns(card)
+    width = w - 2 * html.SAFE_MM - (cols - 1) * html.COLUMN_GAP_MM
+    text_area = (h - GUESS_FRAME_MM - fixed / cols) * width
     return math.sqrt(max(text_area, 1.0) / (max(len(text), 1) * GUESS_MM2_PER_CHAR_PT2))
 
 

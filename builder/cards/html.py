@@ -32,6 +32,7 @@ QR_SYMBOL_MM = 21.0  # the symbol without its quiet zone; the print rule asks fo
 QR_QUIET = 4  # modules of quiet zone on each side (ISO/IEC 18004)
 BLEED_MM = 3.0
 SAFE_MM = 5.0  # text stays this far inside the trim
+COLUMN_GAP_MM = 6.0
 WORDS = {
     "fr": {"person": "Votre poste", "extension": "Extension", "login": "Identifiant",
            "help": "Besoin d\u2019aide\u202f?", "dial": "poste", "back": "Verso"},
@@ -117,9 +118,14 @@ def page_css(card: Card, scale: Scale, *, bleed: bool) -> str:
             f".bleed-edge {{ margin: -{BLEED_MM:g}mm -{BLEED_MM:g}mm 0;"
             f" padding: {BLEED_MM:g}mm {BLEED_MM:g}mm 0; }}"
         )
-    if w > 120:
-        rules.append("main { column-count: 2; column-gap: 6mm; }")
+    if columns(card) > 1:
+        rules.append(f"main {{ column-count: {columns(card)}; column-gap: {COLUMN_GAP_MM:g}mm; }}")
     return "\n".join(rules)
+
+
+def columns(card: Card) -> int:
+    """Two columns on a wide card (A5, landscape A6): lines stay short enough to read."""
+    return 2 if card.size_mm[0] > 120 else 1
 
 
 def document(

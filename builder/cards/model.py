@@ -14,7 +14,6 @@ from builder.diagnostics import Diagnostics
 from builder.errors import ConfigError, ContentError, GuideError
 
 CARDS_DIR = "cards"  # inside the space
-SPACE_DIR = "content"  # the space, inside the project
 ICON_DIR = Path("assets") / "icons"
 BUILTIN = Path(__file__).resolve().parents[2]  # guideprint's own layouts/ and assets/
 
@@ -87,44 +86,59 @@ class Card:
         return (long, short) if self.orientation == "landscape" else (short, long)
 
 
-def cards_dir(root: Path, space: Path | None = None) -> Path:
-    """Where the card files of a project live."""
-    return (space if space is not None else root / SPACE_DIR) / CARDS_DIR
-
-
-def card_names(root: Path, *, space: Path | None = None) -> list[str]:
-    """The card names, sorted, without reading the files."""
-    folder = cards_dir(root, space)
+def card_names(folder: Path) -> list[str]:
+    """The names of the cards in a cards folder (the space's cards/), without reading them."""
     if not folder.is_dir():
         return []
     return sorted(p.stem for p in folder.glob("*.md") if p.name != "README.md")
 
 
+def project_of(folder: Path, settings: Settings) -> Path:
+    """The project a cards folder belongs to: where guideprint.toml is, else above the space."""
+    return Path(settings.path).parent if settings.path else folder.resolve().parent.parent
+
+
 def load_cards(
-    root: Path, settings: Settings, diag: Diagnostics, *, space: Path | None = None
+    folder: Path,
+    settings: Settings,
+    diag: Diagnostics,
+    *,
+    project: Path | None = None,
+    check: bool = True,
 ) -> list[Card]:
-    """Read and check every card; a wrong card is recorded in diag as an error and left out."""
+    """Read every card of a folder; a wrong card is recorded in diag as an error and left out.
+
+    With `check`, each side's Markdown also goes through the reader (includes, images): its
+    warnings land in diag, and no PDF is rendered.
+    """
+    from builder.cards.html import markdown  # the reader; still no WeasyPrint
+
     cards = []
-    for name in card_names(root, space=space):
+    for name in card_names(folder):
         try:
-            cards.append(load_card(root, name, settings, space=space))
+            card = load_card(folder, name, settings, project=project)
         except GuideError as exc:
             diag.add_error(exc)
+            continue
+        for side in (card.front, card.back) if check else ():
+            if side is not None:
+                markdown(card, side, diag)
+        cards.append(card)
     return cards
 
 
-def load_card(root: Path, name: str, settings: Settings, *, space: Path | None = None) -> Card:
-    """Read and check one card by name; an unknown name lists the known ones."""
-    names = card_names(root, space=space)
+def load_card(folder: Path, name: str, settings: Settings, *, project: Path | None = None) -> Card:
+    """Read and check one card by name; an unknown name suggests the closest."""
+    names = card_names(folder)
     if name not in names:
-        hint = did_you_mean(name, names) if names else "no card files in " + str(cards_dir(root))
+        hint = did_you_mean(name, names) if names else f"no card files in {folder}"
         raise ConfigError(f"unknown card '{name}'", hint=hint)
-    path = cards_dir(root, space) / f"{name}.md"
-    return parse_card(path, root.resolve(), settings, space=space)
+    return parse_card(folder / f"{name}.md", settings, project=project)
 
 
-def parse_card(path: Path, project: Path, settings: Settings, *, space: Path | None = None) -> Card:
-    """Turn one card file into a Card, checking every key."""
+def parse_card(path: Path, settings: Settings, *, project: Path | None = None) -> Card:
+    """Turn one card file (in the space's cards/ folder) into a Card, checking every key."""
+    project = (project or project_of(path.parent, settings)).resolve()
     file = _display(path, project)
     try:
         text = path.read_text(encoding="utf-8")
@@ -143,7 +157,7 @@ def parse_card(path: Path, project: Path, settings: Settings, *, space: Path | N
     return Card(
         name=path.stem,
         path=path.resolve(),
-        space=(space or path.parent.parent).resolve(),
+        space=path.resolve().parent.parent,
         project=project,
         title=fields.text("title", required=True),
         device=fields.text("device"),
