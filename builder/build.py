@@ -42,8 +42,9 @@ def read_spaces(
 ) -> list[Space]:
     """Every space of the source, read (and rendered to HTML when asked)."""
     return [
-        read_space(layout, diag, lang=project.settings.language, allow_remote=allow_remote,
-                   render=render)
+        read_space(
+            layout, diag, lang=project.settings.language, allow_remote=allow_remote, render=render
+        )
         for layout in find_spaces(project.source, project.space)
     ]
 
@@ -55,10 +56,8 @@ def cards_dir(project: Project) -> Path:
 
 def card_names(project: Project) -> list[str]:
     """The card names, without reading them."""
-    try:
-        from builder.cards import card_names as names
-    except ImportError:  # TEMP until the cards module lands
-        return []
+    from builder.cards import card_names as names
+
     return names(cards_dir(project)) if cards_dir(project).is_dir() else []
 
 
@@ -169,8 +168,13 @@ def render_manual(project: Project, spaces: list[Space], renderer: Renderer, tar
     settings = project.settings
     book = manual_mod.assemble(spaces, settings, project.root, renderer.diag)
     manual_mod.downsample_images(book, settings, project.cache / "images")
-    html = manual_mod.to_html(book, settings, project.layouts, root=spaces[0].root,
-                              allow_remote=renderer.fetcher.allow_remote)
+    html = manual_mod.to_html(
+        book,
+        settings,
+        project.layouts,
+        root=spaces[0].root,
+        allow_remote=renderer.fetcher.allow_remote,
+    )
     css = [
         renderer.stylesheet(
             project.layouts.path("manual/manual.css").read_text(encoding="utf-8"),
@@ -202,12 +206,64 @@ def _render_cards(
     return made
 
 
-def _render_sheets(
-    project: Project, todo: Plan, renderer: Renderer, diag: Diagnostics
-) -> None:
+def _render_sheets(project: Project, todo: Plan, renderer: Renderer, diag: Diagnostics) -> None:
     LOG.info("sheets: not yet wired")
 
 
 def welcome(project: Project, args: argparse.Namespace, diag: Diagnostics) -> int:
-    """guideprint welcome users.csv."""
-    raise GuideError("welcome packs are not wired yet")
+    """guideprint welcome users.csv: packs and drafts; --send --yes to send them."""
+    import sys
+
+    from builder.packs import make_renderer
+    from builder.welcome import run_welcome, send, send_summary, smtp_from_env
+
+    if not args.csv.is_file():
+        raise GuideError("no such file", file=args.csv, hint="give the CSV HR sent")
+    manual_args = argparse.Namespace(
+        manual=True,
+        card=None,
+        sheets=False,
+        copies=0,
+        allow_remote=False,
+        force=False,
+        watch=False,
+        strict=args.strict,
+    )
+    build(project, manual_args, diag)  # the manual, rendered once (or already up to date)
+    progress = _progress_bar() if sys.stderr.isatty() and not args.quiet else None
+    with build_lock(project.out):
+        result = run_welcome(
+            args.csv,
+            project.settings,
+            known_cards=card_names(project),
+            out=project.out,
+            factory=make_renderer,
+            factory_args=(str(Path.cwd()), str(project.source), str(project.out / "manual.pdf")),
+            diag=diag,
+            jobs=args.jobs or None,
+            progress=progress,
+            layouts=project.layouts.folders,
+            manual=project.out / "manual.pdf",
+        )
+    LOG.warning("%d pack(s) written to %s", len(result.packs), project.out / "welcome")
+    if args.send:
+        smtp = smtp_from_env(args.smtp_host, args.smtp_port, not args.no_starttls)
+        print(send_summary(result.emls, smtp), file=sys.stderr)  # noqa: T201
+        if not args.yes:
+            raise GuideError("nothing sent", hint="add --yes to send these emails")
+        report = send(result.emls, smtp, diag)
+        LOG.warning("%d email(s) sent", len(report.sent))
+    return 1 if result.failed else 0
+
+
+def _progress_bar() -> Any:
+    import sys
+
+    def show(done: int, total: int) -> None:
+        width = 30
+        filled = width * done // max(total, 1)
+        end = "\n" if done == total else ""
+        bar = "#" * filled + "-" * (width - filled)
+        print(f"\r[{bar}] {done}/{total}", end=end, file=sys.stderr, flush=True)  # noqa: T201
+
+    return show

@@ -33,7 +33,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def common(sp: argparse.ArgumentParser, *, out: bool = True) -> None:
-        sp.add_argument("--source", type=Path, help="GitBook space or repository (default: content/)")
+        sp.add_argument(
+            "--source", type=Path, help="GitBook space or repository (default: content/)"
+        )
         sp.add_argument("--space", help="in a multi-space repository, only this space")
         sp.add_argument("--strict", action="store_true", help="treat warnings as errors")
         sp.add_argument("-v", "--verbose", action="store_true", help="say each step")
@@ -46,8 +48,13 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--manual", action="store_true", help="build the manual")
     b.add_argument("--card", action="append", metavar="NAME", help="build this card (repeatable)")
     b.add_argument("--sheets", action="store_true", help="build the print sheets")
-    b.add_argument("--copies", type=int, default=0, metavar="N",
-                   help="with --card: also an office sheet of N copies of that card")
+    b.add_argument(
+        "--copies",
+        type=int,
+        default=0,
+        metavar="N",
+        help="with --card: also an office sheet of N copies of that card",
+    )
     b.add_argument("--allow-remote", action="store_true", help="fetch remote images (3 s each)")
     b.add_argument("--force", action="store_true", help="rebuild even what is up to date")
     b.add_argument("--watch", action="store_true", help="rebuild on every save")

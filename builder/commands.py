@@ -17,8 +17,9 @@ def run(args: argparse.Namespace, diag: Diagnostics) -> int:
     """Dispatch to the subcommand; return its exit code."""
     if args.command == "import":
         return import_(args, diag)
-    project = load_project(Path.cwd(), source=args.source, out=getattr(args, "out", None),
-                           space=args.space)
+    project = load_project(
+        Path.cwd(), source=args.source, out=getattr(args, "out", None), space=args.space
+    )
     if args.command == "list":
         return list_(project, diag)
     if args.command == "check":

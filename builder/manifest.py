@@ -48,7 +48,8 @@ def _files(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return []
     return sorted(
-        p for p in folder.rglob("*")
+        p
+        for p in folder.rglob("*")
         if p.is_file() and "__pycache__" not in p.parts and not p.name.startswith(".guideprint")
     )
 
@@ -84,7 +85,9 @@ def fingerprint(
     if cards is not None:
         sources = [p for name in cards for p in _card_sources(project, name)]
         return _digest([*common, *project.layouts.files("cards"), *sources], extra)
-    pages = [p for p in _files(project.source) if "cards" not in p.relative_to(project.source).parts]
+    pages = [
+        p for p in _files(project.source) if "cards" not in p.relative_to(project.source).parts
+    ]
     return _digest([*common, *pages], extra)
 
 

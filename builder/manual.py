@@ -5,23 +5,22 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from html import unescape
 from dataclasses import dataclass, field, replace
+from html import unescape
 from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup
 
-from builder.content.html import clean_url
-from builder.images import check_image
-from builder.typography import typeset
-
 from builder.config import Settings
+from builder.content.html import clean_url
 from builder.content.model import NavItem, Page, Space, slugify
 from builder.diagnostics import Diagnostics
 from builder.downsample import downsample_html, max_pixels
 from builder.i18n import words
+from builder.images import check_image
 from builder.layouts import Layouts
+from builder.typography import typeset
 
 MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
              "septembre", "octobre", "novembre", "décembre")  # fmt: skip
@@ -72,9 +71,7 @@ def build_date(lang: str) -> str:
     return when.strftime("%d %B %Y")
 
 
-def assemble(
-    spaces: list[Space], settings: Settings, project: Path, diag: Diagnostics
-) -> Manual:
+def assemble(spaces: list[Space], settings: Settings, project: Path, diag: Diagnostics) -> Manual:
     """Lay out the reading order and the table of contents of one or more spaces."""
     multi = len(spaces) > 1
     if multi:
@@ -93,8 +90,9 @@ def assemble(
         else:
             pending = []
         target = toc[-1].children if multi else toc
-        _walk(space.nav, base, target, chapters, pending, settings.manual.toc_depth,
-              settings.language)
+        _walk(
+            space.nav, base, target, chapters, pending, settings.manual.toc_depth, settings.language
+        )
     _check_links(chapters, diag)
     first = spaces[0]
     logo = project / settings.logo if settings.logo else None
@@ -132,9 +130,7 @@ def _nav_items(items: list[NavItem]) -> list[NavItem]:
 
 def _check_links(chapters: list[Chapter], diag: Diagnostics) -> None:
     """Point a link to a missing heading at its page instead, so paper says where to turn."""
-    ids = {c.page.anchor for c in chapters} | {
-        h.anchor for c in chapters for h in c.page.headings
-    }
+    ids = {c.page.anchor for c in chapters} | {h.anchor for c in chapters for h in c.page.headings}
     for chapter in chapters:
 
         def repair(m: re.Match[str], chapter: Chapter = chapter) -> str:
@@ -142,8 +138,10 @@ def _check_links(chapters: list[Chapter], diag: Diagnostics) -> None:
             if target in ids:
                 return m.group(0)
             page = target.split("--", 1)[0]
-            diag.warn(f"link to a missing section '#{target.split('--', 1)[-1]}': "
-                      "pointing at its page", file=chapter.page.path)
+            diag.warn(
+                f"link to a missing section '#{target.split('--', 1)[-1]}': pointing at its page",
+                file=chapter.page.path,
+            )
             return f'href="#{page}"' if page in ids else 'href=""'
 
         chapter.page.html = re.sub(r'href="#([^"]+)"', repair, chapter.page.html)
@@ -175,8 +173,15 @@ def _walk(
         if item.group:
             entry = TocEntry(typeset(item.title, lang), "", level, "group")
             toc.append(entry)
-            pending = _walk(item.children, level + 1, entry.children, chapters,
-                            [*pending, (entry.title, level)], depth, lang)
+            pending = _walk(
+                item.children,
+                level + 1,
+                entry.children,
+                chapters,
+                [*pending, (entry.title, level)],
+                depth,
+                lang,
+            )
             continue
         if item.page is None:
             continue  # external links of SUMMARY.md have no page to print
@@ -209,7 +214,10 @@ def _headings(page: Page, level: int, depth: int, lang: str) -> list[TocEntry]:
 
 def outline_css(manual: Manual) -> str:
     """Bookmark levels: the PDF outline mirrors the TOC exactly."""
-    rules = ["h1, h2, h3, h4, h5, h6 { bookmark-level: none; }", ".toc-title { bookmark-level: 1; }"]
+    rules = [
+        "h1, h2, h3, h4, h5, h6 { bookmark-level: none; }",
+        ".toc-title { bookmark-level: 1; }",
+    ]
     rules += [f".part-level-{n} {{ bookmark-level: {n}; }}" for n in range(1, 7)]
     for entry in _flatten(manual.toc):
         if entry.anchor:
@@ -235,8 +243,8 @@ def to_html(
         manual=manual,
         settings=settings,
         words=words(manual.lang),
-        chapters=[(c, Markup(c.page.html)) for c in manual.chapters],  # noqa: S704
-        outline_css=Markup(outline_css(manual)),  # noqa: S704
+        chapters=[(c, Markup(c.page.html)) for c in manual.chapters],
+        outline_css=Markup(outline_css(manual)),
         flat_toc=_flatten(manual.toc),
         cover_image=_cover_image(manual, root, allow_remote),
     )
@@ -272,12 +280,15 @@ def metadata(manual: Manual, settings: Settings) -> dict[str, Any]:
     }
 
 
-PAPER = {"A4": ("210mm", "297mm", "20mm", "25mm", "18mm"), "A5": ("148mm", "210mm", "15mm", "18mm", "13mm")}
+PAPER = {
+    "A4": ("210mm", "297mm", "20mm", "25mm", "18mm"),
+    "A5": ("148mm", "210mm", "15mm", "18mm", "13mm"),
+}
 
 
 def downsample_images(manual: Manual, settings: Settings, cache: Path) -> None:
     """Embed images at 300 dpi of the text block at most (email-sized PDFs)."""
-    width, height, vertical, inner, outer = PAPER[settings.manual.paper]
+    width, _, _, inner, outer = PAPER[settings.manual.paper]
     text_width = float(width[:-2]) - float(inner[:-2]) - float(outer[:-2])
     box = max_pixels(text_width, 95.0)  # figures are at most 95 mm high (manual.css)
     for chapter in manual.chapters:
@@ -291,10 +302,11 @@ def page_css(settings: Settings) -> str:
     brk = "right" if settings.manual.chapters_on_right else "page"
     return f"""
 @page {{ size: {width} {height}; margin: {vertical} {outer} {vertical} {inner};
-  @bottom-center {{ content: "{w['page']} " counter(page) " {w['of']} " counter(pages); }} }}
+  @bottom-center {{ content: "{w["page"]} " counter(page) " {w["of"]} " counter(pages); }} }}
 @page :left {{ margin: {vertical} {inner} {vertical} {outer}; }}
 @page :right {{ margin: {vertical} {outer} {vertical} {inner}; }}
 .chapter {{ break-before: {brk}; }}
-a.internal::after {{ content: "\\00a0({w['see_page']}\\00a0" target-counter(attr(href), page) ")"; }}
-figure.captioned > figcaption::before {{ content: "{w['figure']}\\00a0" counter(figure) " — "; }}
+a.internal::after {{
+  content: "\\00a0({w["see_page"]}\\00a0" target-counter(attr(href), page) ")"; }}
+figure.captioned > figcaption::before {{ content: "{w["figure"]}\\00a0" counter(figure) " — "; }}
 """

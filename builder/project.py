@@ -41,7 +41,8 @@ def load_project(
     src = (cwd / source).resolve() if source else root / "content"
     if not src.is_dir():
         raise ContentError("no such folder", file=src, hint="give --source a GitBook space")
-    if src == root / "content" or not (src / SETTINGS_FILE).is_file() and src.is_relative_to(root):
+    own_settings = (src / SETTINGS_FILE).is_file() and src != root / "content"
+    if not own_settings and src.is_relative_to(root):
         settings = load_settings(root)
     else:
         # Another space: its own settings, or defaults in its own language.

@@ -136,8 +136,19 @@ def test_running_header_and_footer(reader: PdfReader) -> None:
 
 def _png(pdf: Path, page: int, prefix: Path) -> Image.Image:
     subprocess.run(
-        ["pdftoppm", "-r", "40", "-png", "-f", str(page), "-l", str(page), "-singlefile",
-         str(pdf), str(prefix)],
+        [
+            "pdftoppm",
+            "-r",
+            "40",
+            "-png",
+            "-f",
+            str(page),
+            "-l",
+            str(page),
+            "-singlefile",
+            str(pdf),
+            str(prefix),
+        ],
         check=True,
     )
     return Image.open(f"{prefix}.png").convert("L")
