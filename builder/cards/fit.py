@@ -10,7 +10,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 
 LOG = logging.getLogger("guideprint.cards")
 PX_PER_MM = 96 / 25.4  # WeasyPrint lays out in CSS pixels
-MM_PER_PT = 25.4 / 72
 FILL_OK = 0.9  # a fit that uses this much of the room is kept (no render to grow it further)
 TARGET = 0.96  # the fill aimed at when predicting the next size
 STEP = 0.1  # points: sizes are tried on this grid, and closer than this is the same size
@@ -90,7 +89,7 @@ def render_card(
     """
     from builder.pdf import Metadata
 
-    job = _Job(card, renderer, Layouts(card.project), person, bleed)
+    job = _Job(card, renderer, _layouts(card.project), person, bleed)
     result = CardResult(card.name, target, 0, 0, size_mm=card.size_mm, bleed=bleed)
     sides = [("front", card.front)] + ([("back", card.back)] if card.back else [])
     documents = []
@@ -252,6 +251,12 @@ def _child(body: Any, tag: str) -> Any:
         if box.element_tag == tag:
             return box
     return None
+
+
+@lru_cache(maxsize=8)
+def _layouts(project: Path) -> Layouts:
+    """One template environment per project and process (welcome packs render many cards)."""
+    return Layouts(project)
 
 
 def _body_box(page_box: Any) -> Any:

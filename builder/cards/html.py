@@ -9,6 +9,7 @@ import base64
 import html
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import segno
@@ -35,9 +36,9 @@ SAFE_MM = 5.0  # text stays this far inside the trim
 COLUMN_GAP_MM = 6.0
 WORDS = {
     "fr": {"person": "Votre poste", "extension": "Extension", "login": "Identifiant",
-           "help": "Besoin d\u2019aide\u202f?", "dial": "poste", "back": "Verso"},
+           "help": "Besoin d\u2019aide\u202f?", "dial": "poste"},
     "en": {"person": "Your phone", "extension": "Extension", "login": "Login",
-           "help": "Need help?", "dial": "ext.", "back": "Back"},
+           "help": "Need help?", "dial": "ext."},
 }  # fmt: skip
 PERSON_KEYS = ("name", "extension", "login")
 SLOT = '<div class="qr-slot"></div>'  # where `<!-- qr -->` was; comments do not survive the reader
@@ -93,6 +94,7 @@ def markdown(card: Card, side: Side, diag: Diagnostics) -> Markup:
     return Markup(rendered.html)
 
 
+@lru_cache(maxsize=64)
 def qr_image(code: QrCode) -> QrImage:
     """A vector QR code, error level M or better, symbol QR_SYMBOL_MM wide plus quiet zone."""
     qr = segno.make(code.url, error="m", micro=False)  # boost_error raises the level when free
@@ -179,6 +181,7 @@ def check_person(person: dict[str, str] | None) -> dict[str, str] | None:
     return {k: str(person.get(k, "")).strip() for k in PERSON_KEYS}
 
 
+@lru_cache(maxsize=64)
 def icon_uri(path: Path) -> str:
     """An SVG file as a data: URL (nothing for the sandboxed fetcher to read)."""
     return "data:image/svg+xml;base64," + base64.b64encode(path.read_bytes()).decode("ascii")

@@ -12,6 +12,7 @@ from builder.config import CARD_SIZES, Settings, Urls, did_you_mean
 from builder.content.frontmatter import split_front_matter
 from builder.diagnostics import Diagnostics
 from builder.errors import ConfigError, ContentError, GuideError
+from builder.layouts import Layouts
 
 CARDS_DIR = "cards"  # inside the space
 ICON_DIR = Path("assets") / "icons"
@@ -355,23 +356,21 @@ def _key_lines(text: str) -> dict[str, int]:
     return lines
 
 
-def search_path(project: Path, sub: Path | str) -> list[Path]:
-    """A folder of the project first, then guideprint's own."""
-    folders = [project / sub, BUILTIN / sub]
-    return [f for i, f in enumerate(folders) if f.is_dir() and f.resolve() not in
-            [g.resolve() for g in folders[:i]]]  # fmt: skip
+def icon_dirs(project: Path) -> list[Path]:
+    """Where icons are looked for: the project's assets/icons/, then guideprint's own."""
+    return [d for d in (project / ICON_DIR, BUILTIN / ICON_DIR) if d.is_dir()]
 
 
 def icons(project: Path) -> list[str]:
     """The names of the icons a card may use."""
-    return sorted({p.stem for d in search_path(project, ICON_DIR) for p in d.glob("*.svg")})
+    return sorted({p.stem for d in icon_dirs(project) for p in d.glob("*.svg")})
 
 
 def find_icon(name: str, project: Path) -> Path | None:
     """The SVG file of an icon, project first."""
     if not NAME.match(name):
         return None
-    for folder in search_path(project, ICON_DIR):
+    for folder in icon_dirs(project):
         if (folder / f"{name}.svg").is_file():
             return folder / f"{name}.svg"
     return None
@@ -379,10 +378,8 @@ def find_icon(name: str, project: Path) -> Path | None:
 
 def layouts(project: Path) -> list[str]:
     """Card layout variants: a template or a stylesheet in layouts/cards/."""
-    names: set[str] = set()
-    for folder in search_path(project, Path("layouts") / "cards"):
-        names |= {p.name.split(".")[0] for p in folder.iterdir() if p.suffix in (".j2", ".css")}
-    return sorted(names)
+    files = Layouts(project).files("cards")
+    return sorted({p.name.split(".")[0] for p in files if p.suffix in (".j2", ".css")})
 
 
 def _display(path: Path, project: Path) -> str:
