@@ -4,20 +4,32 @@ http(s) only when the user asked for it (bounded in time and size, cached)."""
 from __future__ import annotations
 
 import hashlib
+import http.client
+import io
+import time
+import urllib.error
 import urllib.parse
 import urllib.request
+import warnings
+import zlib
 from pathlib import Path
 from typing import Any
 
-from weasyprint.urls import URLFetcher, URLFetcherResponse
+from PIL import Image
+from weasyprint.urls import URLFetcher, URLFetcherResponse, iri_to_uri
 
+from builder import images as _images  # noqa: F401 -- sets Pillow's pixel limit
 from builder.diagnostics import Diagnostics
+from builder.errors import GuideError
 
 REMOTE_TIMEOUT = 3.0  # seconds per URL (WeasyPrint's default is 10, one URL after another)
 REMOTE_MAX_BYTES = 20 * 1024 * 1024
+MAX_REDIRECTS = 5
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+RASTER_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"RIFF", b"BM", b"II*\x00", b"MM\x00*")
 
 
-class Refused(ValueError):
+class Refused(ValueError):  # noqa: N818 -- a refusal, not an error of ours
     """A URL the sandbox does not allow."""
 
 
@@ -33,17 +45,25 @@ class SandboxFetcher(URLFetcher):  # type: ignore[misc]
         allow_remote: bool = False,
         cache_dir: Path | None = None,
     ) -> None:
-        super().__init__(timeout=REMOTE_TIMEOUT, allow_redirects=allow_remote)
-        self.roots = [r.resolve() for r in roots]
+        # Redirects are followed by _download, so that every hop goes through the sandbox.
+        super().__init__(
+            timeout=REMOTE_TIMEOUT,
+            allow_redirects=False,
+            http_headers={"Accept-Encoding": "identity"},
+        )
+        # The filesystem root as a root would allow every file: never meant, always dropped.
+        self.roots = [r.resolve() for r in roots if r.resolve() != Path(r.resolve().anchor)]
         self.files = {f.resolve() for f in files or []}
         self.diag = diag
         self.allow_remote = allow_remote
         self.cache_dir = cache_dir
         self.source = "document"  # named in warnings; set per document by the renderer
+        self._dead: set[str] = set()  # hosts that did not answer: not asked again this run
 
     def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
         """Serve url from the sandbox, or refuse it with a warning."""
-        scheme = url.split(":", 1)[0].lower()
+        self._request = None  # never reuse a request URLFetcher.open left behind
+        scheme = url.split(":", 1)[0].strip().lower()
         if scheme == "data":
             return super().fetch(url, headers)
         if scheme == "file":
@@ -65,26 +85,120 @@ class SandboxFetcher(URLFetcher):  # type: ignore[misc]
             self._refuse(url, "file outside the project refused", None)
         if not path.is_file():
             self._refuse(url, "file not found", None)
-        return URLFetcherResponse(path.as_uri(), path.read_bytes(), _type_headers(path))
+        try:
+            body = path.read_bytes()
+        except OSError as exc:
+            self._refuse(url, f"cannot read file ({exc.strerror})", None)
+        self._check_pixels(url, body)
+        return URLFetcherResponse(path.as_uri(), body, _type_headers(path))
 
     def _remote(self, url: str, headers: Any) -> URLFetcherResponse:
         cached = self._cache_path(url)
         if cached is not None and cached.is_file():
-            return URLFetcherResponse(url, cached.read_bytes())
-        response = super().fetch(url, headers)
-        body = response.read(REMOTE_MAX_BYTES + 1)
-        response.close()
-        if len(body) > REMOTE_MAX_BYTES:
-            self._refuse(url, "remote resource too large", f"limit {REMOTE_MAX_BYTES} bytes")
+            kind = cached.with_suffix(".type")
+            ctype = kind.read_text(encoding="utf-8") if kind.is_file() else ""
+            return URLFetcherResponse(url, cached.read_bytes(), _ctype(ctype))
+        final, body, ctype = self._download(url, headers)
+        self._check_pixels(url, body)
         if cached is not None:
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            cached.write_bytes(body)
-        return URLFetcherResponse(url, body, response.headers, response.status)
+            self._store(cached, body, ctype)
+        return URLFetcherResponse(final, body, _ctype(ctype))
+
+    def _download(self, url: str, headers: Any) -> tuple[str, bytes, str]:
+        """GET url, following redirects through the sandbox; at most REMOTE_TIMEOUT overall."""
+        deadline = time.monotonic() + self._timeout
+        for _ in range(MAX_REDIRECTS + 1):
+            host = urllib.parse.urlsplit(url).netloc.lower()
+            if host in self._dead:
+                self._refuse(url, f"remote host {host} did not answer before; not asked again",
+                             None)  # fmt: skip
+            request = urllib.request.Request(
+                iri_to_uri(url), headers={**self._http_headers, **dict(headers or {})}
+            )
+            try:
+                # OpenerDirector.open, not URLFetcher.open: no redirect handler, no decoding.
+                with urllib.request.OpenerDirector.open(self, request, timeout=self._timeout) as r:
+                    body = self._read(url, r, deadline)
+                    return r.geturl(), body, str(r.headers.get("Content-Type", ""))
+            except urllib.error.HTTPError as exc:
+                location = exc.headers.get("Location") if exc.code in REDIRECTS else None
+                exc.close()
+                if not location:
+                    self._refuse(url, f"remote resource answered HTTP {exc.code}", None)
+                target = urllib.parse.urljoin(url, str(location))
+                if urllib.parse.urlsplit(target).scheme.lower() not in ("http", "https"):
+                    self._refuse(target, f"redirect from {_short(url)} refused", None)
+                url = target
+            except Refused:
+                raise
+            except (OSError, http.client.HTTPException, ValueError) as exc:
+                self._dead.add(host)
+                self._refuse(url, f"remote resource not fetched ({_reason(exc, self._timeout)})",
+                             "check the address, or download the file into the space")  # fmt: skip
+        self._refuse(url, f"more than {MAX_REDIRECTS} redirects", None)
+        raise AssertionError  # unreachable: _refuse raises
+
+    def _read(self, url: str, response: Any, deadline: float) -> bytes:
+        """The body, decoded, refused when too slow or too large."""
+        body = bytearray()
+        while chunk := response.read1(64 * 1024):
+            body += chunk
+            if len(body) > REMOTE_MAX_BYTES:
+                self._refuse(url, "remote resource too large", f"limit {REMOTE_MAX_BYTES} bytes")
+            if time.monotonic() > deadline:
+                self._refuse(url, f"remote resource took more than {self._timeout:g} s", None)
+        encoding = str(response.headers.get("Content-Encoding", "identity")).strip().lower()
+        if encoding in ("gzip", "x-gzip", "deflate"):
+            return self._inflate(url, bytes(body), encoding)
+        if encoding not in ("identity", ""):
+            self._refuse(url, f"remote resource in an unknown encoding '{encoding}'", None)
+        return bytes(body)
+
+    def _inflate(self, url: str, body: bytes, encoding: str) -> bytes:
+        """Decompress at most REMOTE_MAX_BYTES: a small gzip can expand to gigabytes."""
+        for wbits in (47, -15) if encoding == "deflate" else (31,):
+            inflater = zlib.decompressobj(wbits)
+            try:
+                data = inflater.decompress(body, REMOTE_MAX_BYTES + 1)
+            except zlib.error:
+                continue
+            if len(data) > REMOTE_MAX_BYTES or inflater.unconsumed_tail:
+                self._refuse(url, "remote resource too large", f"limit {REMOTE_MAX_BYTES} bytes")
+            return data
+        self._refuse(url, f"remote resource is corrupt ({encoding})", None)
+        raise AssertionError  # unreachable: _refuse raises
+
+    def _check_pixels(self, url: str, body: bytes) -> None:
+        """Refuse raster images past Pillow's limit before WeasyPrint decodes them."""
+        limit = Image.MAX_IMAGE_PIXELS
+        if limit is None or not body.startswith(RASTER_MAGIC):
+            return
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                with Image.open(io.BytesIO(body)) as im:
+                    pixels = im.width * im.height
+        except Image.DecompressionBombError:
+            pixels = 2 * limit + 1
+        except Exception:  # not an image Pillow reads: WeasyPrint will say so
+            return
+        if pixels > limit:
+            self._refuse(url, f"image of {pixels:,} pixels refused (decompression bomb?)",
+                         f"limit {limit:,} pixels")  # fmt: skip
 
     def _cache_path(self, url: str) -> Path | None:
         if self.cache_dir is None:
             return None
         return self.cache_dir / hashlib.sha256(url.encode()).hexdigest()
+
+    def _store(self, cached: Path, body: bytes, ctype: str) -> None:
+        from builder.output import write_bytes
+
+        try:
+            write_bytes(cached.with_suffix(".type"), ctype.encode("utf-8"))
+            write_bytes(cached, body)
+        except (OSError, GuideError) as exc:  # a cache that cannot be written costs a refetch
+            self.diag.warn(f"remote cache not written: {exc}", file=self.source)
 
 
 def _type_headers(path: Path) -> dict[str, str]:
@@ -93,5 +207,20 @@ def _type_headers(path: Path) -> dict[str, str]:
     return {"Content-Type": kind} if kind else {}
 
 
+def _ctype(value: str) -> dict[str, str]:
+    return {"Content-Type": value} if value else {}
+
+
+def _reason(exc: BaseException, timeout: float) -> str:
+    if isinstance(exc, urllib.error.URLError) and not isinstance(exc.reason, str):
+        exc = exc.reason
+    if isinstance(exc, TimeoutError):
+        return f"no answer within {timeout:g} s"
+    return str(getattr(exc, "strerror", None) or exc) or type(exc).__name__
+
+
 def _short(url: str) -> str:
     return url if len(url) <= 120 else url[:117] + "..."
+
+
+__all__ = ["REMOTE_MAX_BYTES", "REMOTE_TIMEOUT", "Refused", "SandboxFetcher"]

@@ -39,7 +39,8 @@ def check_fonts() -> None:
         if not face.file.is_file():
             raise RenderError(
                 f"missing font {face.file}",
-                hint=f"run 'make setup' (installs the Debian package {face.package})",
+                hint=f"install the Debian package {face.package}: "
+                f"'sudo apt-get install {face.package}', or run 'make setup'",
             )
 
 

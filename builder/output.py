@@ -12,6 +12,12 @@ from pathlib import Path
 
 from builder.errors import OutputError
 
+# Errors of the output side (disk full, read-only, a folder in the way): one line, not a trace.
+WRITE_ERRORS = frozenset(
+    {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EFBIG,
+     errno.EISDIR, errno.ENOTDIR, errno.ENAMETOOLONG}
+)  # fmt: skip
+
 
 @contextlib.contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
@@ -30,6 +36,14 @@ def atomic_path(target: Path) -> Iterator[Path]:
         yield tmp
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)
+    except OSError as exc:
+        if exc.errno not in WRITE_ERRORS:
+            raise
+        raise OutputError(
+            f"cannot write {target.name}: {exc.strerror or exc}",
+            file=target.parent,
+            hint="the previous file, if any, is untouched; free space or choose another --out",
+        ) from exc
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -50,7 +64,7 @@ def build_lock(out_dir: Path) -> Iterator[None]:
     """Hold an exclusive lock on out_dir for the whole build; a second build is told so."""
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        handle = open(out_dir / ".guideprint.lock", "a+b")  # noqa: SIM115
+        handle = open(out_dir / ".guideprint.lock", "a+b")
     except OSError as exc:
         raise OutputError(
             f"cannot write the output folder: {exc.strerror}",

@@ -11,14 +11,18 @@ import weasyprint
 from weasyprint.text.fonts import FontConfiguration
 
 from builder.diagnostics import Diagnostics
+from builder.errors import RenderError
 from builder.fetcher import SandboxFetcher
 from builder.fonts import check_fonts, font_face_css, font_files
+from builder.layouts import BUILTIN
 from builder.output import atomic_path
 
 # WeasyPrint reports missing images and CSS it ignores through these loggers, to a handler
 # nobody sees; the PDF still builds. We forward them into our diagnostics and count them.
 WEASY_LOGGERS = ("weasyprint", "weasyprint.progress")
 IGNORED = ("Ignored `hyphenate-limit", "Anchor defined twice")
+# guideprint's own layouts and icons: read whatever folder the build runs from.
+OWN_FILES = (BUILTIN, BUILTIN.parent / "assets")
 
 
 class _Forward(logging.Handler):
@@ -52,12 +56,18 @@ class Renderer:
         *,
         allow_remote: bool = False,
         cache_dir: Path | None = None,
+        strict: bool = False,
     ) -> None:
         check_fonts()
         self.diag = diag
+        self.strict = strict  # write nothing once a warning is on record
         self.fonts = FontConfiguration()
         self.fetcher = SandboxFetcher(
-            roots, diag, files=font_files(), allow_remote=allow_remote, cache_dir=cache_dir
+            [*roots, *OWN_FILES],
+            diag,
+            files=font_files(),
+            allow_remote=allow_remote,
+            cache_dir=cache_dir,
         )
         self._css: dict[str, weasyprint.CSS] = {}
         self._fonts_css = weasyprint.CSS(
@@ -78,22 +88,31 @@ class Renderer:
         """Parse a stylesheet once per process and reuse it."""
         key = f"{base}\0{css}"
         if key not in self._css:
-            self._css[key] = weasyprint.CSS(
-                string=css,
-                base_url=str(base) + "/",
-                font_config=self.fonts,
-                url_fetcher=self.fetcher,
-            )
+            # Warnings while parsing (a refused @import, a bad rule) name the CSS folder.
+            document, self.fetcher.source = self.fetcher.source, self._name(base)
+            try:
+                self._css[key] = weasyprint.CSS(
+                    string=css,
+                    base_url=str(base) + "/",
+                    font_config=self.fonts,
+                    url_fetcher=self.fetcher,
+                )
+            finally:
+                self.fetcher.source = document
         return self._css[key]
 
-    def render(
-        self, html: str, base: Path, css: list[weasyprint.CSS], *, source: str
-    ) -> Any:
+    def _name(self, folder: Path) -> str:
+        """folder as warnings name it: relative to the project when inside it."""
+        here = folder.resolve()
+        for root in self.fetcher.roots[:1]:
+            if here.is_relative_to(root):
+                return here.relative_to(root).as_posix()
+        return str(folder)
+
+    def render(self, html: str, base: Path, css: list[weasyprint.CSS], *, source: str) -> Any:
         """Lay out html (relative URLs resolved against base) into a weasyprint Document."""
         self.fetcher.source = source
-        document = weasyprint.HTML(
-            string=html, base_url=str(base) + "/", url_fetcher=self.fetcher
-        )
+        document = weasyprint.HTML(string=html, base_url=str(base) + "/", url_fetcher=self.fetcher)
         return document.render(
             stylesheets=[self._fonts_css, *css], font_config=self.fonts, optimize_images=True
         )
@@ -102,6 +121,7 @@ class Renderer:
         self, document: Any, target: Path, meta: Metadata, *, variant: str | None = None
     ) -> None:
         """Write a laid-out document to target atomically, with its metadata."""
+        self._check_strict(target)
         info = document.metadata
         info.title = meta.title
         info.authors = [meta.author] if meta.author else []
@@ -114,3 +134,12 @@ class Renderer:
             options["pdf_variant"] = variant
         with atomic_path(target) as tmp:
             document.write_pdf(tmp, **options)
+            self._check_strict(target)  # SVG images are drawn, and fetch, only now
+
+    def _check_strict(self, target: Path) -> None:
+        """Under --strict, refuse to (re)place target once anything warned."""
+        if self.strict and self.diag.items:
+            # A refused URL, a missing image: the previous file stays as it was.
+            raise RenderError(
+                f"{len(self.diag.items)} problem(s) with --strict; {target.name} not written"
+            )
