@@ -1,37 +1,66 @@
-"""Images: checked with Pillow before rendering; large ones downsampled for print."""
+"""Images: checked with Pillow before rendering, so a broken file is reported, not printed."""
 
 from __future__ import annotations
 
+import threading
 import warnings
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 
-# Pillow refuses images above twice this many pixels (a decompression bomb).
+# Pillow refuses images above twice this many pixels (a decompression bomb); we refuse
+# from this many, which is already a 8000 x 8000 picture.
 Image.MAX_IMAGE_PIXELS = 64_000_000
 VECTOR = frozenset({".svg"})
+# verify() reads every PNG chunk with its checksum; other formats are decoded to be sure.
+VERIFIED = frozenset({"PNG"})
+_STRICT = threading.Lock()
 
 
 def check_image(path: Path) -> str | None:
-    """Why path is not a usable image ("corrupt", "too large"...), or None when it is."""
+    """Why path is not a usable image, as words after its name ("is truncated or corrupt"),
+    or None when it is one."""
     if path.suffix.lower() in VECTOR:
         return _check_svg(path)
+    # WeasyPrint sets LOAD_TRUNCATED_IMAGES for the whole process, which would let a cut
+    # download through as a half-grey picture: be strict while checking.
+    with _STRICT:
+        lenient = ImageFile.LOAD_TRUNCATED_IMAGES
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        try:
+            return _check_raster(path)
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = lenient
+
+
+def _check_raster(path: Path) -> str | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as im:
+                fmt = im.format
                 im.verify()
+            if fmt not in VERIFIED:
+                with Image.open(path) as im:
+                    im.draft("RGB", (max(1, im.width // 8), max(1, im.height // 8)))
+                    im.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        return f"refused: more than {Image.MAX_IMAGE_PIXELS:,} pixels (decompression bomb?)"
+        return (
+            f"is refused: more than {Image.MAX_IMAGE_PIXELS:,} pixels (a decompression bomb?);"
+            " resize it"
+        )
     except UnidentifiedImageError:
-        return "is not an image Pillow can read (corrupt or unknown format)"
-    except (OSError, SyntaxError, ValueError) as exc:
+        return "is not an image (corrupt, or a format Pillow cannot read)"
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
         return f"is truncated or corrupt ({exc})"
     return None
 
 
 def _check_svg(path: Path) -> str | None:
-    head = path.read_bytes()[:4096].lstrip()
+    try:
+        head = path.read_bytes()[:4096].lstrip()
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror})"
     if b"<svg" not in head and not head.startswith(b"<?xml"):
         return "is not an SVG file"
     return None

@@ -23,4 +23,3 @@ def typeset(text: str, lang: str) -> str:
     for pattern, repl in _RULES_FR if lang == "fr" else _RULES_EN:
         text = pattern.sub(repl, text)
     return text
-

@@ -8,7 +8,6 @@ fenced code are text. The result is a tree of Block and Text nodes with source l
 from __future__ import annotations
 
 import re
-import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,7 +18,7 @@ ATTR_RE = re.compile(r'([\w-]+)\s*=\s*(?:"([^"]*)"|\'([^\']*)\'|(\S+))')
 FENCE_RE = re.compile(r"^\s*(`{3,}|~{3,})")
 
 # Tags that never have an end tag, and tags whose end tag is optional (caption present).
-SELF_CLOSING = frozenset({"include", "page-ref"})
+SELF_CLOSING = frozenset({"include", "page-ref", "else", "elsif", "elif"})
 OPTIONAL_END = frozenset({"embed", "file"})
 # Every block the renderer knows; anything else is kept as text and reported.
 KNOWN = frozenset(
@@ -27,7 +26,8 @@ KNOWN = frozenset(
         "hint", "tabs", "tab", "stepper", "step", "code", "embed", "content-ref", "page-ref",
         "file", "columns", "column", "include", "swagger", "swagger-description",
         "swagger-parameter", "swagger-response", "openapi", "openapi-operation",
-        "openapi-schemas", "openapi-webhook", "updates", "update", "if", "else", "prompt",
+        "openapi-schemas", "openapi-webhook", "updates", "update", "if", "else", "elsif",
+        "elif", "prompt",
         "code-tabs", "code-tabs-item", "api-method", "api-method-summary",
         "api-method-description", "api-method-spec", "api-method-request",
         "api-method-path-parameters", "api-method-query-parameters",
@@ -54,6 +54,8 @@ class Block:
     attrs: dict[str, str]
     line: int
     arg: str = ""  # a bare quoted argument, as in {% include "path.md" %}
+    raw: str = ""  # everything after the name, as written ({% if a.b %} -> "a.b")
+    indent: str = ""  # the tag line's indentation: a block indented under a list item
     children: list[Text | Block] = field(default_factory=list)
     closed: bool = True
 
@@ -122,10 +124,11 @@ def parse_blocks(text: str, *, file: Path | str, diag: Diagnostics, first_line: 
     root = Block("root", {}, first_line)
     stack = [root]
     buffer: list[_Line] = []
+    unknown: set[str] = set()  # unknown tags already reported at their opening
 
     def flush() -> None:
         if buffer:
-            stack[-1].children.append(_text(buffer, inside=len(stack) > 1))
+            stack[-1].children.append(Text([ln.text for ln in buffer], buffer[0].number))
             buffer.clear()
 
     for index, line in enumerate(lines):
@@ -135,11 +138,13 @@ def parse_blocks(text: str, *, file: Path | str, diag: Diagnostics, first_line: 
             continue
         is_end, name = bool(m.group(1)), m.group(2)
         if name not in KNOWN:
-            diag.warn(
-                f"unknown GitBook block {{% {'end' if is_end else ''}{name} %}} kept as text",
-                file=file,
-                line=line.number,
-            )
+            if not (is_end and name in unknown):
+                diag.warn(
+                    f"unknown GitBook block {{% {'end' if is_end else ''}{name} %}} kept as text",
+                    file=file,
+                    line=line.number,
+                )
+            unknown.add(name)
             buffer.append(_Line(line.text, line.number))
             continue
         flush()
@@ -147,7 +152,8 @@ def parse_blocks(text: str, *, file: Path | str, diag: Diagnostics, first_line: 
             _close(stack, name, line.number, file, diag)
             continue
         attrs, arg = parse_attrs(m.group(3))
-        block = Block(name, attrs, line.number, arg)
+        indent = line.text[: len(line.text) - len(line.text.lstrip())]
+        block = Block(name, attrs, line.number, arg, m.group(3), indent)
         stack[-1].children.append(block)
         if name in SELF_CLOSING or (name in OPTIONAL_END and not _has_end(lines, index, name)):
             continue
@@ -162,14 +168,6 @@ def parse_blocks(text: str, *, file: Path | str, diag: Diagnostics, first_line: 
             hint=f"add {{% end{block.name} %}}",
         )
     return root
-
-
-def _text(buffer: list[_Line], *, inside: bool) -> Text:
-    lines = [ln.text for ln in buffer]
-    if inside:
-        # Block bodies are sometimes indented under a list item: read them flush left.
-        lines = textwrap.dedent("\n".join(lines)).split("\n")
-    return Text(lines, buffer[0].number)
 
 
 def _has_end(lines: list[_Line], index: int, name: str) -> bool:

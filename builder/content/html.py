@@ -1,386 +1,357 @@
 """Post-process a rendered page as a tree: sanitise raw HTML, resolve images and links
-inside the space, number headings, turn GitBook's HTML forms into print forms."""
+inside the space, number headings, turn GitBook's HTML forms into print forms.
+
+One walk over the tree, in document order. Elements dispatch to `on_<tag>` handlers here
+or in media.py, tables.py, codeblocks.py; sanitize.py decides what raw HTML may stay.
+"""
 
 from __future__ import annotations
 
 import re
 import urllib.parse
 import xml.etree.ElementTree as ET
-from html import unescape
+from collections.abc import Callable
+from html import escape
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import emoji
 import tinyhtml5
 
+from builder.content import codeblocks, media, tables
+from builder.content.context import Context, rel_path
+from builder.content.handlers import hint_html
+from builder.content.links import clean_url, read_text, resolve_local
+from builder.content.markdown import LINE_ATTR, LINE_COMMENT
 from builder.content.model import Heading, page_anchor, slugify
-from builder.images import check_image
-from builder.i18n import words
+from builder.content.sanitize import add_class, local_names, remove, replace, sanitise
+from builder.content.variables import evaluate
 from builder.typography import typeset
 
-if TYPE_CHECKING:
-    from builder.content.render import Context
+__all__ = ["Walker", "clean_url", "finish", "read_text", "resolve_local"]
 
 Element = ET.Element
-
-# Removed with their content: they run code, pull resources or make no sense on paper.
-DANGEROUS = frozenset(
-    {"script", "iframe", "object", "embed", "form", "button", "textarea", "select", "link",
-     "style", "meta", "base", "frame", "frameset", "applet", "template", "noscript", "video",
-     "audio", "source", "track", "portal", "dialog"}
-)  # fmt: skip
-SILENT = frozenset({"source", "select"})  # GitBook's own <picture> and table selects
-NO_TEXT_FIX = frozenset({"code", "pre", "kbd", "samp", "script", "style"})
-STYLE_OK = re.compile(r"^\s*(color|background-color|text-align|width)\s*:\s*[#\w.%() ,-]+\s*$")
-BAD_SCHEMES = ("javascript:", "vbscript:", "data:text/html")
-
-
-def clean_url(url: str) -> str:
-    """GitBook paths: HTML-unescaped, then URL-unquoted, angle brackets dropped."""
-    url = unescape(url.strip())
-    if url.startswith("<") and url.endswith(">"):
-        url = url[1:-1]
-    return urllib.parse.unquote(url)
+RAW = frozenset({"code", "pre", "kbd", "samp", "var", "script", "style"})
+FOREIGN = frozenset({"svg", "math"})
+HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+CUSTOM_BLOCKS = frozenset({"hint", "tabs", "tab", "stepper", "step", "columns", "column"})
+Handler = Callable[["Walker", Element, Element, Path], None]
 
 
 def finish(raw: str, ctx: Context) -> tuple[str, list[Heading]]:
     """Walk the rendered tree once; return the final HTML and the headings found."""
-    doc = tinyhtml5.parse(f"<!DOCTYPE html><html><body>{raw}</body></html>",
-                          namespace_html_elements=False)
+    doc = tinyhtml5.parse(
+        f"<!DOCTYPE html><html><body>{raw}</body></html>", namespace_html_elements=False
+    )
     body = doc.find("body")
     assert body is not None
-    walker = _Walker(ctx)
+    walker = Walker(ctx)
     walker.walk(body, ctx.source)
+    _drop_empty_paragraphs(body)
     html = (body.text or "") + "".join(
         ET.tostring(child, encoding="unicode", method="html") for child in body
     )
-    return html, walker.headings
+    return html.strip() + "\n", walker.headings
 
 
-class _Walker:
+class Walker:
+    """The state of one walk: where in the source we are, ids given, headings found."""
+
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.headings: list[Heading] = []
         self.ids: set[str] = set()
+        self.lines: dict[Path, int] = {}  # the source line of the current block, per file
+        self.raw = 0  # > 0 inside code, where text is printed as written
+        self.foreign = 0  # > 0 inside <svg>/<math>
+
+    # -- where ---------------------------------------------------------------------------
+
+    def rel(self, source: Path) -> str:
+        return rel_path(source, self.ctx.root)
 
     def warn(self, message: str, source: Path, needle: str = "", hint: str | None = None) -> None:
-        self.ctx.diag.warn(message, file=_rel(source, self.ctx), line=self.line_of(source, needle),
-                           hint=hint)
+        self.ctx.diag.warn(
+            message, file=self.rel(source), line=self.line_of(source, needle), hint=hint
+        )
 
     def line_of(self, source: Path, needle: str) -> int | None:
+        """The line of needle at or just after the current block, else the block's line."""
         text, first = self.ctx.sources.get(source, ("", 1))
-        for candidate in (needle, urllib.parse.quote(needle), needle.replace("'", "&#x27;")):
-            index = text.find(candidate) if candidate else -1
+        current = self.lines.get(source)
+        start = _offset_of_line(text, current - first) if current else 0
+        for candidate in _spellings(needle):
+            index = text.find(candidate, start)
             if index >= 0:
-                return first + text.count("\n", 0, index)
-        return None
+                line = first + text.count("\n", 0, index)
+                if current is None or line - current <= 40:
+                    return line
+        return current
+
+    # -- the walk ------------------------------------------------------------------------
 
     def walk(self, parent: Element, source: Path) -> None:
-        self.fix_text(parent, source)
+        if parent.text and not self.raw:
+            parent.text = self.text(parent.text)
         for child in list(parent):
-            if not isinstance(child.tag, str):  # comments
-                _remove(parent, child)
+            if not isinstance(child.tag, str):  # comments: line markers, or the author's
+                self.marker(child, source)
+                remove(parent, child)
                 continue
-            src = child.attrib.pop("data-gp-src", None)
-            here = Path(src) if src else source
-            if child.tail:  # first: handlers may replace child and hand its tail over
-                child.tail = self.text(child.tail, parent, source)
-            if self.sanitise(parent, child, here):
-                continue
-            handler = getattr(self, f"on_{child.tag}", None)
-            if handler is not None and handler(parent, child, here) is False:
-                continue
-            self.walk(child, here)
+            local_names(child)
+            here = Path(src) if (src := child.attrib.pop("data-gp-src", None)) else source
+            if (line := child.attrib.pop(LINE_ATTR, None)) is not None:
+                self.lines[here] = int(line)
+            if "id" in child.attrib and child.tag not in HEADINGS:
+                self.unique_id(child)
+            if child.tail and not self.raw:
+                child.tail = self.text(child.tail)
+            self.visit(parent, child, here)
 
-    def fix_text(self, element: Element, source: Path) -> None:
-        if element.text:
-            element.text = self.text(element.text, element, source)
-
-    def text(self, text: str, element: Element, source: Path) -> str:
-        if element.tag in NO_TEXT_FIX or "math" in element.get("class", ""):
-            return text
-        if ":" in text:
-            text = emoji.emojize(text, language="alias")
-        return typeset(text, self.ctx.lang)
-
-    # -- safety ---------------------------------------------------------------------------
-
-    def sanitise(self, parent: Element, el: Element, source: Path) -> bool:
-        """Drop dangerous elements and attributes; True when el was removed."""
+    def visit(self, parent: Element, el: Element, source: Path) -> None:
         tag = str(el.tag).lower()
-        if tag in DANGEROUS:
-            if tag not in SILENT:
-                self.warn(f"<{tag}> removed (not allowed in printed content)", source, f"<{tag}")
-            _remove(parent, el)
-            return True
-        for name, value in list(el.attrib.items()):
-            low = name.lower()
-            if low.startswith("on"):
-                self.warn(f"event attribute {name} removed from <{tag}>", source, name)
-                del el.attrib[name]
-            elif low in ("href", "src", "srcset", "action", "xlink:href") and value.strip(
-            ).lower().startswith(BAD_SCHEMES):
-                self.warn(f"{name}='{value[:40]}' removed from <{tag}>", source, value[:20])
-                del el.attrib[name]
-            elif low == "style":
-                self.clean_style(el, value, source)
-        return False
+        if sanitise(self, parent, el, source, svg=self.foreign > 0):
+            return
+        handler = HANDLERS.get(tag)
+        if handler is not None and not self.foreign:
+            handler(self, parent, el, source)
+            if el not in list(parent) and el.tag != "pre":
+                return  # replaced (an image by its placeholder): nothing left to walk
+        raw, foreign = tag in RAW or "math" in el.get("class", "").split(), tag in FOREIGN
+        self.raw += raw
+        self.foreign += foreign
+        self.walk(el, source)
+        self.raw -= raw
+        self.foreign -= foreign
 
-    def clean_style(self, el: Element, value: str, source: Path) -> None:
-        kept = [d for d in value.split(";") if d.strip() and STYLE_OK.match(d)]
-        dropped = [d for d in value.split(";") if d.strip() and not STYLE_OK.match(d)]
-        if dropped and any(k in value.lower() for k in ("url(", "@import", "expression")):
-            self.warn("style attribute pulling a resource removed", source, value[:20])
-        if kept:
-            el.set("style", ";".join(kept))
-        else:
-            del el.attrib["style"]
-
-    # -- elements -------------------------------------------------------------------------
-
-    def on_img(self, parent: Element, el: Element, source: Path) -> bool:
-        src = el.get("src", "")
-        if el.get("data-size") == "line":
-            _add_class(el, "inline-icon")
-        if not el.get("alt"):
-            el.set("alt", _caption_of(parent) or "")
-        url = clean_url(src)
-        if url.startswith("data:image/"):
-            return False
-        if re.match(r"https?://", url):
-            if not self.ctx.allow_remote:
-                self.warn(f"remote image not fetched: {url}", source, src,
-                          hint="download it into .gitbook/assets, or pass --allow-remote")
-                _replace(parent, el, self.placeholder(el, url, remote=True))
-            return False
-        path = resolve_local(url, self.ctx, self.line_of(source, src), what="image",
-                             source=source)
-        problem = check_image(path) if path is not None else "refused"
-        if path is None or problem:
-            if path is not None:
-                self.warn(f"image {problem}: {url}", source, src)
-            _replace(parent, el, self.placeholder(el, url, remote=False))
-            return False
-        el.set("src", path.as_uri())
-        return False
-
-    def placeholder(self, img: Element, url: str, *, remote: bool) -> Element:
-        w = words(self.ctx.lang)
-        label = w["remote_image"] if remote else w["missing_image"]
-        name = img.get("alt") or Path(urllib.parse.urlsplit(url).path).name or url
-        inline = "inline-icon" in img.get("class", "")
-        box = Element("span", {"class": "missing-image" + (" inline" if inline else ""),
-                               "role": "img", "aria-label": f"{label} : {name}"})
-        box.text = "?" if inline else None
-        if not inline:
-            lab = ET.SubElement(box, "span", {"class": "missing-label"})
-            lab.text = label
-            nm = ET.SubElement(box, "span", {"class": "missing-name"})
-            nm.text = name
-        box.tail = img.tail
-        return box
-
-    def on_picture(self, parent: Element, el: Element, source: Path) -> bool:
-        img = el.find("img")
-        if img is None:
-            _remove(parent, el)
-            return False
-        img.tail = el.tail
-        _replace(parent, el, img)
-        self.on_img(parent, img, source)
-        return False
-
-    def on_figure(self, parent: Element, el: Element, source: Path) -> None:
-        cap = el.find("figcaption")
-        if cap is not None:
-            inner = cap.find("p")
-            if inner is not None and len(cap) == 1:
-                cap.text, cap[:] = inner.text, list(inner)
-            if not "".join(cap.itertext()).strip():
-                _remove(el, cap)
-            elif el.find(".//img") is not None:
-                _add_class(el, "captioned")
-
-    def on_a(self, parent: Element, el: Element, source: Path) -> bool:
-        href = el.get("href")
-        if href is None:
-            if el.get("id") and not "".join(el.itertext()).strip():
-                _remove(parent, el)  # GitBook's empty anchor; the heading takes the id
-                return False
-            return True
-        mention = "data-mention" in el.attrib or el.get("title") == "mention"
-        el.attrib.pop("data-mention", None)
-        if el.get("title") == "mention":
-            del el.attrib["title"]
-        if re.match(r"(https?|mailto|tel):", href):
-            _add_class(el, "external")
-            return True
-        target = self.internal_target(href, source)
-        if target is None:
-            del el.attrib["href"]
-            return True
-        path, anchor = target
-        el.set("href", "#" + anchor)
-        _add_class(el, "internal")
-        if mention and path in self.ctx.titles:
-            el.text, el[:] = self.ctx.titles[path], []
-        return True
-
-    def internal_target(self, href: str, source: Path) -> tuple[str, str] | None:
-        url, _, fragment = clean_url(href).partition("#")
-        if not url:
-            return "", _heading_id(page_anchor(_rel(source, self.ctx)), fragment)
-        path = resolve_local(url, self.ctx, self.line_of(source, href), what="link",
-                             source=source, must_exist=False)
-        if path is None:
-            return None
-        if path.is_dir():
-            path = path / "README.md"
-        rel = path.relative_to(self.ctx.root).as_posix()
-        if rel not in self.ctx.titles:
-            if self.ctx.titles and rel.endswith(".md"):
-                self.warn(f"link to a page that is not in the document: {url}", source, href)
-            return None
-        base = page_anchor(rel)
-        return rel, _heading_id(base, fragment) if fragment else base
-
-    def on_input(self, parent: Element, el: Element, source: Path) -> bool:
-        if el.get("type") == "checkbox":
-            box = Element("span", {"class": "task-box" + (" checked" if "checked" in el.attrib
-                                                          else ""), "aria-hidden": "true"})
-            box.tail = el.tail
-            _replace(parent, el, box)
-        else:
-            self.warn("<input> removed", source, "<input")
-            _remove(parent, el)
-        return False
-
-    def on_details(self, parent: Element, el: Element, source: Path) -> None:
-        el.tag, el.attrib = "div", {"class": "details"}
-
-    def on_summary(self, parent: Element, el: Element, source: Path) -> None:
-        el.tag, el.attrib = "p", {"class": "details-summary"}
-
-    def on_p(self, parent: Element, el: Element, source: Path) -> None:
-        if el.attrib.pop("align", None) == "center":
-            _add_class(el, "center")
-        if len(el) == 1 and not (el.text or "").strip() and not (el[0].tail or "").strip():
-            if "math" in el[0].get("class", ""):
-                el.tag = "div"
-                _add_class(el, "math-block")
-
-    def on_table(self, parent: Element, el: Element, source: Path) -> None:
-        view = el.attrib.pop("data-view", None)
-        hidden = [i for i, th in enumerate(el.iter("th")) if "data-hidden" in th.attrib]
-        for row in el.iter("tr"):
-            cells = [c for c in row if c.tag in ("td", "th")]
-            for i in sorted(hidden, reverse=True):
-                if i < len(cells):
-                    row.remove(cells[i])
-        if view == "cards":
-            _add_class(el, "cards-table")
-        for key in [k for k in el.attrib if k.startswith("data-")]:
-            del el.attrib[key]
-
-    def on_heading(self, parent: Element, el: Element, source: Path) -> None:
-        custom = next((a.get("id") for a in el.iter("a") if a.get("id")), None)
-        title = "".join(el.itertext()).strip()
-        base = page_anchor(_rel(source, self.ctx)) if source != self.ctx.source else self.ctx.anchor
-        anchor = _heading_id(base, custom or slugify(title))
+    def unique_id(self, el: Element) -> None:
+        """An author's id, made unique in the document like a link to it (#id) will be."""
+        anchor = _heading_id(self.ctx.anchor, el.get("id", ""))
         while anchor in self.ids:
             anchor += "-1"
         self.ids.add(anchor)
         el.set("id", anchor)
-        self.headings.append(Heading(int(str(el.tag)[1]), title, anchor))
 
-    on_h1 = on_h2 = on_h3 = on_h4 = on_h5 = on_h6 = on_heading
+    def marker(self, comment: Element, source: Path) -> None:
+        text = comment.text or ""
+        if text.startswith(LINE_COMMENT) and text[len(LINE_COMMENT) :].isdigit():
+            self.lines[source] = int(text[len(LINE_COMMENT) :])
 
-    def on_i(self, parent: Element, el: Element, source: Path) -> None:
-        if el.get("class", "").startswith("fa-"):
-            del el.attrib["class"]  # Font Awesome is not embedded; the :shortcode: text is
+    def text(self, text: str) -> str:
+        if ":" in text:
+            text = emoji.emojize(text, language="alias")
+        return typeset(text, self.ctx.lang)
 
 
-def resolve_local(
-    url: str,
-    ctx: Context,
-    line: int | None,
-    *,
-    what: str,
-    source: Path | None = None,
-    must_exist: bool = True,
-) -> Path | None:
-    """Resolve a relative path inside the space; warn and return None otherwise."""
-    source = source or ctx.source
-    rel = _rel(source, ctx)
-    if re.match(r"[a-zA-Z][\w+.-]*:", url):
-        ctx.diag.warn(f"{what} '{url}' refused: only files of the space are read", file=rel,
-                      line=line)
+def _offset_of_line(text: str, index: int) -> int:
+    pos = 0
+    for _ in range(max(index, 0)):
+        pos = text.find("\n", pos) + 1
+        if pos == 0:
+            return 0
+    return pos
+
+
+def _spellings(needle: str) -> list[str]:
+    """The ways a path found in the tree may be written in the source."""
+    if not needle:
+        return []
+    plain = urllib.parse.unquote(needle)
+    return list(dict.fromkeys(
+        [needle, plain, urllib.parse.quote(plain), plain.replace("'", "&#x27;"),
+         escape(plain, quote=False), plain.replace("&", "&#x26;")]
+    ))  # fmt: skip
+
+
+# -- elements ----------------------------------------------------------------------------
+
+
+def on_a(w: Walker, parent: Element, el: Element, source: Path) -> None:
+    """Links: external ones kept, links to pages become #anchors, the rest are unlinked."""
+    href = el.get("href")
+    if "footnote-backref" in el.get("class", "").split():
+        remove(parent, el)  # "back to the text": a screen's convenience
+        return
+    if href is None:
+        return
+    mention = "data-mention" in el.attrib or el.get("title") == "mention"
+    el.attrib.pop("data-mention", None)
+    if el.get("title") == "mention":
+        del el.attrib["title"]
+    if re.match(r"(https?|mailto|tel):", href, re.I):
+        add_class(el, "external")
+        if "".join(el.itertext()).strip() in (href, href.removeprefix("mailto:")):
+            add_class(el, "bare")
+        return
+    target = internal_target(w, href, source)
+    if target is None:
+        del el.attrib["href"]
+        return
+    path, anchor = target
+    el.set("href", "#" + anchor)
+    add_class(el, "internal")
+    if mention and path in w.ctx.titles:
+        el.text, el[:] = w.ctx.titles[path], []
+
+
+def internal_target(w: Walker, href: str, source: Path) -> tuple[str, str] | None:
+    """(page path, document id) of a link inside the space, or None (with a warning)."""
+    url, _, fragment = clean_url(href).partition("#")
+    if not url:  # "#section" of this page (an included file's headings are the page's)
+        return w.rel(w.ctx.source), _heading_id(w.ctx.anchor, fragment)
+    path = resolve_local(
+        url, w.ctx, w.line_of(source, href), what="link", source=source, must_exist=False
+    )
+    if path is None:
         return None
-    base = ctx.root if url.startswith("/") else source.parent
-    path = (base / url.lstrip("/")).resolve()
-    if not path.is_relative_to(ctx.root):
-        ctx.diag.warn(f"{what} '{url}' refused: it points outside the space", file=rel,
-                      line=line, hint="keep files inside the space (e.g. .gitbook/assets)")
+    if path.is_dir() or url.endswith("/"):
+        path = path / "README.md"
+    rel = rel_path(path, w.ctx.root)
+    if rel not in w.ctx.titles:
+        if w.ctx.titles and rel.endswith(".md"):
+            w.warn(
+                f"link to a page that is not in the document: {url}",
+                source,
+                href,
+                hint="add the page to SUMMARY.md, or fix the link",
+            )
+        elif not path.exists():
+            w.warn(f"link to a missing file: {url}", source, href, hint="fix the path")
         return None
-    if must_exist and not path.exists():
-        ctx.diag.warn(f"{what} not found: {url}", file=rel, line=line,
-                      hint="add the file, or fix the path")
-        return None
-    return path
+    base = page_anchor(rel)
+    return rel, _heading_id(base, fragment) if fragment else base
 
 
-def read_text(path: Path, ctx: Context, line: int | None) -> str | None:
-    """Read an included file as UTF-8, or warn."""
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        ctx.diag.error(f"included file is not UTF-8: {_rel(path, ctx)}", file=_rel(ctx.source, ctx),
-                       line=line, hint="run 'guideprint import' on it, or save it as UTF-8")
-    except OSError as exc:
-        ctx.diag.error(f"cannot read include {_rel(path, ctx)}: {exc.strerror}",
-                       file=_rel(ctx.source, ctx), line=line)
-    return None
+def on_heading(w: Walker, parent: Element, el: Element, source: Path) -> None:
+    """Give a heading a document-unique id (its custom anchor, else its slug)."""
+    anchors = [a for a in el.iter("a") if a.get("id") and not "".join(a.itertext()).strip()]
+    custom = anchors[0].get("id") if anchors else el.get("id")
+    for a in anchors:
+        holder = next(p for p in el.iter() if a in list(p))
+        remove(holder, a)
+    _strip_end(el)
+    title = " ".join("".join(el.itertext()).split())
+    anchor = _heading_id(w.ctx.anchor, custom or slugify(title))
+    while anchor in w.ids:
+        anchor += "-1"
+    w.ids.add(anchor)
+    el.set("id", anchor)
+    w.headings.append(Heading(int(str(el.tag)[1]), title, anchor))
+
+
+def _strip_end(el: Element) -> None:
+    """Drop the space GitBook leaves before a heading's anchor."""
+    last = el[-1] if len(el) else None
+    if last is not None:
+        last.tail = (last.tail or "").rstrip() or None
+    elif el.text:
+        el.text = el.text.rstrip()
+
+
+def on_input(w: Walker, parent: Element, el: Element, source: Path) -> None:
+    """A task list's checkbox: an empty box, ticked or not on screen, to tick on paper."""
+    if el.get("type") == "checkbox":
+        box = Element("span", {"class": "task-box", "aria-hidden": "true"})
+        box.tail = el.tail
+        replace(parent, el, box)
+        return
+    w.warn("<input> removed (not allowed in printed content)", source, "<input")
+    remove(parent, el)
+
+
+def on_details(w: Walker, parent: Element, el: Element, source: Path) -> None:
+    """Expandable blocks are printed open."""
+    el.tag, el.attrib = "div", {"class": "details"}
+
+
+def on_summary(w: Walker, parent: Element, el: Element, source: Path) -> None:
+    el.tag, el.attrib = "p", {"class": "details-summary"}
+
+
+def on_p(w: Walker, parent: Element, el: Element, source: Path) -> None:
+    if el.attrib.pop("align", None) == "center":
+        add_class(el, "center")
+    if len(el) == 1 and not (el.text or "").strip() and not (el[0].tail or "").strip():
+        if "math" in el[0].get("class", "").split():
+            el.tag = "div"
+            add_class(el, "math-block")
+
+
+def on_i(w: Walker, parent: Element, el: Element, source: Path) -> None:
+    if el.get("class", "").startswith("fa-"):
+        # Font Awesome is not embedded: the :shortcode: inside it prints as an emoji.
+        el.tag, el.attrib = "span", {"class": "icon"}
+
+
+def on_span(w: Walker, parent: Element, el: Element, source: Path) -> None:
+    """GitBook's custom emoji: the character itself, from its code point when empty."""
+    if el.get("data-tag") != "emoji" or "data-gb-custom-inline" not in el.attrib:
+        return
+    code = el.get("data-code", "")
+    if not "".join(el.itertext()).strip() and re.fullmatch(r"[0-9a-fA-F]{2,6}", code):
+        if int(code, 16) <= 0x10FFFF:
+            el.text = chr(int(code, 16))
+    el.attrib.clear()
+    el.set("class", "emoji")
+
+
+def on_code(w: Walker, parent: Element, el: Element, source: Path) -> None:
+    """A GitBook expression prints the variable's value."""
+    if "expression" not in el.get("class", "").split():
+        return
+    expression = "".join(el.itertext())
+    value = evaluate(expression, w.ctx.variables)
+    if value is None:
+        w.warn(
+            f"expression '{expression}' has no value here: printed as written",
+            source,
+            expression,
+            hint="define it in .gitbook/vars.yaml or the page's vars:",
+        )
+        return
+    new = Element("span", {"class": "variable"})
+    new.text, new.tail = w.text(value), el.tail
+    replace(parent, el, new)
+
+
+def on_div(w: Walker, parent: Element, el: Element, source: Path) -> None:
+    media.on_div(w, parent, el, source)
+    if "data-gb-custom-block" not in el.attrib:
+        return
+    tag = el.get("data-tag", "")
+    if tag == "hint":
+        style = el.get("data-style", "info")
+        style = style if style in ("info", "success", "warning", "danger") else "info"
+        shell = ET.fromstring(hint_html(style, "", w.ctx.lang))
+        body = shell[1]
+        body.text, body[:] = el.text, list(el)
+        el.tag, el.attrib, el.text = shell.tag, dict(shell.attrib), None
+        el[:] = list(shell)
+        return
+    if tag not in CUSTOM_BLOCKS:
+        w.warn(
+            f'unknown GitBook block <div data-tag="{tag}"> kept as text',
+            source,
+            "data-gb-custom-block",
+        )
+    el.attrib.clear()
+    el.set("class", f"gb-{slugify(tag)}")
 
 
 def _heading_id(base: str, fragment: str) -> str:
     return f"{base}--{slugify(fragment)}" if fragment else base
 
 
-def _rel(path: Path, ctx: Context) -> str:
-    try:
-        return path.relative_to(ctx.root).as_posix()
-    except ValueError:
-        return path.name
+def _drop_empty_paragraphs(body: Element) -> None:
+    for parent in list(body.iter()):
+        for child in list(parent):
+            if child.tag == "p" and not len(child) and not (child.text or "").strip():
+                remove(parent, child)
 
 
-def _caption_of(parent: Element) -> str:
-    if parent.tag == "figure":
-        cap = parent.find("figcaption")
-        if cap is not None:
-            return "".join(cap.itertext()).strip()
-    return ""
-
-
-def _add_class(el: Element, name: str) -> None:
-    classes = el.get("class", "").split()
-    if name not in classes:
-        el.set("class", " ".join([*classes, name]))
-
-
-def _remove(parent: Element, child: Element) -> None:
-    """Remove child, keeping the text that follows it."""
-    tail = child.tail
-    index = list(parent).index(child)
-    parent.remove(child)
-    if tail:
-        if index > 0:
-            prev = parent[index - 1]
-            prev.tail = (prev.tail or "") + tail
-        else:
-            parent.text = (parent.text or "") + tail
-
-
-def _replace(parent: Element, old: Element, new: Element) -> None:
-    index = list(parent).index(old)
-    parent.remove(old)
-    parent.insert(index, new)
+HANDLERS: dict[str, Handler] = {
+    "a": on_a, "img": media.on_img, "picture": media.on_picture, "figure": media.on_figure,
+    "table": tables.on_table, "pre": codeblocks.on_pre, "input": on_input,
+    "details": on_details, "summary": on_summary, "p": on_p, "i": on_i, "span": on_span,
+    "code": on_code, "div": on_div,
+    **{f"h{n}": on_heading for n in range(1, 7)},
+}  # fmt: skip

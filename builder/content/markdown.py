@@ -1,15 +1,26 @@
 """The Markdown engine: CommonMark + GFM (tables, strikethrough, task lists, autolinks,
-footnotes) with raw HTML, and GitBook's `$$…$$` math, which is both inline and block."""
+footnotes) with raw HTML, and GitBook's `$$…$$` math, which is both inline and block.
+
+Rendered block elements carry their source line (`data-gp-line`, or a `<!--gp-line:N-->`
+comment before raw HTML) so that the post-processing can report file:line; html.py
+removes both.
+"""
 
 from __future__ import annotations
 
-import html
+from collections.abc import Sequence
 from functools import lru_cache
+from html import escape
 from typing import Any
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_inline import StateInline
 from mdit_py_plugins.gfm import gfm_plugin
+
+from builder.content.tex import tex_to_html
+
+LINE_ATTR = "data-gp-line"
+LINE_COMMENT = "gp-line:"
 
 
 def _math_inline(state: StateInline, silent: bool) -> bool:
@@ -28,11 +39,10 @@ def _math_inline(state: StateInline, silent: bool) -> bool:
     return True
 
 
-def _render_math(
-    self: Any, tokens: list[Any], idx: int, options: Any, env: Any
-) -> str:
-    tex = html.escape(tokens[idx].content)
-    return f'<span class="math" role="math" aria-label="{tex}">{tex}</span>'
+def _render_math(self: Any, tokens: list[Any], idx: int, options: Any, env: Any) -> str:
+    tex = tokens[idx].content
+    label = escape(tex.replace("\n", " "))
+    return f'<span class="math" role="math" aria-label="{label}">{tex_to_html(tex)}</span>'
 
 
 @lru_cache(maxsize=1)
@@ -46,6 +56,26 @@ def engine() -> MarkdownIt:
     return md
 
 
-def to_html(text: str) -> str:
-    """Render Markdown text to an HTML fragment."""
-    return engine().render(text)
+def to_html(text: str, first_line: int | None = None, *, lines: Sequence[int] | None = None) -> str:
+    """Render Markdown text to an HTML fragment; mark source lines when told them.
+
+    first_line is the source line of text's first line; lines, when the text was put
+    together from several places, gives the source line of each of its lines.
+    """
+    md = engine()
+    env: dict[str, Any] = {}
+    tokens = md.parse(text, env)
+    if first_line is not None or lines:
+        for token in tokens:
+            if token.map is None:
+                continue
+            index = token.map[0]
+            if lines:
+                line = lines[min(index, len(lines) - 1)]
+            else:
+                line = (first_line or 1) + index
+            if token.nesting == 1:
+                token.attrSet(LINE_ATTR, str(line))
+            elif token.type == "html_block":
+                token.content = f"<!--{LINE_COMMENT}{line}-->{token.content}"
+    return str(md.renderer.render(tokens, md.options, env))

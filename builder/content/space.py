@@ -9,13 +9,13 @@ from typing import Any
 
 import yaml
 
+from builder.content.encoding import check_mojibake
 from builder.content.frontmatter import split_front_matter
 from builder.content.model import NavItem, Page, Space, page_anchor
 from builder.content.summary import SummaryEntry, parse_summary
 from builder.diagnostics import Diagnostics
 from builder.errors import ContentError
 
-MOJIBAKE = re.compile(r"Ã[\u0080-\u00bf\u2018-\u203a]|â€|Â[\u00a0-\u00bf ]|ðŸ|ğŸ")
 H1 = re.compile(r"^#\s+(.+?)\s*#*\s*$")
 
 
@@ -34,9 +34,8 @@ def find_spaces(repo: Path, name: str | None = None) -> list[Layout]:
     if not repo.is_dir():
         raise ContentError("no such folder", file=repo, hint="give --source a GitBook space")
     own = _layout(repo)
-    if (own.root / own.summary).is_file() or (own.root / own.readme).is_file() and not _subspaces(
-        repo
-    ):
+    has_summary = (own.root / own.summary).is_file()
+    if has_summary or ((own.root / own.readme).is_file() and not _subspaces(repo)):
         spaces = [own]
     else:
         spaces = [_layout(d) for d in _subspaces(repo)]
@@ -58,8 +57,11 @@ def find_spaces(repo: Path, name: str | None = None) -> list[Layout]:
 def _subspaces(repo: Path) -> list[Path]:
     order = _site_order(repo)
     found = sorted(
-        d for d in repo.iterdir() if d.is_dir() and not d.name.startswith(".") and
-        ((d / "SUMMARY.md").is_file() or (d / ".gitbook.yaml").is_file())
+        d
+        for d in repo.iterdir()
+        if d.is_dir()
+        and not d.name.startswith(".")
+        and ((d / "SUMMARY.md").is_file() or (d / ".gitbook.yaml").is_file())
     )
     return sorted(found, key=lambda d: order.index(d.name) if d.name in order else len(order))
 
@@ -120,8 +122,10 @@ def read_space(
             if page is not None:
                 loaded[entry.path] = page
     titles = {p.path: p.title for p in loaded.values()}
-    pages = {path: _render(item, layout, diag, lang, titles, allow_remote, render)
-             for path, item in loaded.items()}
+    pages = {
+        path: _render(item, layout, diag, lang, titles, allow_remote, render)
+        for path, item in loaded.items()
+    }
     nav = [_nav(e, pages) for e in entries]
     readme = pages.get(layout.readme)
     cover = readme.front.get("cover") if readme else None
@@ -141,8 +145,11 @@ def _entries(layout: Layout, diag: Diagnostics) -> list[SummaryEntry]:
     if summary.is_file():
         return parse_summary(summary, layout.root, diag)
     diag.warn("no SUMMARY.md: README first, then every page by path", file=layout.root)
-    files = sorted(p.relative_to(layout.root).as_posix() for p in layout.root.rglob("*.md")
-                   if not any(part.startswith(".") for part in p.relative_to(layout.root).parts))
+    files = sorted(
+        p.relative_to(layout.root).as_posix()
+        for p in layout.root.rglob("*.md")
+        if not any(part.startswith(".") for part in p.relative_to(layout.root).parts)
+    )
     first = [layout.readme] if layout.readme in files else []
     rest = [f for f in files if f not in first and f != layout.summary]
     return [SummaryEntry(title="", path=f, line=0) for f in first + rest]
@@ -162,27 +169,19 @@ def _load(root: Path, entry: SummaryEntry, diag: Diagnostics) -> _Loaded | None:
     try:
         text = source.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        diag.error("not UTF-8 text", file=entry.path,
-                   hint="run 'guideprint import' on it to repair the encoding")
+        diag.error(
+            "not UTF-8 text",
+            file=entry.path,
+            hint="run 'guideprint import' on it to repair the encoding",
+        )
         return None
     except OSError as exc:
         diag.error(f"cannot read: {exc.strerror}", file=entry.path)
         return None
     front, body, first = split_front_matter(text, file=entry.path, diag=diag)
-    _check_mojibake(body, entry.path, first, diag)
+    check_mojibake(body, entry.path, first, diag)
     title, body = _take_title(body, entry.title or Path(entry.path).stem)
     return _Loaded(entry.path, source, front, body, first, title)
-
-
-def _check_mojibake(body: str, path: str, first: int, diag: Diagnostics) -> None:
-    m = MOJIBAKE.search(body)
-    if m:
-        diag.warn(
-            f"mojibake '{m.group(0)}' (text decoded with the wrong encoding)",
-            file=path,
-            line=first + body.count("\n", 0, m.start()),
-            hint="repair it with 'guideprint import'",
-        )
 
 
 def _take_title(body: str, fallback: str) -> tuple[str, str]:
@@ -214,8 +213,16 @@ def _render(
     html, headings = "", []
     if render:
         rendered = render_markdown(
-            item.body, source=item.source, root=layout.root, diag=diag, first_line=item.first_line,
-            lang=lang, anchor=page_anchor(item.path), titles=titles, allow_remote=allow_remote,
+            item.body,
+            source=item.source,
+            root=layout.root,
+            diag=diag,
+            first_line=item.first_line,
+            lang=lang,
+            anchor=page_anchor(item.path),
+            titles=titles,
+            allow_remote=allow_remote,
+            page_vars=vars_ if isinstance(vars_ := item.front.get("vars"), dict) else None,
         )
         html, headings = rendered.html, rendered.headings
     return Page(

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from builder.content.html import clean_url
+from builder.content.links import clean_url
 from builder.diagnostics import Diagnostics
 
 ITEM = re.compile(r"^(\s*)[*+-]\s+\[(?P<title>(?:\\.|[^\]])*)\]\((?P<target>.*)\)\s*$")
@@ -45,9 +45,9 @@ def parse_summary(summary: Path, root: Path, diag: Diagnostics) -> list[SummaryE
         group = GROUP.match(line)
         if group:
             title = re.sub(r"\s*<a [^>]*>\s*</a>", "", group.group(1)).strip()
-            entry = SummaryEntry(title, line=number, group=True)
-            top.append(entry)
-            stack = [(-1, entry)]
+            heading = SummaryEntry(title, line=number, group=True)
+            top.append(heading)
+            stack = [(-1, heading)]
             continue
         item = ITEM.match(line)
         if not item:
@@ -76,8 +76,12 @@ def _entry(
         diag.error(f"entry '{title}' points outside the space: {target}", file=rel, line=number)
         return None
     if not path.is_file():
-        diag.error(f"entry '{title}' points at a missing file: {target}", file=rel, line=number,
-                   hint="create the page or fix the path in SUMMARY.md")
+        diag.error(
+            f"entry '{title}' points at a missing file: {target}",
+            file=rel,
+            line=number,
+            hint="create the page or fix the path in SUMMARY.md",
+        )
         return None
     page = path.relative_to(root.resolve()).as_posix()
     if page in seen:

@@ -1,0 +1,133 @@
+"""Images in every form GitBook writes: resolved inside the space, checked with Pillow,
+or replaced by a visible labelled placeholder (missing, broken, remote, refused)."""
+
+from __future__ import annotations
+
+import urllib.parse
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from builder.content.links import clean_url, is_remote, resolve_local
+from builder.content.sanitize import add_class, remove, replace
+from builder.i18n import words
+from builder.images import check_image
+
+if TYPE_CHECKING:
+    from builder.content.html import Walker
+
+Element = ET.Element
+SIZES = {"line": "inline-icon", "original": "original-size"}
+
+
+def on_img(w: Walker, parent: Element, el: Element, source: Path) -> None:
+    """Point the image at its file in the space, or replace it with a placeholder."""
+    if "src" not in el.attrib:  # none written, or a javascript: one removed (and warned)
+        remove(parent, el)
+        return
+    src = el.get("src", "")
+    el.attrib.pop("srcset", None)  # print takes the plain src; srcset could fetch
+    size = el.attrib.pop("data-size", None)
+    if size in SIZES:
+        add_class(el, SIZES[size])
+    caption = _caption_of(parent)
+    if not el.get("alt"):
+        el.set("alt", caption)
+    url = clean_url(src)
+    if not url:
+        w.warn("image without a source removed", source, "<img")
+        remove(parent, el)
+        return
+    if url.startswith("data:image/"):
+        return
+    if is_remote(url):
+        if not w.ctx.allow_remote:
+            w.warn(
+                f"remote image not fetched: {url}",
+                source,
+                src,
+                hint="download it into .gitbook/assets, or pass --allow-remote",
+            )
+            replace(parent, el, placeholder(w, el, url, remote=True, captioned=bool(caption)))
+        return
+    line = w.line_of(source, src)
+    path = resolve_local(url, w.ctx, line, what="image", source=source)
+    problem = check_image(path) if path is not None and path.is_file() else None
+    if path is not None and not path.is_file():
+        problem = "is a folder, not an image"
+    if problem:
+        w.ctx.diag.warn(f"image {url} {problem}", file=w.rel(source), line=line)
+    if path is None or problem:
+        replace(parent, el, placeholder(w, el, url, remote=False, captioned=bool(caption)))
+        return
+    el.set("src", path.as_uri())
+
+
+def placeholder(w: Walker, img: Element, url: str, *, remote: bool, captioned: bool) -> Element:
+    """A visible box saying which image is missing: its label, file name and alt text."""
+    labels = words(w.ctx.lang)
+    label = labels["remote_image"] if remote else labels["missing_image"]
+    name = Path(urllib.parse.urlsplit(url).path).name or url
+    alt = img.get("alt", "").strip()
+    inline = "inline-icon" in img.get("class", "")
+    box = Element(
+        "span",
+        {
+            "class": "missing-image" + (" inline" if inline else ""),
+            "role": "img",
+            "aria-label": f"{label}: {alt or name}",
+        },
+    )
+    box.tail = img.tail
+    if inline:
+        box.text = "?"
+        return box
+    for css, text in (("missing-label", label), ("missing-name", name)):
+        ET.SubElement(box, "span", {"class": css}).text = text
+    if alt and not captioned and alt != name:
+        ET.SubElement(box, "span", {"class": "missing-alt"}).text = alt
+    return box
+
+
+def on_picture(w: Walker, parent: Element, el: Element, source: Path) -> None:
+    """<picture>: print its plain <img> (the light version); the <source>s are for screens."""
+    img = el.find("img")
+    if img is None:
+        remove(parent, el)
+        return
+    img.tail = el.tail
+    replace(parent, el, img)
+    on_img(w, parent, img, source)
+
+
+def on_figure(w: Walker, parent: Element, el: Element, source: Path) -> None:
+    """GitBook's <figure>: an empty caption dropped, a <p> in the caption unwrapped."""
+    cap = el.find("figcaption")
+    if cap is None:
+        return
+    inner = cap.find("p")
+    if inner is not None and len(cap) == 1 and not (cap.text or "").strip():
+        cap.text, cap[:] = inner.text, list(inner)
+    if not "".join(cap.itertext()).strip() and not len(cap):
+        remove(el, cap)
+    elif el.find(".//img") is not None or el.find(".//picture") is not None:
+        add_class(el, "captioned")
+
+
+def on_div(w: Walker, parent: Element, el: Element, source: Path) -> None:
+    """GitBook's layout attributes on a <div> become classes the stylesheet knows."""
+    if el.attrib.pop("data-with-frame", None) == "true":
+        add_class(el, "framed")
+    if el.attrib.pop("data-full-width", None) == "true":
+        add_class(el, "full-width")
+    align = el.attrib.pop("align", None)
+    if align in ("left", "center", "right"):
+        add_class(el, f"align-{align}")
+
+
+def _caption_of(parent: Element) -> str:
+    if parent.tag == "figure":
+        cap = parent.find("figcaption")
+        if cap is not None:
+            return " ".join("".join(cap.itertext()).split())
+    return ""
