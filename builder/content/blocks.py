@@ -20,6 +20,7 @@ FENCE_RE = re.compile(r"^\s*(`{3,}|~{3,})")
 # Tags that never have an end tag, and tags whose end tag is optional (caption present).
 SELF_CLOSING = frozenset({"include", "page-ref", "else", "elsif", "elif"})
 OPTIONAL_END = frozenset({"embed", "file"})
+MAX_DEPTH = 12  # GitBook nests four deep at most; past this a page is broken or hostile
 # Every block the renderer knows; anything else is kept as text and reported.
 KNOWN = frozenset(
     {
@@ -120,54 +121,87 @@ def _cut(raw: str, number: int) -> list[_Line]:
 
 def parse_blocks(text: str, *, file: Path | str, diag: Diagnostics, first_line: int = 1) -> Block:
     """Parse a page body into a root Block whose children are Text and Block nodes."""
-    lines = _split_lines(text, first_line)
-    root = Block("root", {}, first_line)
-    stack = [root]
-    buffer: list[_Line] = []
-    unknown: set[str] = set()  # unknown tags already reported at their opening
+    parser = _Parser(_split_lines(text, first_line), str(file), diag, first_line)
+    for index, line in enumerate(parser.lines):
+        parser.feed(index, line)
+    return parser.finish()
 
-    def flush() -> None:
-        if buffer:
-            stack[-1].children.append(Text([ln.text for ln in buffer], buffer[0].number))
-            buffer.clear()
 
-    for index, line in enumerate(lines):
+class _Parser:
+    def __init__(self, lines: list[_Line], file: str, diag: Diagnostics, first_line: int):
+        self.lines, self.file, self.diag = lines, file, diag
+        self.root = Block("root", {}, first_line)
+        self.stack = [self.root]
+        self.buffer: list[_Line] = []
+        self.unknown: set[str] = set()  # unknown tags already reported at their opening
+        self.too_deep: dict[str, int] = {}  # tags kept as text for depth, still open
+
+    def flush(self) -> None:
+        if self.buffer:
+            lines = [ln.text for ln in self.buffer]
+            self.stack[-1].children.append(Text(lines, self.buffer[0].number))
+            self.buffer.clear()
+
+    def feed(self, index: int, line: _Line) -> None:
         m = line.tag
         if m is None:
-            buffer.append(line)
-            continue
+            self.buffer.append(line)
+            return
         is_end, name = bool(m.group(1)), m.group(2)
-        if name not in KNOWN:
-            if not (is_end and name in unknown):
-                diag.warn(
-                    f"unknown GitBook block {{% {'end' if is_end else ''}{name} %}} kept as text",
-                    file=file,
-                    line=line.number,
-                )
-            unknown.add(name)
-            buffer.append(_Line(line.text, line.number))
-            continue
-        flush()
+        if (
+            name not in KNOWN
+            or (is_end and self.too_deep.get(name))
+            or not self.deep_enough(is_end, name, line)
+        ):
+            self.as_text(line, is_end, name)
+            return
+        self.flush()
         if is_end:
-            _close(stack, name, line.number, file, diag)
-            continue
+            _close(self.stack, name, line.number, self.file, self.diag)
+            return
         attrs, arg = parse_attrs(m.group(3))
         indent = line.text[: len(line.text) - len(line.text.lstrip())]
         block = Block(name, attrs, line.number, arg, m.group(3), indent)
-        stack[-1].children.append(block)
-        if name in SELF_CLOSING or (name in OPTIONAL_END and not _has_end(lines, index, name)):
-            continue
-        stack.append(block)
-    flush()
-    for block in stack[1:]:
-        block.closed = False
-        diag.warn(
-            f"{{% {block.name} %}} opened here is never closed",
-            file=file,
-            line=block.line,
-            hint=f"add {{% end{block.name} %}}",
+        self.stack[-1].children.append(block)
+        if name in SELF_CLOSING or (name in OPTIONAL_END and not _has_end(self.lines, index, name)):
+            return
+        self.stack.append(block)
+
+    def deep_enough(self, is_end: bool, name: str, line: _Line) -> bool:
+        """False for an opening tag past MAX_DEPTH (it is kept as text, with a warning)."""
+        if is_end or name in SELF_CLOSING or len(self.stack) <= MAX_DEPTH:
+            return True
+        self.diag.warn(
+            f"blocks nested more than {MAX_DEPTH} deep: {{% {name} %}} kept as text",
+            file=self.file,
+            line=line.number,
         )
-    return root
+        self.too_deep[name] = self.too_deep.get(name, 0) + 1
+        return False
+
+    def as_text(self, line: _Line, is_end: bool, name: str) -> None:
+        if is_end and self.too_deep.get(name):
+            self.too_deep[name] -= 1
+        elif name not in KNOWN and not (is_end and name in self.unknown):
+            self.diag.warn(
+                f"unknown GitBook block {{% {'end' if is_end else ''}{name} %}} kept as text",
+                file=self.file,
+                line=line.number,
+            )
+            self.unknown.add(name)
+        self.buffer.append(_Line(line.text, line.number))
+
+    def finish(self) -> Block:
+        self.flush()
+        for block in self.stack[1:]:
+            block.closed = False
+            self.diag.warn(
+                f"{{% {block.name} %}} opened here is never closed",
+                file=self.file,
+                line=block.line,
+                hint=f"add {{% end{block.name} %}}",
+            )
+        return self.root
 
 
 def _has_end(lines: list[_Line], index: int, name: str) -> bool:

@@ -16,11 +16,10 @@ from pathlib import Path
 from builder.content.blocks import Block, Text, parse_blocks
 from builder.content.context import Context
 from builder.content.links import clean_url, resolve_local
-from builder.content.markdown import LINE_COMMENT, to_html
+from builder.content.markdown import BLOCK_COMMENT, LINE_COMMENT, to_html
 from builder.i18n import words
 
 Handler = Callable[[Block, Context], str]
-PLACEHOLDER = "gp-block:"
 _KEYS = itertools.count()
 HANDLERS: dict[str, Handler] = {}
 HINT_STYLES = ("info", "success", "warning", "danger")
@@ -58,7 +57,7 @@ def children(block: Block, ctx: Context) -> str:
             lines.extend(child.lines)
             numbers.extend(range(child.first_line, child.first_line + len(child.lines)))
         else:
-            key = f"<!--{PLACEHOLDER}{next(_KEYS)}-->"
+            key = f"<!--{BLOCK_COMMENT}{next(_KEYS)}-->"
             inserts[key] = (len(lines), render_block(child, ctx).strip("\n"))
             lines.append(child.indent + key)
             numbers.append(child.line)
@@ -169,6 +168,9 @@ def _embed(block: Block, ctx: Context) -> str:
 def _content_ref(block: Block, ctx: Context) -> str:
     # The body repeats the link; html.py prints the target page's title instead.
     url = block.attrs.get("url") or block.attrs.get("page") or block.arg
+    if not url.strip():
+        ctx.diag.warn(f"{{% {block.name} %}} without a target page", file=ctx.rel, line=block.line)
+        return ""
     return f'<p class="page-ref"><a data-mention="" href="{escape(url)}">{escape(url)}</a></p>'
 
 

@@ -21,7 +21,7 @@ from builder.content import codeblocks, media, tables
 from builder.content.context import Context, rel_path
 from builder.content.handlers import hint_html
 from builder.content.links import clean_url, read_text, resolve_local
-from builder.content.markdown import LINE_ATTR, LINE_COMMENT
+from builder.content.markdown import LINE_ATTR, LINE_COMMENT, SRC_ATTR
 from builder.content.model import Heading, page_anchor, slugify
 from builder.content.sanitize import add_class, local_names, remove, replace, sanitise
 from builder.content.variables import evaluate
@@ -32,6 +32,7 @@ __all__ = ["Walker", "clean_url", "finish", "read_text", "resolve_local"]
 Element = ET.Element
 RAW = frozenset({"code", "pre", "kbd", "samp", "var", "script", "style"})
 FOREIGN = frozenset({"svg", "math"})
+MAX_DEPTH = 64
 HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 CUSTOM_BLOCKS = frozenset({"hint", "tabs", "tab", "stepper", "step", "columns", "column"})
 Handler = Callable[["Walker", Element, Element, Path], None]
@@ -44,6 +45,11 @@ def finish(raw: str, ctx: Context) -> tuple[str, list[Heading]]:
     )
     body = doc.find("body")
     assert body is not None
+    if _flatten_deep(body):
+        ctx.diag.warn(
+            f"HTML nested more than {MAX_DEPTH} elements deep: the deepest part kept as text",
+            file=ctx.rel,
+        )
     walker = Walker(ctx)
     walker.walk(body, ctx.source)
     _drop_empty_paragraphs(body)
@@ -98,9 +104,11 @@ class Walker:
                 remove(parent, child)
                 continue
             local_names(child)
-            here = Path(src) if (src := child.attrib.pop("data-gp-src", None)) else source
-            if (line := child.attrib.pop(LINE_ATTR, None)) is not None:
+            here = Path(src) if (src := child.attrib.pop(SRC_ATTR, None)) else source
+            if (line := child.attrib.pop(LINE_ATTR, None)) is not None and line.isdigit():
                 self.lines[here] = int(line)
+            for forged in [k for k in child.attrib if k.startswith("data-gp-")]:
+                del child.attrib[forged]
             if "id" in child.attrib and child.tag not in HEADINGS:
                 self.unique_id(child)
             if child.tail and not self.raw:
@@ -259,8 +267,13 @@ def on_input(w: Walker, parent: Element, el: Element, source: Path) -> None:
 
 
 def on_details(w: Walker, parent: Element, el: Element, source: Path) -> None:
-    """Expandable blocks are printed open."""
+    """Expandable blocks are printed open; links reach them by their summary's slug."""
+    summary = el.find("summary")
+    title = " ".join("".join(summary.itertext()).split()) if summary is not None else ""
     el.tag, el.attrib = "div", {"class": "details"}
+    if title:
+        el.set("id", slugify(title))
+        w.unique_id(el)
 
 
 def on_summary(w: Walker, parent: Element, el: Element, source: Path) -> None:
@@ -335,6 +348,20 @@ def on_div(w: Walker, parent: Element, el: Element, source: Path) -> None:
         )
     el.attrib.clear()
     el.set("class", f"gb-{slugify(tag)}")
+
+
+def _flatten_deep(body: Element) -> bool:
+    """Replace what lies deeper than MAX_DEPTH by its text (the walk is recursive)."""
+    flattened = False
+    stack = [(body, 0)]
+    while stack:
+        el, depth = stack.pop()
+        if depth >= MAX_DEPTH and len(el):
+            el.text, el[:] = "".join(el.itertext()), []
+            flattened = True
+            continue
+        stack.extend((child, depth + 1) for child in el)
+    return flattened
 
 
 def _heading_id(base: str, fragment: str) -> str:

@@ -12,8 +12,10 @@ from builder.content.encoding import check_mojibake
 from builder.content.frontmatter import split_front_matter
 from builder.content.handlers import handler, render_text
 from builder.content.links import clean_url, read_text, resolve_local
+from builder.content.markdown import SRC_ATTR
 from builder.content.model import slugify
 
+MAX_INCLUDES = 8
 HEADING = re.compile(r"(#{1,6})\s+(.*?)\s*$")
 
 
@@ -37,6 +39,13 @@ def include(block: Block, ctx: Context) -> str:
     if resolved.is_dir():
         ctx.diag.warn(f"include '{target}' is a folder, not a page", file=ctx.rel, line=block.line)
         return ""
+    if len(ctx.includes) > MAX_INCLUDES:
+        ctx.diag.error(
+            f"includes nested more than {MAX_INCLUDES} deep: {target} not included",
+            file=ctx.rel,
+            line=block.line,
+        )
+        return ""
     if resolved in ctx.includes:
         chain = " -> ".join(rel_path(p, ctx.root) for p in (*ctx.includes, resolved))
         ctx.diag.error(
@@ -57,7 +66,7 @@ def include(block: Block, ctx: Context) -> str:
     inner = replace(ctx, source=resolved, includes=(*ctx.includes, resolved))
     ctx.sources[resolved] = (body, offset)
     html = render_text(body, inner, offset)
-    return f'<div class="include" data-gp-src="{escape(str(resolved))}">\n{html}\n</div>'
+    return f'<div class="include" {SRC_ATTR}="{escape(str(resolved))}">\n{html}\n</div>'
 
 
 def section(body: str, fragment: str, offset: int, ctx: Context, line: int) -> tuple[str, int]:

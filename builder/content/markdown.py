@@ -1,13 +1,14 @@
 """The Markdown engine: CommonMark + GFM (tables, strikethrough, task lists, autolinks,
 footnotes) with raw HTML, and GitBook's `$$…$$` math, which is both inline and block.
 
-Rendered block elements carry their source line (`data-gp-line`, or a `<!--gp-line:N-->`
-comment before raw HTML) so that the post-processing can report file:line; html.py
-removes both.
+Rendered block elements carry their source line (a `data-gp-line-…` attribute, or a
+`<!--gp-line-…:N-->` comment before raw HTML) so that the post-processing can report
+file:line; html.py removes both.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from functools import lru_cache
 from html import escape
@@ -19,8 +20,12 @@ from mdit_py_plugins.gfm import gfm_plugin
 
 from builder.content.tex import tex_to_html
 
-LINE_ATTR = "data-gp-line"
-LINE_COMMENT = "gp-line:"
+# The markers carry a token drawn per process, so that a page cannot forge them.
+TOKEN = secrets.token_hex(6)
+LINE_ATTR = f"data-gp-line-{TOKEN}"
+SRC_ATTR = f"data-gp-src-{TOKEN}"
+LINE_COMMENT = f"gp-line-{TOKEN}:"
+BLOCK_COMMENT = f"gp-block-{TOKEN}:"
 
 
 def _math_inline(state: StateInline, silent: bool) -> bool:

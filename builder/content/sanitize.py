@@ -61,7 +61,7 @@ def local_names(el: Element) -> None:
 def sanitise(walker: Walker, parent: Element, el: Element, source: Path, svg: bool) -> bool:
     """Drop el if it is dangerous (True), else clean its attributes in place."""
     tag = str(el.tag).lower()
-    if tag in DANGEROUS:
+    if tag in DANGEROUS or (svg and tag in ("input", "img", "picture")):
         if tag not in SILENT:
             walker.warn(f"<{tag}> removed (not allowed in printed content)", source, f"<{tag}")
         remove(parent, el)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,7 +74,24 @@ def _site_order(repo: Path) -> list[str]:
     if not config.is_file():
         return []
     text = config.read_text(encoding="utf-8", errors="replace")
-    return [Path(m).name for m in re.findall(r"directory:\s*['\"]?\.?/?([^\s'\"]+)", text)]
+    try:
+        dirs = list(_directories(yaml.safe_load(text)))
+    except yaml.YAMLError:
+        dirs = re.findall(r"directory:\s*['\"]?([^\s'\",}]+)", text)
+    return [Path(d).name for d in dirs]
+
+
+def _directories(data: object) -> Iterator[str]:
+    """Every `directory:` value of a site configuration, in order."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key == "directory" and isinstance(value, str):
+                yield value
+            else:
+                yield from _directories(value)
+    elif isinstance(data, list):
+        for item in data:
+            yield from _directories(item)
 
 
 def _layout(folder: Path) -> Layout:
@@ -82,16 +101,29 @@ def _layout(folder: Path) -> Layout:
     try:
         data = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ContentError(f"invalid .gitbook.yaml: {exc}", file=config) from exc
-    root = (folder / str(data.get("root", "./"))).resolve()
-    if not root.is_relative_to(folder):
+        line = getattr(getattr(exc, "problem_mark", None), "line", None)
+        raise ContentError(
+            f"invalid .gitbook.yaml: {getattr(exc, 'problem', None) or exc}",
+            file=config,
+            line=line + 1 if line is not None else None,
+        ) from exc
+    structure = data.get("structure") if isinstance(data, dict) else None
+    if not isinstance(data, dict) or not isinstance(structure or {}, dict):
+        raise ContentError("invalid .gitbook.yaml: expected 'root:' and 'structure:'", file=config)
+    root = (folder / str(data.get("root") or "./")).resolve()
+    if not root.is_relative_to(folder.resolve()):
         raise ContentError("root points outside the repository", file=config)
-    structure = data.get("structure") or {}
-    return Layout(
-        root,
-        readme=str(structure.get("readme", "README.md")),
-        summary=str(structure.get("summary", "SUMMARY.md")),
-    )
+    readme = _inside(str((structure or {}).get("readme") or "README.md"), root, config)
+    summary = _inside(str((structure or {}).get("summary") or "SUMMARY.md"), root, config)
+    return Layout(root, readme=readme, summary=summary)
+
+
+def _inside(path: str, root: Path, config: Path) -> str:
+    """A structure path, normalised ('./x.md' -> 'x.md'), refused if it leaves the root."""
+    norm = posixpath.normpath(path.strip().lstrip("/"))
+    if norm.startswith("../") or norm == ".." or not (root / norm).resolve().is_relative_to(root):
+        raise ContentError(f"structure path '{path}' points outside the space", file=config)
+    return norm
 
 
 @dataclass
@@ -168,10 +200,12 @@ def _load(root: Path, entry: SummaryEntry, diag: Diagnostics) -> _Loaded | None:
     source = root / entry.path
     try:
         text = source.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
         diag.error(
-            "not UTF-8 text",
+            f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x})",
             file=entry.path,
+            line=line,
             hint="run 'guideprint import' on it to repair the encoding",
         )
         return None
@@ -234,7 +268,7 @@ def _render(
         html=html,
         headings=headings,
         anchor=page_anchor(item.path),
-        hidden=bool(item.front.get("hidden")),
+        hidden=str(item.front.get("hidden", "")).strip().lower() == "true",
     )
 
 

@@ -11,6 +11,7 @@ from builder.diagnostics import Diagnostics
 
 ITEM = re.compile(r"^(\s*)[*+-]\s+\[(?P<title>(?:\\.|[^\]])*)\]\((?P<target>.*)\)\s*$")
 GROUP = re.compile(r"^##\s+(.+?)\s*$")
+FENCE_ITEM = re.compile(r"^\s*[*+-]\s+```")
 LINK_TARGET = re.compile(r'^\s*(<[^>]+>|\S+)(?:\s+"(?P<label>[^"]*)")?\s*$')
 
 
@@ -37,8 +38,10 @@ def parse_summary(summary: Path, root: Path, diag: Diagnostics) -> list[SummaryE
     seen: set[str] = set()
     fence = False
     for number, line in enumerate(text.split("\n"), 1):
-        if line.strip().startswith("```"):
-            fence = not fence if not line.strip().startswith("* ```") else True
+        opening = FENCE_ITEM.match(line)
+        if opening or line.strip().startswith("```"):
+            # A generated page tree (`* ```yaml … ```) or a fence: nothing in it is a page.
+            fence = True if opening and not fence else not fence
             continue
         if fence:
             continue
@@ -52,7 +55,7 @@ def parse_summary(summary: Path, root: Path, diag: Diagnostics) -> list[SummaryE
         item = ITEM.match(line)
         if not item:
             continue
-        entry = _entry(item, number, root, rel, seen, diag)
+        entry = _entry(item, number, (root, summary.parent), rel, seen, diag)
         if entry is None:
             continue
         indent = len(item.group(1).expandtabs(4))
@@ -64,14 +67,21 @@ def parse_summary(summary: Path, root: Path, diag: Diagnostics) -> list[SummaryE
 
 
 def _entry(
-    item: re.Match[str], number: int, root: Path, rel: str, seen: set[str], diag: Diagnostics
+    item: re.Match[str],
+    number: int,
+    where: tuple[Path, Path],
+    rel: str,
+    seen: set[str],
+    diag: Diagnostics,
 ) -> SummaryEntry | None:
+    root, base = where
     title = re.sub(r"\\(.)", r"\1", item.group("title")).strip()
     target_m = LINK_TARGET.match(item.group("target"))
     target = clean_url(target_m.group(1)) if target_m else clean_url(item.group("target"))
     if re.match(r"[a-z]+://", target):
         return SummaryEntry(title, url=target, line=number)
-    path = (root / target.split("#")[0]).resolve()
+    # Links are relative to SUMMARY.md (its folder is the root unless structure says else).
+    path = (base / target.split("#")[0]).resolve()
     if not path.is_relative_to(root.resolve()):
         diag.error(f"entry '{title}' points outside the space: {target}", file=rel, line=number)
         return None
