@@ -87,8 +87,8 @@ def test_corpus_reads_without_unsupported_constructs(
 ) -> None:
     spaces, diag = corpus
     # The only thing this corpus asks that a print build refuses: one remote image.
-    assert [(d.file, d.message.split(":")[0]) for d in diag.items] == [
-        ("standards/development-workflow.md", "remote image not fetched")
+    assert [(d.file, d.line, d.message.split(":")[0]) for d in diag.items] == [
+        ("developers/standards/development-workflow.md", 23, "remote image not fetched")
     ]
     for space in spaces:
         assert dangling_links(space) == []
@@ -121,7 +121,7 @@ def test_single_space_with_gitbook_yaml(make_space: MakeSpace, diag: Diagnostics
         }
     )
     (layout,) = find_spaces(root)
-    assert layout == Layout((root / "docs").resolve(), "welcome.md", "toc/summary.md")
+    assert layout == Layout((root / "docs").resolve(), "welcome.md", "toc/summary.md", "docs/")
     space = read_space(layout, diag)
     assert space.title == "Welcome"
     assert not diag.errors

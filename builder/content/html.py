@@ -17,14 +17,12 @@ from pathlib import Path
 import emoji
 import tinyhtml5
 
-from builder.content import codeblocks, media, tables
+from builder.content import codeblocks, elements, media, tables
 from builder.content.context import Context, rel_path
-from builder.content.handlers import hint_html
 from builder.content.links import clean_url, read_text, resolve_local
 from builder.content.markdown import LINE_ATTR, LINE_COMMENT, SRC_ATTR
 from builder.content.model import Heading, page_anchor, slugify
-from builder.content.sanitize import add_class, local_names, remove, replace, sanitise
-from builder.content.variables import evaluate
+from builder.content.sanitize import add_class, local_names, remove, sanitise
 from builder.typography import typeset
 
 __all__ = ["Walker", "clean_url", "finish", "read_text", "resolve_local"]
@@ -34,7 +32,6 @@ RAW = frozenset({"code", "pre", "kbd", "samp", "var", "script", "style"})
 FOREIGN = frozenset({"svg", "math"})
 MAX_DEPTH = 64
 HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
-CUSTOM_BLOCKS = frozenset({"hint", "tabs", "tab", "stepper", "step", "columns", "column"})
 Handler = Callable[["Walker", Element, Element, Path], None]
 
 
@@ -255,101 +252,6 @@ def _strip_end(el: Element) -> None:
         el.text = el.text.rstrip()
 
 
-def on_input(w: Walker, parent: Element, el: Element, source: Path) -> None:
-    """A task list's checkbox: an empty box, ticked or not on screen, to tick on paper."""
-    if el.get("type") == "checkbox":
-        box = Element("span", {"class": "task-box", "aria-hidden": "true"})
-        box.tail = el.tail
-        replace(parent, el, box)
-        return
-    w.warn("<input> removed (not allowed in printed content)", source, "<input")
-    remove(parent, el)
-
-
-def on_details(w: Walker, parent: Element, el: Element, source: Path) -> None:
-    """Expandable blocks are printed open; links reach them by their summary's slug."""
-    summary = el.find("summary")
-    title = " ".join("".join(summary.itertext()).split()) if summary is not None else ""
-    el.tag, el.attrib = "div", {"class": "details"}
-    if title:
-        el.set("id", slugify(title))
-        w.unique_id(el)
-
-
-def on_summary(w: Walker, parent: Element, el: Element, source: Path) -> None:
-    el.tag, el.attrib = "p", {"class": "details-summary"}
-
-
-def on_p(w: Walker, parent: Element, el: Element, source: Path) -> None:
-    if el.attrib.pop("align", None) == "center":
-        add_class(el, "center")
-    if len(el) == 1 and not (el.text or "").strip() and not (el[0].tail or "").strip():
-        if "math" in el[0].get("class", "").split():
-            el.tag = "div"
-            add_class(el, "math-block")
-
-
-def on_i(w: Walker, parent: Element, el: Element, source: Path) -> None:
-    if el.get("class", "").startswith("fa-"):
-        # Font Awesome is not embedded: the :shortcode: inside it prints as an emoji.
-        el.tag, el.attrib = "span", {"class": "icon"}
-
-
-def on_span(w: Walker, parent: Element, el: Element, source: Path) -> None:
-    """GitBook's custom emoji: the character itself, from its code point when empty."""
-    if el.get("data-tag") != "emoji" or "data-gb-custom-inline" not in el.attrib:
-        return
-    code = el.get("data-code", "")
-    if not "".join(el.itertext()).strip() and re.fullmatch(r"[0-9a-fA-F]{2,6}", code):
-        if int(code, 16) <= 0x10FFFF:
-            el.text = chr(int(code, 16))
-    el.attrib.clear()
-    el.set("class", "emoji")
-
-
-def on_code(w: Walker, parent: Element, el: Element, source: Path) -> None:
-    """A GitBook expression prints the variable's value."""
-    if "expression" not in el.get("class", "").split():
-        return
-    expression = "".join(el.itertext())
-    value = evaluate(expression, w.ctx.variables)
-    if value is None:
-        w.warn(
-            f"expression '{expression}' has no value here: printed as written",
-            source,
-            expression,
-            hint="define it in .gitbook/vars.yaml or the page's vars:",
-        )
-        return
-    new = Element("span", {"class": "variable"})
-    new.text, new.tail = w.text(value), el.tail
-    replace(parent, el, new)
-
-
-def on_div(w: Walker, parent: Element, el: Element, source: Path) -> None:
-    media.on_div(w, parent, el, source)
-    if "data-gb-custom-block" not in el.attrib:
-        return
-    tag = el.get("data-tag", "")
-    if tag == "hint":
-        style = el.get("data-style", "info")
-        style = style if style in ("info", "success", "warning", "danger") else "info"
-        shell = ET.fromstring(hint_html(style, "", w.ctx.lang))
-        body = shell[1]
-        body.text, body[:] = el.text, list(el)
-        el.tag, el.attrib, el.text = shell.tag, dict(shell.attrib), None
-        el[:] = list(shell)
-        return
-    if tag not in CUSTOM_BLOCKS:
-        w.warn(
-            f'unknown GitBook block <div data-tag="{tag}"> kept as text',
-            source,
-            "data-gb-custom-block",
-        )
-    el.attrib.clear()
-    el.set("class", f"gb-{slugify(tag)}")
-
-
 def _flatten_deep(body: Element) -> bool:
     """Replace what lies deeper than MAX_DEPTH by its text (the walk is recursive)."""
     flattened = False
@@ -377,8 +279,9 @@ def _drop_empty_paragraphs(body: Element) -> None:
 
 HANDLERS: dict[str, Handler] = {
     "a": on_a, "img": media.on_img, "picture": media.on_picture, "figure": media.on_figure,
-    "table": tables.on_table, "pre": codeblocks.on_pre, "input": on_input,
-    "details": on_details, "summary": on_summary, "p": on_p, "i": on_i, "span": on_span,
-    "code": on_code, "div": on_div,
+    "table": tables.on_table, "pre": codeblocks.on_pre, "input": elements.on_input,
+    "details": elements.on_details, "summary": elements.on_summary, "p": elements.on_p,
+    "i": elements.on_i, "span": elements.on_span, "code": elements.on_code,
+    "div": elements.on_div, "mark": elements.on_mark,
     **{f"h{n}": on_heading for n in range(1, 7)},
 }  # fmt: skip

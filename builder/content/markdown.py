@@ -34,6 +34,8 @@ def _math_inline(state: StateInline, silent: bool) -> bool:
     if not src.startswith("$$", pos):
         return False
     end = src.find("$$", pos + 2)
+    while end > 0 and src[end - 1] == "\\":  # \$ is a dollar inside the formula
+        end = src.find("$$", end + 1)
     if end < 0 or end == pos + 2:
         return False
     if not silent:

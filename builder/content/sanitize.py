@@ -35,7 +35,7 @@ SVG_REFERENCES = frozenset({"image", "feimage", "use"})
 URL_ATTRS = frozenset({"href", "src", "srcset", "xlink:href", "cite"})
 STYLE_OK = re.compile(
     r"^\s*(color|background-color|text-align|width|font-weight|font-style|text-decoration)"
-    r"\s*:\s*[#\w.%() ,-]+\s*$"
+    r"\s*:\s*[#$\w.%() ,-]+\s*$"
 )
 BAD_SCHEMES = ("javascript:", "vbscript:", "data:text/html", "data:application")
 RESOURCE = re.compile(r"url\s*\(|@import|expression\s*\(|://|^\s*//|^\s*\.\./|^\s*/", re.I)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ from builder.content.encoding import check_mojibake
 from builder.content.frontmatter import split_front_matter
 from builder.content.model import NavItem, Page, Space, page_anchor
 from builder.content.summary import SummaryEntry, parse_summary
-from builder.diagnostics import Diagnostics
+from builder.diagnostics import Diagnostic, Diagnostics
 from builder.errors import ContentError
 
 H1 = re.compile(r"^#\s+(.+?)\s*#*\s*$")
@@ -28,6 +28,7 @@ class Layout:
     root: Path
     readme: str = "README.md"
     summary: str = "SUMMARY.md"
+    prefix: str = ""  # the root relative to the folder given (e.g. "help/"), for messages
 
 
 def find_spaces(repo: Path, name: str | None = None) -> list[Layout]:
@@ -47,6 +48,7 @@ def find_spaces(repo: Path, name: str | None = None) -> list[Layout]:
             file=repo,
             hint="point --source at a space folder",
         )
+    spaces = [replace(s, prefix=_prefix(s.root, repo)) for s in spaces]
     if name is not None:
         chosen = [s for s in spaces if s.root.name == name]
         if not chosen:
@@ -54,6 +56,11 @@ def find_spaces(repo: Path, name: str | None = None) -> list[Layout]:
             raise ContentError(f"no space named '{name}'", file=repo, hint=f"spaces: {names}")
         return chosen
     return spaces
+
+
+def _prefix(root: Path, repo: Path) -> str:
+    rel = root.relative_to(repo).as_posix() if root.is_relative_to(repo) else ""
+    return "" if rel in ("", ".") else rel + "/"
 
 
 def _subspaces(repo: Path) -> list[Path]:
@@ -144,7 +151,22 @@ def read_space(
     allow_remote: bool = False,
     render: bool = True,
 ) -> Space:
-    """Load the space's pages in SUMMARY order and render each to HTML."""
+    """Load the space's pages in SUMMARY order and render each to HTML.
+
+    Messages name files from the folder given to find_spaces ("help/setup.md" in a
+    repository of several spaces), so that they can be opened from there.
+    """
+    if layout.prefix:
+        local = _Collector()
+        space = read_space(replace(layout, prefix=""), local, lang=lang,
+                           allow_remote=allow_remote, render=render)  # fmt: skip
+        for d in local.items:
+            file = (
+                d.file if d.file is None or Path(d.file).is_absolute() else layout.prefix + d.file
+            )
+            report = diag.error if d.level == "error" else diag.warn
+            report(d.message, file=file, line=d.line, hint=d.hint)
+        return space
     root = layout.root
     entries = _entries(layout, diag)
     loaded: dict[str, _Loaded] = {}
@@ -170,6 +192,15 @@ def read_space(
         nav=nav,
         pages=list(pages.values()),
     )
+
+
+class _Collector(Diagnostics):
+    """Diagnostics kept to be reported later, under another name."""
+
+    def _add(self, diag: Diagnostic) -> None:
+        if diag not in self._seen:
+            self._seen.add(diag)
+            self.items.append(diag)
 
 
 def _entries(layout: Layout, diag: Diagnostics) -> list[SummaryEntry]:
