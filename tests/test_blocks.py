@@ -131,3 +131,20 @@ def test_stray_end_tag(diag: Diagnostics) -> None:
     assert shape(tree) == [["x"]]
     assert [d.line for d in diag.items] == [2]
     assert "closes nothing" in diag.items[0].message
+
+
+def test_tags_in_html_comments_are_text(diag: Diagnostics) -> None:
+    text = (
+        "<!-- {% api-method-request %} -->\n<!-- {% hint %}\nold\n{% endhint %} -->\n"
+        "{% hint %}\nkept\n{% endhint %}"
+    )
+    tree = parse(text, diag)
+    assert shape(tree) == [text.split("\n")[:4], ("hint", [["kept"]])]
+    assert not diag.items
+
+
+def test_escaped_attribute_values(diag: Diagnostics) -> None:
+    assert parse_attrs(r'name="init\_view" host="/read?d=\[x\]" path="C:\Users"') == (
+        {"name": "init_view", "host": "/read?d=[x]", "path": "C:\\Users"},
+        "",
+    )

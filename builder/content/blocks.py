@@ -16,6 +16,9 @@ from builder.diagnostics import Diagnostics
 TAG_RE = re.compile(r"{%\s*(end)?([A-Za-z][\w-]*)\s*(.*?)\s*%}")
 ATTR_RE = re.compile(r'([\w-]+)\s*=\s*(?:"([^"]*)"|\'([^\']*)\'|(\S+))')
 FENCE_RE = re.compile(r"^\s*(`{3,}|~{3,})")
+ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+CODE_SPAN = re.compile(r"`[^`]*`")
+COMMENT = re.compile(r"<!--.*?-->")
 
 # Tags that never have an end tag, and tags whose end tag is optional (caption present).
 SELF_CLOSING = frozenset({"include", "page-ref", "else", "elsif", "elif"})
@@ -72,16 +75,19 @@ def parse_attrs(raw: str) -> tuple[dict[str, str], str]:
     """Parse `a="1" b='2' c=3` and a leading bare "argument"."""
     attrs: dict[str, str] = {}
     for m in ATTR_RE.finditer(raw):
-        attrs[m.group(1)] = next(g for g in m.groups()[1:] if g is not None)
+        value = next(g for g in m.groups()[1:] if g is not None)
+        # Git Sync (2019-21) backslash-escapes Markdown characters in values too: init\_view
+        attrs[m.group(1)] = ESCAPED.sub(r"\1", value)
     bare = re.match(r'\s*"([^"]*)"|\s*\'([^\']*)\'', raw)
     arg = (bare.group(1) or bare.group(2) or "") if bare else ""
     return attrs, arg
 
 
 def _split_lines(text: str, first_line: int) -> list[_Line]:
-    """Cut lines so that every tag stands alone; tags inside code fences stay text."""
+    """Cut lines so that every tag stands alone; tags in code fences and comments are text."""
     out: list[_Line] = []
     fence: str | None = None
+    comment = False
     for number, raw in enumerate(text.split("\n"), first_line):
         m = FENCE_RE.match(raw)
         if fence is not None:
@@ -89,9 +95,15 @@ def _split_lines(text: str, first_line: int) -> list[_Line]:
             if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
                 fence = None
             continue
+        if comment:
+            comment = "-->" not in raw
+            out.append(_Line(raw, number))
+            continue
         if m:
             fence = m.group(1)
-        if "{%" not in raw or fence is not None or _in_inline_code(raw):
+        visible = COMMENT.sub("", CODE_SPAN.sub("", raw))
+        comment = "<!--" in visible  # a comment that goes on over the next lines
+        if "{%" not in visible or fence is not None or comment or _in_inline_code(raw):
             out.append(_Line(raw, number))
             continue
         out.extend(_cut(raw, number))

@@ -58,12 +58,25 @@ def on_summary(w: Walker, parent: Element, el: Element, source: Path) -> None:
 
 
 def on_p(w: Walker, parent: Element, el: Element, source: Path) -> None:
+    """Centred paragraphs; a paragraph that is only math or only an image is a block."""
     if el.attrib.pop("align", None) == "center":
         add_class(el, "center")
-    if len(el) == 1 and not (el.text or "").strip() and not (el[0].tail or "").strip():
-        if "math" in el[0].get("class", "").split():
-            el.tag = "div"
-            add_class(el, "math-block")
+    if len(el) != 1 or (el.text or "").strip() or (el[0].tail or "").strip():
+        return
+    only = el[0]
+    classes = only.get("class", "").split()
+    if "math" in classes:
+        el.tag = "div"
+        add_class(el, "math-block")
+    elif (
+        only.tag == "img"
+        and only.get("alt", "").strip()
+        and not {"icon", "inline-icon"} & set(classes)
+        and only.get("data-size") != "line"
+    ):
+        # GitBook writes an image block's caption as the Markdown alt text: ![Caption](x.png)
+        el.tag, el.attrib = "figure", {"class": "captioned"}
+        ET.SubElement(el, "figcaption").text = " ".join(only.get("alt", "").split())
 
 
 def on_i(w: Walker, parent: Element, el: Element, source: Path) -> None:

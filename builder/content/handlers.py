@@ -155,7 +155,8 @@ def _code(block: Block, ctx: Context) -> str:
 def _embed(block: Block, ctx: Context) -> str:
     # Paper cannot play a video: the address is printed, with the caption.
     url = escape(block.attrs.get("url", ""))
-    caption = children(block, ctx)
+    legacy = block.attrs.get("caption", "")  # {% embed url=… caption=… %} (2018-20)
+    caption = children(block, ctx) if block.children else escape(legacy)
     label = words(ctx.lang)["embed"]
     figcaption = f"<figcaption>{caption}</figcaption>" if caption.strip() else ""
     return (

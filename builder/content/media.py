@@ -48,7 +48,9 @@ def on_img(w: Walker, parent: Element, el: Element, source: Path) -> None:
                 src,
                 hint="download it into .gitbook/assets, or pass --allow-remote",
             )
-            replace(parent, el, placeholder(w, el, url, remote=True, captioned=bool(caption)))
+            replace(
+                parent, el, placeholder(w, parent, el, url, remote=True, captioned=bool(caption))
+            )
         return
     line = w.line_of(source, src)
     path = resolve_local(url, w.ctx, line, what="image", source=source)
@@ -58,18 +60,20 @@ def on_img(w: Walker, parent: Element, el: Element, source: Path) -> None:
     if problem:
         w.ctx.diag.warn(f"image {url} {problem}", file=w.rel(source), line=line)
     if path is None or problem:
-        replace(parent, el, placeholder(w, el, url, remote=False, captioned=bool(caption)))
+        replace(parent, el, placeholder(w, parent, el, url, remote=False, captioned=bool(caption)))
         return
     el.set("src", path.as_uri())
 
 
-def placeholder(w: Walker, img: Element, url: str, *, remote: bool, captioned: bool) -> Element:
+def placeholder(
+    w: Walker, parent: Element, img: Element, url: str, *, remote: bool, captioned: bool
+) -> Element:
     """A visible box saying which image is missing: its label, file name and alt text."""
     labels = words(w.ctx.lang)
     label = labels["remote_image"] if remote else labels["missing_image"]
     name = Path(urllib.parse.urlsplit(url).path).name or url
     alt = img.get("alt", "").strip()
-    inline = "inline-icon" in img.get("class", "")
+    inline = "inline-icon" in img.get("class", "") or _in_text(parent, img)
     box = Element(
         "span",
         {
@@ -123,6 +127,16 @@ def on_div(w: Walker, parent: Element, el: Element, source: Path) -> None:
     align = el.attrib.pop("align", None)
     if align in ("left", "center", "right"):
         add_class(el, f"align-{align}")
+
+
+def _in_text(parent: Element, img: Element) -> bool:
+    """Is the image part of a sentence (an icon), rather than a paragraph of its own?"""
+    if parent.tag in ("figure", "div", "body", "picture", "aside", "section"):
+        return False
+    siblings_text = "".join(
+        (s.tail or "") + ("" if s is img else "".join(s.itertext())) for s in parent
+    )
+    return bool(((parent.text or "") + siblings_text).strip())
 
 
 def _caption_of(parent: Element) -> str:

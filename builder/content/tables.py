@@ -109,7 +109,7 @@ def _typed_cell(cell: Element, col: Column) -> None:
         stars = min(int(text), col.maximum)
         cell.text = "★" * stars + "☆" * (col.maximum - stars)
         cell.set("aria-label", f"{stars}/{col.maximum}")
-    elif col.kind == "select" and col.options:
+    elif col.options:  # a select column (GitBook does not always say data-type="select")
         _select_cell(cell, col.options, text)
 
 
