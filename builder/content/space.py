@@ -157,16 +157,7 @@ def read_space(
     repository of several spaces), so that they can be opened from there.
     """
     if layout.prefix:
-        local = _Collector()
-        space = read_space(replace(layout, prefix=""), local, lang=lang,
-                           allow_remote=allow_remote, render=render)  # fmt: skip
-        for d in local.items:
-            file = (
-                d.file if d.file is None or Path(d.file).is_absolute() else layout.prefix + d.file
-            )
-            report = diag.error if d.level == "error" else diag.warn
-            report(d.message, file=file, line=d.line, hint=d.hint)
-        return space
+        return _read_prefixed(layout, diag, lang=lang, allow_remote=allow_remote, render=render)
     root = layout.root
     entries = _entries(layout, diag)
     loaded: dict[str, _Loaded] = {}
@@ -192,6 +183,17 @@ def read_space(
         nav=nav,
         pages=list(pages.values()),
     )
+
+
+def _read_prefixed(layout: Layout, diag: Diagnostics, **options: Any) -> Space:
+    """Read a space whose messages must name files from the folder given, not its root."""
+    local = _Collector()
+    space = read_space(replace(layout, prefix=""), local, **options)
+    for d in local.items:
+        file = d.file if d.file is None or Path(d.file).is_absolute() else layout.prefix + d.file
+        report = diag.error if d.level == "error" else diag.warn
+        report(d.message, file=file, line=d.line, hint=d.hint)
+    return space
 
 
 class _Collector(Diagnostics):
