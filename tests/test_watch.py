@@ -1,0 +1,196 @@
+"""--watch: what the poller sees, one rebuild per change, errors logged and watching on,
+Ctrl-C exits 0; one real rebuild of one card in a copy of the project."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from builder import build as build_mod
+from builder.cli import main
+from builder.diagnostics import Diagnostics
+from builder.errors import RenderError
+from builder.project import Project, load_project
+from builder.watch import Poller, watch, watched
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the project (content, layouts, assets, settings), the working folder."""
+    for name in ("content", "layouts", "assets"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    shutil.copy(ROOT / "guideprint.toml", tmp_path / "guideprint.toml")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def args(**given: object) -> argparse.Namespace:
+    """The namespace `guideprint build` parses, with these values."""
+    base: dict[str, object] = dict(
+        command="build", source=None, space=None, strict=False, verbose=False, quiet=False,
+        out=None, manual=False, card=None, sheets=False, copies=0, allow_remote=False,
+        force=False, watch=True,
+    )  # fmt: skip
+    return argparse.Namespace(**{**base, **given})
+
+
+def script(*steps: Callable[[], None]) -> Callable[[], list[str]]:
+    """A change source: each call runs the next step (an edit) and reports a change."""
+    pending: Iterator[Callable[[], None]] = iter(steps)
+
+    def changes() -> list[str]:
+        next(pending)()
+        return ["content/cards/vpn.md"]
+
+    return changes
+
+
+@pytest.fixture
+def builds(monkeypatch: pytest.MonkeyPatch) -> list[argparse.Namespace]:
+    """Replace the build by a recorder (no rendering); return what it was called with."""
+    calls: list[argparse.Namespace] = []
+
+    def fake(project: Project, a: argparse.Namespace, diag: Diagnostics) -> int:
+        calls.append(a)
+        return 0
+
+    monkeypatch.setattr(build_mod, "build", fake)
+    return calls
+
+
+def test_poller_sees_added_changed_removed(tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text("a")
+    (tmp_path / "b.md").write_text("b")
+    poller = Poller([tmp_path], interval=0, settle=0)
+    assert poller.changed() == []
+    (tmp_path / "a.md").write_text("a, longer")
+    (tmp_path / "b.md").unlink()
+    (tmp_path / "c.md").write_text("c")
+    assert [Path(p).name for p in poller.changed()] == ["a.md", "b.md", "c.md"]
+    assert poller.changed() == []  # the last look is the new reference
+
+
+def test_poller_ignores_outputs_and_editor_files(tmp_path: Path) -> None:
+    (tmp_path / "out").mkdir()
+    poller = Poller([tmp_path], skip=[tmp_path / "out"], interval=0, settle=0)
+    (tmp_path / "out" / "manual.pdf").write_bytes(b"%PDF")
+    (tmp_path / "page.md.swp").write_text("x")
+    (tmp_path / ".#page.md").write_text("x")
+    (tmp_path / "page.md~").write_text("x")
+    assert poller.changed() == []
+
+
+def test_poller_sees_same_size_edit(tmp_path: Path) -> None:
+    page = tmp_path / "a.md"
+    page.write_text("a")
+    poller = Poller([page], interval=0, settle=0)
+    page.write_text("b")
+    stat = page.stat()
+    os.utime(page, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))  # coarse clocks
+    assert poller.changed() == [str(page)]
+
+
+def test_watched_covers_what_the_manifest_hashes(copy: Path) -> None:
+    names = {p.name for p in watched(load_project(copy))}
+    assert names == {"content", "layouts", "assets", "guideprint.toml"}
+
+
+def test_one_build_then_one_per_change(copy: Path, builds: list[argparse.Namespace]) -> None:
+    project = load_project(copy)
+    code = watch(project, args(), Diagnostics(), changes=script(lambda: None), max_cycles=1)
+    assert code == 0
+    assert len(builds) == 2
+    assert not any(a.watch for a in builds)  # the build itself does not watch again
+
+
+def test_errors_are_one_line_and_watching_goes_on(
+    copy: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    outcomes: list[BaseException | None] = [
+        RenderError("card 'vpn' (front) does not fit", file="content/cards/vpn.md"),
+        ValueError("a bug"),
+        None,
+    ]
+    done: list[bool] = []
+
+    def flaky(project: Project, a: argparse.Namespace, diag: Diagnostics) -> int:
+        error = outcomes.pop(0)
+        if error is not None:
+            raise error
+        done.append(True)
+        return 0
+
+    monkeypatch.setattr(build_mod, "build", flaky)
+    with caplog.at_level(logging.WARNING, logger="guideprint"):
+        code = watch(
+            load_project(copy), args(), Diagnostics(), changes=script(*[lambda: None] * 2),
+            max_cycles=2,
+        )  # fmt: skip
+    assert code == 0
+    assert done == [True]
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert errors[0] == "content/cards/vpn.md: card 'vpn' (front) does not fit"
+    assert "Traceback" in errors[1]  # a real bug keeps its traceback
+    assert "ValueError: a bug" in errors[1]
+
+
+def test_ctrl_c_exits_0_through_the_cli(copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = build_mod.build
+    cycles: list[argparse.Namespace] = []
+
+    def build(project: Project, a: argparse.Namespace, diag: Diagnostics) -> int:
+        if a.watch:
+            return real(project, a, diag)  # the CLI's call: into watch()
+        cycles.append(a)
+        return 0
+
+    def interrupt(self: Poller) -> list[str]:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(build_mod, "build", build)
+    monkeypatch.setattr(Poller, "wait", interrupt)
+    assert main(["build", "--watch", "--card", "vpn"]) == 0
+    assert len(cycles) == 1
+
+
+def test_settings_changes_are_read_again(copy: Path) -> None:
+    seen: list[str] = []
+
+    def record(project: Project, a: argparse.Namespace, diag: Diagnostics) -> int:
+        seen.append(project.settings.title)
+        return 0
+
+    def retitle() -> None:
+        toml = copy / "guideprint.toml"
+        text = toml.read_text(encoding="utf-8")
+        toml.write_text(text.replace('title = "', 'title = "Nouveau : ', 1), encoding="utf-8")
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(build_mod, "build", record)
+        watch(load_project(copy), args(), Diagnostics(), changes=script(retitle), max_cycles=1)
+    assert seen[1] == "Nouveau : " + seen[0]
+
+
+def test_a_card_edit_rebuilds_that_card(copy: Path) -> None:
+    """The real build: one card built, its Markdown edited, the card (only) rebuilt."""
+    out = copy / "out"
+    card = copy / "content" / "cards" / "vpn.md"
+    stamps: list[int] = []
+
+    def edit() -> None:
+        stamps.append((out / "cards" / "vpn.pdf").stat().st_mtime_ns)
+        card.write_text(card.read_text(encoding="utf-8") + "\n<!-- edited -->\n", "utf-8")
+
+    project = load_project(copy)
+    a = args(card=["vpn"], out=None)
+    assert watch(project, a, Diagnostics(), changes=script(edit), max_cycles=1) == 0
+    assert (out / "cards" / "vpn.pdf").stat().st_mtime_ns > stamps[0]
+    assert not (out / "manual.pdf").exists()
