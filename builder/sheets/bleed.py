@@ -1,0 +1,82 @@
+"""Print-shop card files: check that a card was rendered with its bleed, then copy it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pypdf import PageObject
+
+from builder.errors import RenderError
+from builder.output import write_bytes
+from builder.sheets.geometry import EPS, MM, Rect, mm
+from builder.sheets.place import box, read_pdf
+
+BLEED_MM = 3.0
+
+
+@dataclass(frozen=True)
+class BleedReport:
+    target: Path
+    pages: int
+    trim_mm: tuple[float, float]
+    bleed_mm: float
+
+
+def copy_bleed_card(
+    source: Path,
+    target: Path,
+    *,
+    bleed_mm: float = BLEED_MM,
+    trim_mm: tuple[float, float] | None = None,
+) -> BleedReport:
+    """Check every page's BleedBox is TrimBox + bleed (and the trim size), then copy the file."""
+    reader = read_pdf(source)
+    trim = Rect(0, 0, 0, 0)
+    for number, page in enumerate(reader.pages, 1):
+        trim = check_bleed(page, source, number, bleed_mm=bleed_mm)
+        if trim_mm is not None and not _same_size(trim, trim_mm):
+            raise RenderError(
+                f"page {number}: trim is {_mm_size(trim)} mm, not {trim_mm[0]:g} x {trim_mm[1]:g}",
+                file=source,
+                hint="the card's size in its front matter and its layout's @page disagree",
+            )
+    write_bytes(target, source.read_bytes())
+    size = (round(trim.width / MM, 2), round(trim.height / MM, 2))
+    return BleedReport(target, len(reader.pages), size, bleed_mm)
+
+
+def check_bleed(page: PageObject, source: Path, number: int, *, bleed_mm: float) -> Rect:
+    """Return the page's TrimBox after checking BleedBox and MediaBox hold the bleed exactly."""
+    for key in ("/TrimBox", "/BleedBox"):
+        if key not in page:
+            raise RenderError(
+                f"page {number} has no {key}", file=source, hint="render the card with bleed"
+            )
+    trim, bleed, media = box(page, "trimbox"), box(page, "bleedbox"), box(page, "mediabox")
+    if not _is_grown(trim, bleed, mm(bleed_mm)):
+        got = [round(v, 3) for v in _margins(trim, bleed)]
+        raise RenderError(
+            f"page {number}: BleedBox is {got} pt beyond TrimBox, not {mm(bleed_mm):.3f}",
+            file=source,
+            hint=f"render the card with @page {{ bleed: {bleed_mm:g}mm }}",
+        )
+    if not media.contains(bleed):
+        raise RenderError(f"page {number}: MediaBox smaller than BleedBox", file=source)
+    return trim
+
+
+def _margins(inner: Rect, outer: Rect) -> tuple[float, float, float, float]:
+    return (inner.x0 - outer.x0, inner.y0 - outer.y0, outer.x1 - inner.x1, outer.y1 - inner.y1)
+
+
+def _is_grown(inner: Rect, outer: Rect, by: float) -> bool:
+    return all(abs(m - by) <= EPS for m in _margins(inner, outer))
+
+
+def _same_size(trim: Rect, size_mm: tuple[float, float]) -> bool:
+    return abs(trim.width - mm(size_mm[0])) <= EPS and abs(trim.height - mm(size_mm[1])) <= EPS
+
+
+def _mm_size(r: Rect) -> str:
+    return f"{r.width / MM:.1f} x {r.height / MM:.1f}"
