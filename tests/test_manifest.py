@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+import builder
 from builder import build as build_mod
 from builder.cli import main
 from builder.diagnostics import Diagnostics
@@ -24,6 +25,7 @@ from builder.manifest import MANIFEST
 from builder.project import Project
 
 ROOT = Path(__file__).resolve().parent.parent
+TREE = Path(builder.__file__).resolve().parent.parent
 CARDS = ["desktop", "smartphone", "vpn", "webclient", "yealink"]
 EVERYTHING = {"manual.pdf", "print/", *(f"cards/{name}.pdf" for name in CARDS)}
 
@@ -172,6 +174,7 @@ def noop_in_a_fresh_process(copy: Path, *args: str) -> None:
         f"code = main(['build', *{list(args)!r}]); print(code, 'weasyprint' in sys.modules)"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env["PYTHONPATH"] = str(TREE)  # the builder this test imported, not another checkout
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=copy, capture_output=True, text=True, env=env, check=True
     )
