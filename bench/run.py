@@ -1,0 +1,488 @@
+"""Benchmark guideprint against its peers on this machine; print the figures and the ratios.
+
+    .venv/bin/python bench/run.py [--quick] [--tree DIR] [--work DIR] [--json FILE]
+
+Everything runs in one go, each measurement in a fresh process (as a user runs it) on a
+copy of the project in a scratch folder: out/ is never touched. Medians of --repeat runs
+where a run is cheap. --tree benchmarks another checkout of builder/ (PYTHONPATH) on the
+same content, to measure a proposed change against the current one in one run.
+Needs pandoc (`apt-get install -y pandoc`) and the `typst` package (`pip install -e '.[bench]'`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+sys.path.insert(0, str(BENCH))
+
+from peers import concatenated, to_typst  # noqa: E402
+from space import large_space  # noqa: E402
+
+CARD = "vpn"  # the card edited in (c)
+TYPST = "import sys, typst; typst.compile(sys.argv[1], output=sys.argv[2], root='/')"
+HAS_WEASY = (
+    "import sys; from builder.cli import main; main(sys.argv[1:]); "
+    "print('weasyprint' in sys.modules)"
+)
+
+
+@dataclass
+class Run:
+    """One process, measured: wall time, CPU time (user + system), peak memory."""
+
+    seconds: float
+    cpu: float
+    rss_mb: float
+    stdout: str
+    stderr: str
+
+
+@dataclass
+class Bench:
+    work: Path
+    tree: Path
+    repeat: int
+    figures: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def project(self) -> Path:
+        return self.work / "project"
+
+    @property
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+        return {**env, "PYTHONPATH": str(self.tree)}
+
+    def run(self, cmd: list[str], *, cwd: Path | None = None) -> Run:
+        """Run cmd to its end; fail loudly (with its stderr) if it fails."""
+        with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+            start = time.perf_counter()
+            proc = subprocess.Popen(
+                cmd, cwd=cwd or self.project, env=self.env, stdout=out, stderr=err, text=True
+            )
+            _, status, usage = os.wait4(proc.pid, 0)
+            seconds = time.perf_counter() - start
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            out.seek(0)
+            err.seek(0)
+            run = Run(
+                seconds,
+                usage.ru_utime + usage.ru_stime,
+                usage.ru_maxrss / 1024,
+                out.read(),
+                err.read(),
+            )
+        if proc.returncode:
+            raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{run.stderr}")
+        return run
+
+    def guideprint(self, *args: str) -> Run:
+        return self.run([sys.executable, "-m", "builder", "build", *args])
+
+    def median(self, make: Callable[[], Run], times: int | None = None) -> Run:
+        """The run of median wall time among `times` runs."""
+        runs = sorted((make() for _ in range(times or self.repeat)), key=lambda r: r.seconds)
+        return runs[len(runs) // 2]
+
+    def note(self, key: str, value: Any, line: str) -> None:
+        self.figures[key] = value
+        say(f"  {line}")
+
+
+def say(line: str) -> None:
+    """The bench's output: a line on stdout, now."""
+    print(line, flush=True)  # noqa: T201
+
+
+def fresh(folder: Path) -> Path:
+    shutil.rmtree(folder, ignore_errors=True)
+    return folder
+
+
+def copy_project(dest: Path) -> None:
+    """content/, layouts/, assets/ and guideprint.toml: what a build reads."""
+    fresh(dest).mkdir(parents=True)
+    for name in ("content", "layouts", "assets"):
+        shutil.copytree(ROOT / name, dest / name)
+    shutil.copy(ROOT / "guideprint.toml", dest / "guideprint.toml")
+
+
+def built(run: Run) -> str:
+    """What the build said it did ("built 7 file(s)" / "up to date")."""
+    found = re.search(r"built (\d+) file\(s\)|up to date", run.stderr)
+    return found.group(0) if found else run.stderr.strip().splitlines()[-1:][0]
+
+
+def pages(pdf: Path) -> int:
+    from pypdf import PdfReader
+
+    return len(PdfReader(pdf).pages)
+
+
+def cold(b: Bench) -> None:
+    """(a) a cold build of everything, and of the manual alone, vs pandoc -> WeasyPrint."""
+    say("(a) cold build vs pandoc -> WeasyPrint (manual alone)")
+
+    def everything() -> Run:
+        fresh(b.project / "out")
+        fresh(b.project / ".guideprint-cache")
+        return b.guideprint()
+
+    def manual() -> Run:
+        fresh(b.work / "out-manual")
+        fresh(b.project / ".guideprint-cache")
+        return b.guideprint("--manual", "--out", str(b.work / "out-manual"))
+
+    run = b.median(everything)
+    b.note(
+        "cold_s",
+        run.seconds,
+        f"guideprint build (everything, cold): {run.seconds:.2f} s, "
+        f"cpu {run.cpu:.2f} s, {run.rss_mb:.0f} MB, {built(run)}",
+    )
+    run = b.median(manual)
+    count = pages(b.work / "out-manual" / "manual.pdf")
+    b.note(
+        "cold_manual_s",
+        run.seconds,
+        f"guideprint build --manual (cold): {run.seconds:.2f} s, {count} pages",
+    )
+    pandoc = shutil.which("pandoc")
+    if pandoc is None:
+        b.note("pandoc_s", None, "pandoc missing: apt-get install -y pandoc")
+        return
+    peer = b.work / "pandoc"
+    fresh(peer).mkdir()
+    (peer / "guide.md").write_text(concatenated(b.project / "content"), encoding="utf-8")
+    html_cmd = [
+        pandoc,
+        "-f",
+        "markdown",
+        "-s",
+        "--metadata",
+        "title=Guide",
+        "-o",
+        "guide.html",
+        "guide.md",
+    ]
+    pdf_cmd = [
+        sys.executable,
+        "-m",
+        "weasyprint",
+        "-q",
+        "-u",
+        str(b.project / "content") + "/",
+        "guide.html",
+        "guide.pdf",
+    ]
+    steps = [(b.run(html_cmd, cwd=peer), b.run(pdf_cmd, cwd=peer)) for _ in range(b.repeat)]
+    total = statistics.median(h.seconds + p.seconds for h, p in steps)
+    html_s = statistics.median(h.seconds for h, _ in steps)
+    b.note(
+        "pandoc_s",
+        total,
+        f"pandoc -> WeasyPrint (manual): {total:.2f} s (pandoc {html_s:.2f}"
+        f" s), {pages(peer / 'guide.pdf')} pages",
+    )
+
+
+def noop(b: Bench) -> None:
+    """(b) nothing changed: the manifest says so, WeasyPrint is not imported."""
+    say("(b) no-op build")
+    b.guideprint()  # whatever (a) left stale
+    run = b.median(b.guideprint, max(5, b.repeat))
+    b.note(
+        "noop_s",
+        run.seconds,
+        f"guideprint build, nothing changed: {run.seconds:.3f} s, {built(run)}",
+    )
+    cards = sorted(
+        p.stem for p in (b.project / "content" / "cards").glob("*.md") if p.name != "README.md"
+    )
+    named = ["--manual", *(arg for name in cards for arg in ("--card", name))]
+    b.guideprint(*named)
+    run = b.median(lambda: b.guideprint(*named), max(5, b.repeat))
+    b.note(
+        "noop_named_s",
+        run.seconds,
+        f"guideprint build --manual --card ... (no sheets), "
+        f"nothing changed: {run.seconds:.3f} s, {built(run)}",
+    )
+    check = b.run([sys.executable, "-c", HAS_WEASY, "build"])
+    b.note(
+        "noop_weasyprint",
+        check.stdout.strip() == "True",
+        f"weasyprint imported by a no-op build: {check.stdout.strip()}",
+    )
+    python = b.median(lambda: b.run([sys.executable, "-c", "pass"]), 5)
+    imports = b.median(lambda: b.run([sys.executable, "-c", "import builder.build"]), 5)
+    weasy = b.median(lambda: b.run([sys.executable, "-c", "import weasyprint"]), 3)
+    b.note(
+        "python_s",
+        python.seconds,
+        f"python startup: {python.seconds:.3f} s; "
+        f"import builder.build: {imports.seconds:.3f} s; "
+        f"import weasyprint: {weasy.seconds:.3f} s (each a process)",
+    )
+    b.figures["import_build_s"] = imports.seconds
+    b.figures["import_weasyprint_s"] = weasy.seconds
+
+
+def card_edit(b: Bench) -> None:
+    """(c) one card's Markdown changed: that card and its sheets rebuilt."""
+    say(f"(c) one card changed ({CARD}): rebuild")
+    source = b.project / "content" / "cards" / f"{CARD}.md"
+    original = source.read_text(encoding="utf-8")
+    counter = iter(range(100))
+
+    def edit() -> Run:
+        source.write_text(original + f"\n<!-- bench {next(counter)} -->\n", encoding="utf-8")
+        return b.guideprint()
+
+    b.guideprint()
+    run = b.median(edit)
+    source.write_text(original, encoding="utf-8")
+    b.note(
+        "card_s",
+        run.seconds,
+        f"guideprint build after editing cards/{CARD}.md: {run.seconds:.2f} s, {built(run)}",
+    )
+    warm = json.loads(
+        b.run(
+            [
+                sys.executable,
+                str(BENCH / "probe.py"),
+                "warm",
+                str(b.work / "out-warm"),
+                CARD,
+                str(b.repeat),
+            ]
+        ).stdout
+    )
+    edit_s, noop_s = statistics.median(warm["edit"]), statistics.median(warm["noop"])
+    b.note(
+        "card_watch_s",
+        edit_s,
+        f"the same in a --watch process (imports paid): {edit_s:.2f} s"
+        f"; no-op there: {1000 * noop_s:.0f} ms",
+    )
+
+
+def fit_renders(b: Bench) -> None:
+    """(d) WeasyPrint layouts made to fit each card on one page per side."""
+    say("(d) fit: renders per card")
+    try:
+        run = b.run([sys.executable, str(BENCH / "probe.py"), "fit", str(b.work / "out-fit")])
+    except SystemExit as exc:  # the cards API moved: say so, do not stop the bench
+        b.note("renders_per_card", None, f"no render count: {str(exc).splitlines()[-1]}")
+        return
+    cards = json.loads(run.stdout)["cards"]
+    renders = [c["renders"] for c in cards.values()]
+    sides = sum(c["sides"] for c in cards.values())
+    detail = ", ".join(f"{name} {c['renders']}/{c['sides']}" for name, c in cards.items())
+    mean = sum(renders) / len(renders)
+    b.note(
+        "renders_per_card",
+        mean,
+        f"{mean:.1f} renders per card, {sum(renders) / sides:.1f} "
+        f"per side (renders/sides: {detail})",
+    )
+
+
+def typst(b: Bench) -> None:
+    """(e) Typst on an equivalent simple document: the speed reference."""
+    say("(e) Typst on the same text")
+    peer = b.work / "typst"
+    fresh(peer).mkdir()
+    title = "Téléphonie 3CX — guide utilisateur"
+    content = b.project / "content"
+    (peer / "guide.typ").write_text(to_typst(concatenated(content), content, title), "utf-8")
+    try:
+        run = b.median(
+            lambda: b.run([sys.executable, "-c", TYPST, "guide.typ", "guide.pdf"], cwd=peer)
+        )
+    except SystemExit:
+        b.note("typst_s", None, "typst missing: .venv/bin/pip install -e '.[bench]'")
+        return
+    b.note(
+        "typst_s",
+        run.seconds,
+        f"typst (a process, fonts scanned): {run.seconds:.2f} s, {pages(peer / 'guide.pdf')} pages",
+    )
+
+
+def large(b: Bench, copies: int) -> None:
+    """(f) a large space: ms per page of the manual, and how many cores it kept busy."""
+    say(f"(f) large space: {copies} copies of the pages")
+    count = large_space(b.project / "content", b.project / "large", copies)
+    out = fresh(b.work / "out-large")
+    fresh(b.project / ".guideprint-cache")
+    run = b.guideprint("--manual", "--source", "large", "--out", str(out))
+    total = pages(out / "manual.pdf")
+    per_page = 1000 * run.seconds / total
+    b.note(
+        "large_ms_per_page",
+        per_page,
+        f"{count} source pages -> {total} PDF pages in "
+        f"{run.seconds:.1f} s: {per_page:.0f} ms/page, cpu/wall {run.cpu / run.seconds:.2f}"
+        f" (cores busy), {run.rss_mb:.0f} MB",
+    )
+    b.figures["large_cores"] = run.cpu / run.seconds
+    b.figures["large_pages"] = total
+
+
+def welcome(b: Bench, counts: list[int]) -> None:
+    """(g) welcome packs with the real renderer, through bench/bench_welcome.py."""
+    say("(g) welcome packs (bench/bench_welcome.py, real renderer)")
+    manual = b.project / "out" / "manual.pdf"
+    for people in counts:
+        renderer = [str(b.project), str(b.project / "content"), str(manual)]
+        cmd = [
+            sys.executable,
+            str(BENCH / "bench_welcome.py"),
+            "--people",
+            str(people),
+            "--renderer",
+            "builder.packs:make_renderer",
+            *(arg for value in renderer for arg in ("--renderer-arg", value)),
+            "--out",
+            str(fresh(b.work / f"welcome-{people}")),
+        ]
+        try:
+            run = b.run(cmd)
+        except SystemExit as exc:
+            b.note(f"welcome_{people}_s", None, f"bench_welcome.py failed: {exc}")
+            continue
+        seconds = float(re.search(r"packs time ([\d.]+) s", run.stdout).group(1))  # type: ignore[union-attr]
+        worker = re.search(r"largest worker (\d+) MB", run.stdout)
+        parent = re.search(r"parent (\d+) MB", run.stdout)
+        peak = max(int(m.group(1)) for m in (worker, parent) if m)
+        b.figures[f"welcome_{people}_peak_mb"] = peak
+        b.note(
+            f"welcome_{people}_s",
+            seconds,
+            f"{people} people: {seconds:.1f} s "
+            f"({1000 * seconds / people:.0f} ms each), largest process {peak} MB",
+        )
+
+
+def machine(b: Bench) -> None:
+    import importlib.metadata as meta
+
+    def version(name: str) -> str:
+        try:
+            return meta.version(name)
+        except meta.PackageNotFoundError:
+            return "missing"
+
+    pandoc = shutil.which("pandoc")
+    pandoc_v = ""
+    if pandoc:
+        pandoc_v = subprocess.run([pandoc, "--version"], capture_output=True, text=True).stdout
+    b.figures["machine"] = {
+        "nproc": os.cpu_count(),
+        "python": platform.python_version(),
+        "weasyprint": version("weasyprint"),
+        "typst": version("typst"),
+        "pandoc": pandoc_v.split()[1] if pandoc and pandoc_v else "missing",
+        "tree": str(b.tree),
+    }
+    say("machine: " + ", ".join(f"{k} {v}" for k, v in b.figures["machine"].items()))
+
+
+TARGETS: list[tuple[str, str, Callable[[dict[str, Any]], float | None], float]] = [
+    (
+        "cold build of everything / pandoc->WeasyPrint manual",
+        "x",
+        lambda f: f["cold_s"] / f["pandoc_s"] if f.get("pandoc_s") else None,
+        1.2,
+    ),
+    ("no-op build", "s", lambda f: f.get("noop_s"), 0.15),
+    ("no-op build, manual and cards named (no sheets)", "s", lambda f: f.get("noop_named_s"), 0.15),
+    ("one card changed, rebuild", "s", lambda f: f.get("card_s"), 0.7),
+    ("fit renders per card", "", lambda f: f.get("renders_per_card"), 3.0),
+    ("large space, manual", "ms/page", lambda f: f.get("large_ms_per_page"), 40.0),
+    ("welcome packs, 200 people", "s", lambda f: f.get("welcome_200_s"), 30.0),
+    (
+        "welcome packs, peak memory of a process",
+        "MB",
+        lambda f: f.get("welcome_200_peak_mb"),
+        250.0,
+    ),
+]
+
+
+def report(figures: dict[str, Any]) -> None:
+    """The targets of the issue against this run's figures; references as ratios."""
+    say("\ntarget                                                 measured     target   ")
+    for name, unit, value, target in TARGETS:
+        got = value(figures)
+        mark = "n/a" if got is None else "met" if got <= target else "MISSED"
+        shown = "-" if got is None else f"{got:.3g} {unit}"
+        say(f"{name:<54} {shown:<12} <= {target:g} {unit}  {mark}")
+    cold, manual = figures.get("cold_s"), figures.get("cold_manual_s")
+    refs = [("pandoc_s", "pandoc -> WeasyPrint"), ("typst_s", "Typst")]
+    for key, name in refs:
+        if figures.get(key) and cold and manual:
+            say(
+                f"ratio to {name}: everything {cold / figures[key]:.2f}x, "
+                f"manual alone {manual / figures[key]:.2f}x"
+            )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run every measurement in order and print the figures and the ratios."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="one run each, small space and packs")
+    p.add_argument("--repeat", type=int, default=3, help="runs per cheap measurement")
+    p.add_argument("--tree", type=Path, default=ROOT, help="the checkout whose builder/ runs")
+    p.add_argument("--work", type=Path, help="scratch folder (default: a temporary one)")
+    p.add_argument("--copies", type=int, default=20, help="(f): copies of the space's pages")
+    p.add_argument("--people", type=int, nargs="+", default=[50, 200], help="(g)")
+    p.add_argument("--skip", nargs="*", default=[], help="sections to skip: a b c d e f g")
+    p.add_argument("--json", type=Path, help="also write the figures here")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.repeat, args.copies, args.people = 1, 4, [10]
+    work = args.work or Path(tempfile.mkdtemp(prefix="guideprint-bench-"))
+    b = Bench(work.resolve(), args.tree.resolve(), args.repeat)
+    copy_project(b.project)
+    machine(b)
+    sections: list[tuple[str, Callable[[], None]]] = [
+        ("a", lambda: cold(b)),
+        ("b", lambda: noop(b)),
+        ("c", lambda: card_edit(b)),
+        ("d", lambda: fit_renders(b)),
+        ("e", lambda: typst(b)),
+        ("f", lambda: large(b, args.copies)),
+        ("g", lambda: welcome(b, args.people)),
+    ]
+    for name, section in sections:
+        if name not in args.skip:
+            section()
+    report(b.figures)
+    if args.json:
+        args.json.write_text(json.dumps(b.figures, indent=1) + "\n", encoding="utf-8")
+    if not args.work:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
