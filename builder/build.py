@@ -14,9 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from builder import manual as manual_mod
-from builder.content.model import Space
-from builder.content.space import find_spaces, read_space
+from builder.config import did_you_mean
 from builder.diagnostics import Diagnostics
 from builder.errors import GuideError, RenderError
 from builder.manifest import Manifest, fingerprint
@@ -24,9 +22,11 @@ from builder.output import build_lock
 from builder.project import Project
 
 if TYPE_CHECKING:
+    from builder.content.model import Space
     from builder.pdf import Renderer
 
 LOG = logging.getLogger("guideprint")
+STATUS = logging.getLogger("guideprint.status")  # printed without "warning:", hidden by -q
 
 
 @dataclass
@@ -41,6 +41,8 @@ def read_spaces(
     project: Project, diag: Diagnostics, *, render: bool = True, allow_remote: bool = False
 ) -> list[Space]:
     """Every space of the source, read (and rendered to HTML when asked)."""
+    from builder.content.space import find_spaces, read_space
+
     return [
         read_space(
             layout, diag, lang=project.settings.language, allow_remote=allow_remote, render=render
@@ -56,9 +58,8 @@ def cards_dir(project: Project) -> Path:
 
 def card_names(project: Project) -> list[str]:
     """The card names, without reading them."""
-    from builder.cards import card_names as names
-
-    return names(cards_dir(project)) if cards_dir(project).is_dir() else []
+    folder = cards_dir(project)  # a glob: importing builder.cards costs 20 ms
+    return sorted(p.stem for p in folder.glob("*.md") if p.name != "README.md")
 
 
 def check_all(project: Project, diag: Diagnostics) -> None:
@@ -79,15 +80,24 @@ def plan(project: Project, args: argparse.Namespace) -> Plan:
     chosen = args.card or []
     unknown = [n for n in chosen if n not in names]
     if unknown:
-        from builder.config import did_you_mean
-
         raise GuideError(
             f"unknown card '{unknown[0]}'",
-            hint=f"{did_you_mean(unknown[0], names)}; cards: {', '.join(names) or 'none'}",
+            hint=_card_hint(unknown[0], names),
         )
     if not (args.manual or chosen or args.sheets):
         return Plan(manual=True, cards=names, sheets=bool(names))
-    return Plan(manual=args.manual, cards=chosen, sheets=args.sheets, copies=args.copies)
+    sheets = args.sheets or bool(args.copies)
+    # Sheets are made of the card PDFs: they need those cards up to date.
+    cards = chosen or (names if args.sheets else [])
+    return Plan(manual=args.manual, cards=cards, sheets=sheets and bool(cards), copies=args.copies)
+
+
+def _card_hint(name: str, names: list[str]) -> str:
+    """Suggest the closest card and always list them all."""
+    if not names:
+        return "this space has no cards/ folder"
+    hint = did_you_mean(name, names)
+    return hint if hint.startswith("known:") else f"{hint} known: {', '.join(names)}"
 
 
 def build(project: Project, args: argparse.Namespace, diag: Diagnostics) -> int:
@@ -103,13 +113,13 @@ def build(project: Project, args: argparse.Namespace, diag: Diagnostics) -> int:
         keys = _keys(project, todo, args)
         stale = {k for k, v in keys.items() if args.force or not manifest.fresh(k, v, project.out)}
         if not stale:
-            LOG.warning("up to date (%s); use --force to rebuild", ", ".join(sorted(keys)))
+            STATUS.warning("up to date (%s); use --force to rebuild", ", ".join(sorted(keys)))
             return 0
         made = _render(project, todo, stale, args, diag)
         for key in made:
             manifest.record(key, keys[key])
         manifest.save(project.out)
-    LOG.warning("built %d file(s) in %.2f s", len(made), time.perf_counter() - started)
+    STATUS.warning("built %d file(s) in %.2f s", len(made), time.perf_counter() - started)
     return 0
 
 
@@ -122,7 +132,9 @@ def _keys(project: Project, todo: Plan, args: argparse.Namespace) -> dict[str, s
     for name in todo.cards:
         keys[f"cards/{name}.pdf"] = fingerprint(project, "cards", opts, card=name)
     if todo.sheets:
-        keys["print/"] = fingerprint(project, "sheets", opts, cards=todo.cards)
+        # Sheets hold the cards and the manual booklet: both sets of sources count.
+        opts_sheets = f"{opts}|copies={todo.copies}|{fingerprint(project, 'manual', opts)}"
+        keys["print/"] = fingerprint(project, "sheets", opts_sheets, cards=todo.cards)
     return keys
 
 
@@ -131,27 +143,81 @@ def _render(
 ) -> list[str]:
     spaces = read_spaces(project, diag, allow_remote=args.allow_remote)
     _stop_on_problems(diag, strict=args.strict)
+    import os
+
     from builder.pdf import Renderer
 
-    renderer = Renderer(
-        [project.root, project.source, project.cache],
-        diag,
-        allow_remote=args.allow_remote,
-        cache_dir=project.cache / "remote",
-    )
+    def make() -> Renderer:
+        return Renderer(
+            [project.root, project.source, project.cache],
+            diag,
+            allow_remote=args.allow_remote,
+            cache_dir=project.cache / "remote",
+            strict=args.strict,
+        )
+
     made: list[str] = []
+    child = None
+    if "manual.pdf" in stale and len(stale) > 1 and (os.cpu_count() or 1) > 1:
+        child = _fork(lambda: _manual_alone(project, spaces, make))
+    renderer = make()
     try:
-        if "manual.pdf" in stale:
+        if "manual.pdf" in stale and child is None:
             render_manual(project, spaces, renderer, project.out / "manual.pdf")
             made.append("manual.pdf")
         made += _render_cards(project, todo, stale, renderer, diag)
         if "print/" in stale:
-            _render_sheets(project, todo, renderer, diag)
+            _render_sheets(project, todo, renderer, spaces)
             made.append("print/")
     finally:
         renderer.close()
+    if child is not None:
+        diag.extend(child())
+        made.append("manual.pdf")
     _stop_on_problems(diag, strict=args.strict)
     return made
+
+
+def _manual_alone(project: Project, spaces: list[Space], make: Any) -> Diagnostics:
+    """In the child: the manual with a Renderer of its own; what it found goes back."""
+    logging.getLogger("guideprint").disabled = True  # the parent logs it, once
+    renderer = make()
+    renderer.diag = renderer.fetcher.diag = Diagnostics()
+    render_manual(project, spaces, renderer, project.out / "manual.pdf")
+    diag: Diagnostics = renderer.diag
+    return diag
+
+
+def _fork(job: Any) -> Any:
+    """Start job in a forked process (WeasyPrint already imported); return its waiter."""
+    import os
+    import pickle
+
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.close(read)
+        try:
+            data = pickle.dumps(("ok", job()))
+        except BaseException as exc:
+            data = pickle.dumps(("error", exc))
+        with os.fdopen(write, "wb") as out:
+            out.write(data)
+        os._exit(0)
+    os.close(write)
+
+    def wait() -> Any:
+        with os.fdopen(read, "rb") as inp:
+            data = inp.read()
+        os.waitpid(pid, 0)
+        if not data:
+            raise RenderError("the manual's process ended without a result")
+        kind, value = pickle.loads(data)
+        if kind == "error":
+            raise value
+        return value
+
+    return wait
 
 
 def _stop_on_problems(diag: Diagnostics, *, strict: bool) -> None:
@@ -163,6 +229,7 @@ def _stop_on_problems(diag: Diagnostics, *, strict: bool) -> None:
 
 def render_manual(project: Project, spaces: list[Space], renderer: Renderer, target: Path) -> Any:
     """Render the manual of `spaces` to target; return the laid-out document."""
+    from builder import manual as manual_mod
     from builder.pdf import Metadata
 
     settings = project.settings
@@ -206,8 +273,43 @@ def _render_cards(
     return made
 
 
-def _render_sheets(project: Project, todo: Plan, renderer: Renderer, diag: Diagnostics) -> None:
-    LOG.info("sheets: not yet wired")
+def _render_sheets(project: Project, todo: Plan, renderer: Renderer, spaces: list[Space]) -> None:
+    """out/print/: office sheets, print-shop files, and the manual as an A5 booklet."""
+    from dataclasses import replace
+
+    from builder.cards import load_cards, render_card
+    from builder.sheets import (
+        copy_bleed_card,
+        impose_booklet,
+        impose_cards,
+        impose_copies,
+        impose_print_shop,
+    )
+
+    out = project.out / "print"
+    pdfs = [project.out / "cards" / f"{name}.pdf" for name in todo.cards]
+    impose_cards(pdfs, out / "cartes-bureau.pdf")
+    if todo.copies:
+        for pdf in pdfs:
+            impose_copies(pdf, out / f"{pdf.stem}-x{todo.copies}.pdf", copies=todo.copies)
+    cards = {
+        c.name: c
+        for c in load_cards(cards_dir(project), project.settings, renderer.diag, check=False)
+    }
+    shop = []
+    for name in todo.cards:
+        bleed = out / "imprimeur" / f"{name}-fond-perdu.pdf"
+        render_card(cards[name], renderer, bleed, bleed=True)
+        copy_bleed_card(bleed, bleed)  # checks BleedBox = TrimBox + 3 mm on every page
+        shop.append(bleed)
+    impose_print_shop(shop, out / "imprimeur" / "planche-sra3.pdf")
+    # The booklet is made of A5 pages: render the manual at A5 when it is not already.
+    a5 = project.out / "manual.pdf"
+    if project.settings.manual.paper != "A5":
+        settings = replace(project.settings, manual=replace(project.settings.manual, paper="A5"))
+        a5 = out / "manuel-a5.pdf"
+        render_manual(replace(project, settings=settings), spaces, renderer, a5)
+    impose_booklet(a5, out / "manuel-livret.pdf")
 
 
 def welcome(project: Project, args: argparse.Namespace, diag: Diagnostics) -> int:
@@ -245,14 +347,14 @@ def welcome(project: Project, args: argparse.Namespace, diag: Diagnostics) -> in
             layouts=project.layouts.folders,
             manual=project.out / "manual.pdf",
         )
-    LOG.warning("%d pack(s) written to %s", len(result.packs), project.out / "welcome")
+    STATUS.warning("%d pack(s) written to %s", len(result.packs), project.out / "welcome")
     if args.send:
         smtp = smtp_from_env(args.smtp_host, args.smtp_port, not args.no_starttls)
         print(send_summary(result.emls, smtp), file=sys.stderr)  # noqa: T201
         if not args.yes:
             raise GuideError("nothing sent", hint="add --yes to send these emails")
         report = send(result.emls, smtp, diag)
-        LOG.warning("%d email(s) sent", len(report.sent))
+        STATUS.warning("%d email(s) sent", len(report.sent))
     return 1 if result.failed else 0
 
 

@@ -20,8 +20,20 @@ class _Counting(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         level = record.levelname.lower()
-        prefix = "" if level == "info" else f"{level}: "
+        status = record.name == "guideprint.status"  # "built 7 file(s)": not a warning
+        prefix = "" if level == "info" or status else f"{level}: "
         print(f"{prefix}{record.getMessage()}", file=sys.stderr)  # noqa: T201
+
+
+def _positive(text: str) -> int:
+    """A whole number of at least 1 (argparse type)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -50,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--sheets", action="store_true", help="build the print sheets")
     b.add_argument(
         "--copies",
-        type=int,
+        type=_positive,
         default=0,
         metavar="N",
         help="with --card: also an office sheet of N copies of that card",
@@ -92,7 +104,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run guideprint; return the exit code (0 ok, 1 errors, 2 usage)."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "build" and args.copies and not args.card:
+        parser.error("--copies needs --card NAME")
     handler = _Counting()
     LOG.handlers[:] = [handler]
     LOG.propagate = False

@@ -107,7 +107,8 @@ def load_settings(project: Path) -> Settings:
     except UnicodeDecodeError as exc:
         raise ConfigError("not UTF-8 text", file=path, hint="save it as UTF-8") from exc
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None)
+        found = re.search(r"at line (\d+)", str(exc))  # Python 3.11 has no exc.lineno
+        line = getattr(exc, "lineno", None) or (int(found.group(1)) if found else None)
         raise ConfigError(f"invalid TOML: {exc}", file=path, line=line) from exc
     settings = _build(Settings, data, path, "")
     _validate(settings, path)
@@ -162,7 +163,11 @@ def _validate(s: Settings, path: Path) -> None:
         (s.manual.paper in PAPER_SIZES, "manual.paper", " or ".join(PAPER_SIZES)),
         (0 <= s.manual.toc_depth <= 4, "manual.toc_depth", "0 to 4"),
         (s.cards.size in CARD_SIZES, "cards.size", ", ".join(CARD_SIZES)),
-        (s.cards.orientation in ("portrait", "landscape"), "cards.orientation", "portrait or landscape"),
+        (
+            s.cards.orientation in ("portrait", "landscape"),
+            "cards.orientation",
+            "portrait or landscape",
+        ),
     ]
     for ok, name, allowed in checks:
         if not ok:
@@ -170,7 +175,9 @@ def _validate(s: Settings, path: Path) -> None:
     try:
         re.compile(s.welcome.extension_pattern)
     except re.error as exc:
-        raise ConfigError(f"'welcome.extension_pattern' is not a valid pattern: {exc}", file=path)
+        raise ConfigError(
+            f"'welcome.extension_pattern' is not a valid pattern: {exc}", file=path
+        ) from exc
     for name, url in vars(s.urls).items():
         if url and not url.startswith(("https://", "http://")):
             raise ConfigError(f"'urls.{name}' must start with https://", file=path)

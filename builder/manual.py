@@ -130,7 +130,9 @@ def _nav_items(items: list[NavItem]) -> list[NavItem]:
 
 def _check_links(chapters: list[Chapter], diag: Diagnostics) -> None:
     """Point a link to a missing heading at its page instead, so paper says where to turn."""
-    ids = {c.page.anchor for c in chapters} | {h.anchor for c in chapters for h in c.page.headings}
+    ids = {c.page.anchor for c in chapters} | {
+        i for c in chapters for i in re.findall(r'\bid="([^"]+)"', c.page.html)
+    }
     for chapter in chapters:
 
         def repair(m: re.Match[str], chapter: Chapter = chapter) -> str:

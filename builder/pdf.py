@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import weasyprint
 from weasyprint.text.fonts import FontConfiguration
 
 from builder.diagnostics import Diagnostics
@@ -16,6 +15,7 @@ from builder.fetcher import SandboxFetcher
 from builder.fonts import check_fonts, font_face_css, font_files
 from builder.layouts import BUILTIN
 from builder.output import atomic_path
+from builder.weasy import weasyprint
 
 # WeasyPrint reports missing images and CSS it ignores through these loggers, to a handler
 # nobody sees; the PDF still builds. We forward them into our diagnostics and count them.
@@ -114,7 +114,7 @@ class Renderer:
         self.fetcher.source = source
         document = weasyprint.HTML(string=html, base_url=str(base) + "/", url_fetcher=self.fetcher)
         return document.render(
-            stylesheets=[self._fonts_css, *css], font_config=self.fonts, optimize_images=True
+            stylesheets=[self._fonts_css, *css], font_config=self.fonts, optimize_images=False
         )
 
     def write(

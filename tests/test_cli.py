@@ -101,11 +101,6 @@ def test_usage_errors_exit_2(tmp_path: Path, args: list[str]) -> None:
     assert "Traceback" not in err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli.py: --copies takes any int and is silently ignored without --card; a "
-    "negative count or --copies alone should be a usage error (exit 2)",
-)
 @pytest.mark.parametrize("args", [["--copies", "-1", "--card", "vpn"], ["--copies", "2"]])
 def test_copies_misuse_is_a_usage_error(tmp_path: Path, args: list[str]) -> None:
     space(tmp_path / "s")

@@ -109,3 +109,14 @@ def test_random_pages_render_safely(parts: list[tuple[str, str]]) -> None:
 @given(st.text(max_size=300))
 def test_any_text_renders(text: str) -> None:
     assert_safe(render(text))
+
+
+def test_a_file_name_too_long_is_a_warning(tmp_path: Path) -> None:
+    """Found by hypothesis: the OS refuses names over 255 bytes; that is a warning, not a crash."""
+    page = tmp_path / "p.md"
+    long = "a" * 300
+    text = f'[x]({long}.md) ![y]({long}.png)\n\n{{% include "{long}.md" %}}\n'
+    page.write_text(text, encoding="utf-8")
+    diag = Diagnostics()
+    render_markdown(text, source=page, root=tmp_path, diag=diag, titles={"p.md": "P"})
+    assert sum("too long" in d.message for d in diag.warnings) == 3

@@ -1,7 +1,6 @@
 """The importer: mojibake repair, one page per section, assets, and the curated content/ space."""
 
 # French test data: the typographic apostrophe is meant.
-# ruff: noqa: RUF001, RUF003
 
 from __future__ import annotations
 

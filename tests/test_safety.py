@@ -287,22 +287,11 @@ def test_hostile_build_warns_for_each_with_file_and_line(
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="content/render.py _file does not look at src: {% file %} outside the space is "
-    "not reported (nothing is read, but the issue asks for a warning)",
-)
 def test_hostile_file_block_is_reported(offline: Build) -> None:
     where = f"warning: hostile.md:{line_of('{% file src=')}: "
     assert any(w.startswith(where) for w in warnings_of(offline.err)), offline.err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="content/html.py on_img: once sanitise() removed a javascript: src, the image is "
-    "resolved with src='' (the page's folder) and warned 'truncated or corrupt ... Is a "
-    "directory', without a line",
-)
 def test_no_second_warning_for_a_removed_src(offline: Build) -> None:
     assert "Is a directory" not in offline.err
 
@@ -706,11 +695,6 @@ def test_content_error_keeps_the_previous_pdf(work: tuple[Path, bytes]) -> None:
     assert_intact(folder / "out", before)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="build.py must pass strict=args.strict to Renderer: a warning found while "
-    "rendering (a URL the fetcher refused) is only fatal after manual.pdf is replaced",
-)
 def test_strict_render_warning_keeps_the_previous_pdf(work: tuple[Path, bytes]) -> None:
     folder, before = work
     space = write_space(folder / "svg", "![svg](evil.svg)")

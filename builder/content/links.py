@@ -48,6 +48,9 @@ def resolve_local(
         path = (base / url.lstrip("/")).resolve()
     except (OSError, RuntimeError, ValueError):  # symlink loops, names the OS refuses
         path = None
+    if path is not None and any(len(part.encode()) > 255 for part in path.parts):
+        ctx.diag.warn(f"{what} '{url[:60]}…' refused: a file name too long", file=rel, line=line)
+        return None
     if path is None or not path.is_relative_to(ctx.root):
         ctx.diag.warn(
             f"{what} '{url}' refused: it points outside the space",
