@@ -35,6 +35,8 @@ lint: setup-test
 	$(BIN)/mypy builder
 
 bench: setup-test
+	command -v pandoc >/dev/null || apt-get install -y -qq pandoc
+	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python bench/run.py
 
 clean:
