@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from builder.errors import GuideError
+from builder.errors import GuideError, one_line
 
 LOG = logging.getLogger("guideprint")
 
@@ -21,11 +21,7 @@ class Diagnostic:
     hint: str | None = None
 
     def __str__(self) -> str:
-        where = ""
-        if self.file:
-            where = f"{self.file}:{self.line}: " if self.line else f"{self.file}: "
-        hint = f" ({self.hint})" if self.hint else ""
-        return f"{where}{self.message}{hint}"
+        return one_line(self.message, self.file, self.line, self.hint)
 
 
 @dataclass

@@ -5,6 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 
+def one_line(message: str, file: str | None, line: int | None, hint: str | None) -> str:
+    """The user's view of a problem: `file:line: message (hint)`."""
+    where = ""
+    if file:
+        where = f"{file}:{line}: " if line else f"{file}: "
+    return f"{where}{message}" + (f" ({hint})" if hint else "")
+
+
 class GuideError(Exception):
     """A problem the user can fix; printed as one line, exit code 1."""
 
@@ -23,11 +31,7 @@ class GuideError(Exception):
         self.hint = hint
 
     def __str__(self) -> str:
-        where = ""
-        if self.file:
-            where = f"{self.file}:{self.line}: " if self.line else f"{self.file}: "
-        hint = f" ({self.hint})" if self.hint else ""
-        return f"{where}{self.message}{hint}"
+        return one_line(self.message, self.file, self.line, self.hint)
 
 
 class ConfigError(GuideError):

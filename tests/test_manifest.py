@@ -30,16 +30,6 @@ CARDS = ["desktop", "smartphone", "vpn", "webclient", "yealink"]
 EVERYTHING = {"manual.pdf", "print/", *(f"cards/{name}.pdf" for name in CARDS)}
 
 
-@pytest.fixture
-def copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A copy of the project (content, layouts, assets, settings), the working folder."""
-    for name in ("content", "layouts", "assets"):
-        shutil.copytree(ROOT / name, tmp_path / name)
-    shutil.copy(ROOT / "guideprint.toml", tmp_path / "guideprint.toml")
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 Build = Callable[..., set[str]]
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -20,16 +19,6 @@ from builder.project import Project, load_project
 from builder.watch import Poller, watch, watched
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A copy of the project (content, layouts, assets, settings), the working folder."""
-    for name in ("content", "layouts", "assets"):
-        shutil.copytree(ROOT / name, tmp_path / name)
-    shutil.copy(ROOT / "guideprint.toml", tmp_path / "guideprint.toml")
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
 
 
 def args(**given: object) -> argparse.Namespace:
