@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from builder.pdf import Renderer
 
 LOG = logging.getLogger("guideprint")
+CARD_SHEETS = "print/cartes-bureau.pdf"  # with the print-shop files: made of the cards
+BOOKLET = "print/manuel-livret.pdf"  # made of the manual
 STATUS = logging.getLogger("guideprint.status")  # printed without "warning:", hidden by -q
 
 
@@ -132,9 +134,9 @@ def _keys(project: Project, todo: Plan, args: argparse.Namespace) -> dict[str, s
     for name in todo.cards:
         keys[f"cards/{name}.pdf"] = fingerprint(project, "cards", opts, card=name)
     if todo.sheets:
-        # Sheets hold the cards and the manual booklet: both sets of sources count.
-        opts_sheets = f"{opts}|copies={todo.copies}|{fingerprint(project, 'manual', opts)}"
-        keys["print/"] = fingerprint(project, "sheets", opts_sheets, cards=todo.cards)
+        opts_sheets = f"{opts}|copies={todo.copies}"
+        keys[CARD_SHEETS] = fingerprint(project, "sheets", opts_sheets, cards=todo.cards)
+        keys[BOOKLET] = fingerprint(project, "manual", f"{opts}|booklet")
     return keys
 
 
@@ -166,9 +168,12 @@ def _render(
             render_manual(project, spaces, renderer, project.out / "manual.pdf")
             made.append("manual.pdf")
         made += _render_cards(project, todo, stale, renderer, diag)
-        if "print/" in stale:
-            _render_sheets(project, todo, renderer, spaces)
-            made.append("print/")
+        if CARD_SHEETS in stale:
+            _render_card_sheets(project, todo, renderer)
+            made.append(CARD_SHEETS)
+        if BOOKLET in stale:
+            _render_booklet(project, renderer, spaces)
+            made.append(BOOKLET)
     finally:
         renderer.close()
     if child is not None:
@@ -273,18 +278,10 @@ def _render_cards(
     return made
 
 
-def _render_sheets(project: Project, todo: Plan, renderer: Renderer, spaces: list[Space]) -> None:
-    """out/print/: office sheets, print-shop files, and the manual as an A5 booklet."""
-    from dataclasses import replace
-
+def _render_card_sheets(project: Project, todo: Plan, renderer: Renderer) -> None:
+    """out/print/: office sheets (and copies), print-shop bleed files and their sheet."""
     from builder.cards import load_cards, render_card
-    from builder.sheets import (
-        copy_bleed_card,
-        impose_booklet,
-        impose_cards,
-        impose_copies,
-        impose_print_shop,
-    )
+    from builder.sheets import copy_bleed_card, impose_cards, impose_copies, impose_print_shop
 
     out = project.out / "print"
     pdfs = [project.out / "cards" / f"{name}.pdf" for name in todo.cards]
@@ -303,13 +300,19 @@ def _render_sheets(project: Project, todo: Plan, renderer: Renderer, spaces: lis
         copy_bleed_card(bleed, bleed)  # checks BleedBox = TrimBox + 3 mm on every page
         shop.append(bleed)
     impose_print_shop(shop, out / "imprimeur" / "planche-sra3.pdf")
-    # The booklet is made of A5 pages: render the manual at A5 when it is not already.
-    a5 = project.out / "manual.pdf"
-    if project.settings.manual.paper != "A5":
-        settings = replace(project.settings, manual=replace(project.settings.manual, paper="A5"))
-        a5 = out / "manuel-a5.pdf"
-        render_manual(replace(project, settings=settings), spaces, renderer, a5)
-    impose_booklet(a5, out / "manuel-livret.pdf")
+
+
+def _render_booklet(project: Project, renderer: Renderer, spaces: list[Space]) -> None:
+    """out/print/: the manual at A5, imposed as a saddle-stitched booklet on A4."""
+    from dataclasses import replace
+
+    from builder.sheets import impose_booklet
+
+    manual = replace(project.settings.manual, paper="A5")
+    a5_project = replace(project, settings=replace(project.settings, manual=manual))
+    a5 = project.out / "print" / "manuel-a5.pdf"
+    render_manual(a5_project, spaces, renderer, a5)
+    impose_booklet(a5, project.out / BOOKLET)
 
 
 def welcome(project: Project, args: argparse.Namespace, diag: Diagnostics) -> int:

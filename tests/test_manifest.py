@@ -27,7 +27,8 @@ from builder.project import Project
 ROOT = Path(__file__).resolve().parent.parent
 TREE = Path(builder.__file__).resolve().parent.parent
 CARDS = ["desktop", "smartphone", "vpn", "webclient", "yealink"]
-EVERYTHING = {"manual.pdf", "print/", *(f"cards/{name}.pdf" for name in CARDS)}
+SHEETS, BOOKLET = "print/cartes-bureau.pdf", "print/manuel-livret.pdf"
+EVERYTHING = {"manual.pdf", SHEETS, BOOKLET, *(f"cards/{name}.pdf" for name in CARDS)}
 
 
 Build = Callable[..., set[str]]
@@ -80,13 +81,13 @@ def test_force_rebuilds_everything(build: Build) -> None:
 def test_one_card_changed_makes_that_card_and_the_sheets_stale(build: Build, copy: Path) -> None:
     build()
     edit(copy / "content" / "cards" / "desktop.md")
-    assert build() == {"cards/desktop.pdf", "print/"}
+    assert build() == {"cards/desktop.pdf", SHEETS}
 
 
 def test_a_page_a_card_includes_makes_both_stale(build: Build, copy: Path) -> None:
     build()
     edit(copy / "content" / "client-web.md")  # included by the webclient and yealink cards
-    assert build() == {"manual.pdf", "cards/webclient.pdf", "cards/yealink.pdf", "print/"}
+    assert build() == {"manual.pdf", "cards/webclient.pdf", "cards/yealink.pdf", SHEETS, BOOKLET}
 
 
 def test_a_page_no_card_includes_makes_the_manual_and_its_booklet_stale(
@@ -94,14 +95,14 @@ def test_a_page_no_card_includes_makes_the_manual_and_its_booklet_stale(
 ) -> None:
     build()
     edit(copy / "content" / "smartphone.md")
-    assert build() == {"manual.pdf", "print/"}  # print/ holds the manual as a booklet
+    assert build() == {"manual.pdf", BOOKLET}
 
 
 @pytest.mark.parametrize(
     ("layout", "stale"),
     [
-        ("manual/manual.css", {"manual.pdf", "print/"}),  # print/ has the booklet
-        ("cards/card.css", {*(f"cards/{name}.pdf" for name in CARDS), "print/"}),
+        ("manual/manual.css", {"manual.pdf", BOOKLET}),
+        ("cards/card.css", {*(f"cards/{name}.pdf" for name in CARDS), SHEETS}),
     ],
 )
 def test_a_layout_makes_its_outputs_stale(
@@ -123,7 +124,7 @@ def test_a_new_card_is_built_and_the_sheets_again(build: Build, copy: Path) -> N
     build()
     cards = copy / "content" / "cards"
     shutil.copy(cards / "desktop.md", cards / "desktop2.md")
-    assert build() == {"cards/desktop2.pdf", "print/"}
+    assert build() == {"cards/desktop2.pdf", SHEETS}
 
 
 @pytest.mark.parametrize("output", ["manual.pdf", "cards/vpn.pdf"])
