@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 from builder.config import Settings
 from builder.content.html import clean_url
-from builder.content.model import NavItem, Page, Space, slugify
+from builder.content.model import NavItem, Page, Space, flatten, slugify
 from builder.diagnostics import Diagnostics
 from builder.downsample import downsample_html, max_pixels
 from builder.i18n import words
@@ -120,12 +120,8 @@ def _prefix_anchors(space: Space, prefix: str) -> None:
         page.anchor = fix(page.anchor)
         page.headings = [replace(h, anchor=fix(h.anchor)) for h in page.headings]
         page.html = re.sub(r'(id="|href="#)p-', rf"\1p-{prefix}-", page.html)
-    for item in _nav_items(space.nav):
+    for item in flatten(space.nav):
         item.anchor = fix(item.anchor)
-
-
-def _nav_items(items: list[NavItem]) -> list[NavItem]:
-    return [x for item in items for x in (item, *_nav_items(item.children))]
 
 
 def _check_links(chapters: list[Chapter], diag: Diagnostics) -> None:
@@ -221,18 +217,10 @@ def outline_css(manual: Manual) -> str:
         ".toc-title { bookmark-level: 1; }",
     ]
     rules += [f".part-level-{n} {{ bookmark-level: {n}; }}" for n in range(1, 7)]
-    for entry in _flatten(manual.toc):
+    for entry in flatten(manual.toc):
         if entry.anchor:
             rules.append(f'[id="{entry.anchor}"] {{ bookmark-level: {entry.level}; }}')
     return "\n".join(rules)
-
-
-def _flatten(entries: list[TocEntry]) -> list[TocEntry]:
-    out: list[TocEntry] = []
-    for e in entries:
-        out.append(e)
-        out.extend(_flatten(e.children))
-    return out
 
 
 def to_html(
@@ -247,7 +235,7 @@ def to_html(
         words=words(manual.lang),
         chapters=[(c, Markup(c.page.html)) for c in manual.chapters],
         outline_css=Markup(outline_css(manual)),
-        flat_toc=_flatten(manual.toc),
+        flat_toc=flatten(manual.toc),
         cover_image=_cover_image(manual, root, allow_remote),
     )
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,19 @@ class Space:
     cover: str | None  # local path (absolute) or remote URL from the README front matter
     nav: list[NavItem]
     pages: list[Page]  # reading order
+
+
+class _Tree(Protocol):
+    @property
+    def children(self) -> Sequence[Any]: ...
+
+
+T = TypeVar("T", bound=_Tree)
+
+
+def flatten(items: Sequence[T]) -> list[T]:
+    """Every node of a tree (SUMMARY entries, nav items, TOC entries), depth first."""
+    return [node for item in items for node in (item, *flatten(item.children))]
 
 
 def slugify(text: str) -> str:

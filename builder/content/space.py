@@ -13,7 +13,7 @@ import yaml
 
 from builder.content.encoding import check_mojibake
 from builder.content.frontmatter import split_front_matter
-from builder.content.model import NavItem, Page, Space, page_anchor
+from builder.content.model import NavItem, Page, Space, flatten, page_anchor
 from builder.content.summary import SummaryEntry, parse_summary
 from builder.diagnostics import Diagnostic, Diagnostics
 from builder.errors import ContentError
@@ -161,7 +161,7 @@ def read_space(
     root = layout.root
     entries = _entries(layout, diag)
     loaded: dict[str, _Loaded] = {}
-    for entry in _walk(entries):
+    for entry in flatten(entries):
         if entry.path and entry.path not in loaded:
             page = _load(root, entry, diag)
             if page is not None:
@@ -218,14 +218,6 @@ def _entries(layout: Layout, diag: Diagnostics) -> list[SummaryEntry]:
     first = [layout.readme] if layout.readme in files else []
     rest = [f for f in files if f not in first and f != layout.summary]
     return [SummaryEntry(title="", path=f, line=0) for f in first + rest]
-
-
-def _walk(entries: list[SummaryEntry]) -> list[SummaryEntry]:
-    out: list[SummaryEntry] = []
-    for e in entries:
-        out.append(e)
-        out.extend(_walk(e.children))
-    return out
 
 
 def _load(root: Path, entry: SummaryEntry, diag: Diagnostics) -> _Loaded | None:
