@@ -22,6 +22,7 @@ from builder.output import build_lock
 from builder.project import Project
 
 if TYPE_CHECKING:
+    from builder.cards import Card
     from builder.content.model import Space
     from builder.pdf import Renderer
 
@@ -167,9 +168,11 @@ def _render(
         if "manual.pdf" in stale and child is None:
             render_manual(project, spaces, renderer, project.out / "manual.pdf")
             made.append("manual.pdf")
-        made += _render_cards(project, todo, stale, renderer, diag)
+        needs_cards = any(k.startswith("cards/") for k in stale) or CARD_SHEETS in stale
+        cards = _load_cards(project, diag) if needs_cards else {}
+        made += _render_cards(project, todo, stale, cards, renderer)
         if CARD_SHEETS in stale:
-            _render_card_sheets(project, todo, renderer)
+            _render_card_sheets(project, todo, cards, renderer)
             made.append(CARD_SHEETS)
         if BOOKLET in stale:
             _render_booklet(project, renderer, spaces)
@@ -262,25 +265,31 @@ def render_manual(project: Project, spaces: list[Space], renderer: Renderer, tar
     return document
 
 
-def _render_cards(
-    project: Project, todo: Plan, stale: set[str], renderer: Renderer, diag: Diagnostics
-) -> list[str]:
-    wanted = [n for n in todo.cards if f"cards/{n}.pdf" in stale]
-    if not wanted:
-        return []
-    from builder.cards import load_cards, render_card
+def _load_cards(project: Project, diag: Diagnostics) -> dict[str, Card]:
+    """Every card of the space, read and checked once per build."""
+    from builder.cards import load_cards
 
-    cards = {c.name: c for c in load_cards(cards_dir(project), project.settings, diag)}
+    return {c.name: c for c in load_cards(cards_dir(project), project.settings, diag)}
+
+
+def _render_cards(
+    project: Project, todo: Plan, stale: set[str], cards: dict[str, Card], renderer: Renderer
+) -> list[str]:
+    from builder.cards import render_card
+
     made = []
-    for name in wanted:
-        render_card(cards[name], renderer, project.out / "cards" / f"{name}.pdf")
-        made.append(f"cards/{name}.pdf")
+    for name in todo.cards:
+        if f"cards/{name}.pdf" in stale:
+            render_card(cards[name], renderer, project.out / "cards" / f"{name}.pdf")
+            made.append(f"cards/{name}.pdf")
     return made
 
 
-def _render_card_sheets(project: Project, todo: Plan, renderer: Renderer) -> None:
+def _render_card_sheets(
+    project: Project, todo: Plan, cards: dict[str, Card], renderer: Renderer
+) -> None:
     """out/print/: office sheets (and copies), print-shop bleed files and their sheet."""
-    from builder.cards import load_cards, render_card
+    from builder.cards import render_card
     from builder.sheets import copy_bleed_card, impose_cards, impose_copies, impose_print_shop
 
     out = project.out / "print"
@@ -289,10 +298,6 @@ def _render_card_sheets(project: Project, todo: Plan, renderer: Renderer) -> Non
     if todo.copies:
         for pdf in pdfs:
             impose_copies(pdf, out / f"{pdf.stem}-x{todo.copies}.pdf", copies=todo.copies)
-    cards = {
-        c.name: c
-        for c in load_cards(cards_dir(project), project.settings, renderer.diag, check=False)
-    }
     shop = []
     for name in todo.cards:
         bleed = out / "imprimeur" / f"{name}-fond-perdu.pdf"
