@@ -3,38 +3,19 @@ traceback, --strict in check and build, check without WeasyPrint, settings mista
 
 from __future__ import annotations
 
-import contextlib
-import io
-import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from clirun import cli
 
 from builder import fonts
-from builder.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus" / "lawnchair-docs"
 CARDS = ["desktop", "smartphone", "vpn", "webclient", "yealink"]
-
-
-def cli(args: list[str], cwd: Path) -> tuple[int, str, str]:
-    """Run guideprint in cwd; return (exit code, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    old = Path.cwd()
-    os.chdir(cwd)
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                code = main(args)
-            except SystemExit as exc:
-                code = exc.code if isinstance(exc.code, int) else 1
-    finally:
-        os.chdir(old)
-    return code, out.getvalue(), err.getvalue()
 
 
 def one_error(err: str) -> str:

@@ -7,7 +7,6 @@ import contextlib
 import errno
 import gzip
 import io
-import os
 import re
 import shutil
 import socket
@@ -20,11 +19,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from clirun import cli
 from PIL import Image
 from pypdf import PdfReader
 
 from builder import fetcher as fetcher_mod
-from builder.cli import main
 from builder.diagnostics import Diagnostics
 from builder.fetcher import REMOTE_TIMEOUT, Refused, SandboxFetcher
 from builder.layouts import BUILTIN
@@ -47,22 +46,6 @@ h1 { background-image: url("../../../secret.png"); }
 
 
 # -- helpers -------------------------------------------------------------------------------
-
-
-def cli(args: list[str], cwd: Path) -> tuple[int, str, str]:
-    """Run guideprint in cwd; return (exit code, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    old = Path.cwd()
-    os.chdir(cwd)
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                code = main(args)
-            except SystemExit as exc:
-                code = int(exc.code or 0)
-    finally:
-        os.chdir(old)
-    return code, out.getvalue(), err.getvalue()
 
 
 def png(size: tuple[int, int], colour: tuple[int, int, int]) -> bytes:
