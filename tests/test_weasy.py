@@ -1,0 +1,91 @@
+"""builder.weasy: PNG data embedded without re-encoding must decode to the same pixels."""
+
+from __future__ import annotations
+
+import io
+import random
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from pypdf import PdfReader
+
+from builder.diagnostics import Diagnostics
+from builder.weasy import png_idat
+
+
+def _png(mode: str, size: tuple[int, int] = (37, 23), **save: object) -> bytes:
+    rng = random.Random(8)
+    image = Image.new(mode, size)
+    image.frombytes(bytes(rng.randrange(256) for _ in range(len(image.tobytes()))))
+    out = io.BytesIO()
+    image.save(out, format="PNG", **save)  # type: ignore[arg-type]
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("mode", ["RGB", "L"])
+def test_idat_of_plain_png_is_passed_through(mode: str) -> None:
+    data = _png(mode)
+    idat = png_idat(data, mode)
+    assert idat is not None
+    assert idat in data  # one IDAT chunk here: its bytes, untouched
+
+
+@pytest.mark.parametrize(
+    ("mode", "claimed"),
+    [
+        ("RGBA", "RGBA"),  # alpha must be split into an SMask
+        ("P", "RGB"),  # palette indices are not RGB samples
+        ("I;16", "L"),  # 16-bit grey
+        ("RGB", "L"),  # colour type disagrees with the mode WeasyPrint declares
+    ],
+)
+def test_other_pngs_are_left_to_weasyprint(mode: str, claimed: str) -> None:
+    assert png_idat(_png(mode), claimed) is None
+
+
+def test_interlaced_png_is_left_to_weasyprint() -> None:
+    data = bytearray(_png("RGB"))
+    data[28] = 1  # IHDR interlace method: Adam7, whose IDAT is not in scanline order
+    assert png_idat(bytes(data), "RGB") is None
+
+
+def test_not_a_png() -> None:
+    assert png_idat(b"GIF89a" + bytes(40), "RGB") is None
+
+
+def test_images_in_a_pdf_decode_to_the_source_pixels(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from builder import weasy
+    from builder.pdf import Metadata, Renderer
+
+    reencoded = []
+    monkeypatch.setattr(weasy, "_reencode", lambda image: reencoded.append(image) or b"")
+
+    sources = {
+        "rgb.png": Image.open(io.BytesIO(_png("RGB", (64, 48)))),
+        "grey.png": Image.open(io.BytesIO(_png("L", (40, 30)))),
+        "multi-idat.png": Image.open(io.BytesIO(_png("RGB", (300, 200)))),
+    }
+    for name, image in sources.items():
+        extra = {"compress_level": 1} if name.startswith("multi") else {}
+        image.save(tmp_path / name, **extra)  # type: ignore[arg-type]
+    html = "".join(f'<p><img src="{name}" style="width: 30mm"></p>' for name in sources)
+    diag = Diagnostics()
+    renderer = Renderer([tmp_path], diag)
+    try:
+        document = renderer.render(html, tmp_path, [], source="test")
+        renderer.write(document, tmp_path / "out.pdf", Metadata(title="t"))
+    finally:
+        renderer.close()
+    assert not diag.items
+    assert not reencoded  # every image went through as it was
+    found = {}
+    for page in PdfReader(tmp_path / "out.pdf").pages:
+        for image in page.images:
+            found[image.image.size] = image.image  # type: ignore[union-attr]
+    for name, source in sources.items():
+        embedded = found[source.size]
+        assert embedded.mode == source.mode, name
+        assert embedded.tobytes() == source.tobytes(), name
