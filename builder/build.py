@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -126,6 +128,11 @@ def build(project: Project, args: argparse.Namespace, diag: Diagnostics) -> int:
     return 0
 
 
+def bleed_file(name: str) -> str:
+    """The print-shop file of a card, relative to out/."""
+    return f"print/imprimeur/{name}-fond-perdu.pdf"
+
+
 def _keys(project: Project, todo: Plan, args: argparse.Namespace) -> dict[str, str]:
     """One content fingerprint per output: its sources, layouts, assets, settings, tool."""
     opts = f"remote={args.allow_remote}"
@@ -133,7 +140,9 @@ def _keys(project: Project, todo: Plan, args: argparse.Namespace) -> dict[str, s
     if todo.manual:
         keys["manual.pdf"] = fingerprint(project, "manual", opts)
     for name in todo.cards:
-        keys[f"cards/{name}.pdf"] = fingerprint(project, "cards", opts, card=name)
+        keys[f"cards/{name}.pdf"] = digest = fingerprint(project, "cards", opts, card=name)
+        if todo.sheets:
+            keys[bleed_file(name)] = digest  # the same layout makes both files
     if todo.sheets:
         opts_sheets = f"{opts}|copies={todo.copies}"
         keys[CARD_SHEETS] = fingerprint(project, "sheets", opts_sheets, cards=todo.cards)
@@ -141,16 +150,45 @@ def _keys(project: Project, todo: Plan, args: argparse.Namespace) -> dict[str, s
     return keys
 
 
+Job = Callable[["Renderer"], list[str]]  # renders with the Renderer given; returns the keys made
+
+
 def _render(
     project: Project, todo: Plan, stale: set[str], args: argparse.Namespace, diag: Diagnostics
 ) -> list[str]:
-    spaces = read_spaces(project, diag, allow_remote=args.allow_remote)
+    """Read and check what the stale outputs need, then render them, in parallel if we can."""
+    needs_pages = bool({"manual.pdf", BOOKLET} & stale)
+    spaces = read_spaces(project, diag, allow_remote=args.allow_remote) if needs_pages else []
+    cards_stale = [n for n in todo.cards if {f"cards/{n}.pdf", bleed_file(n)} & stale]
+    cards = _load_cards(project, diag) if cards_stale else {}
+    _stop_on_problems(diag, strict=args.strict)  # everything checked before anything is written
+
+    jobs: list[Job] = []
+    if "manual.pdf" in stale:
+        jobs.append(lambda r: _render_manual_file(project, spaces, r))
+    if BOOKLET in stale:
+        jobs.append(lambda r: _render_booklet(project, r, spaces))
+    if cards_stale or CARD_SHEETS in stale:
+        jobs.append(lambda r: _render_cards(project, todo, stale, cards, r))
+    made = _run_jobs(jobs, project, args, diag)
     _stop_on_problems(diag, strict=args.strict)
+    return made
+
+
+def _run_jobs(
+    jobs: list[Job], project: Project, args: argparse.Namespace, diag: Diagnostics
+) -> list[str]:
+    """Run each job but the last in a forked process, the last here; gather what they made.
+
+    WeasyPrint lays a document out on one core: the manual, its A5 booklet and the cards
+    are three documents, and the system shares the cores between the three processes.
+    Forked after WeasyPrint is imported, a child pays no import.
+    """
     import os
 
     from builder.pdf import Renderer
 
-    def make() -> Renderer:
+    def make(diag: Diagnostics) -> Renderer:
         return Renderer(
             [project.root, project.source, project.cache],
             diag,
@@ -159,44 +197,45 @@ def _render(
             strict=args.strict,
         )
 
+    parallel = (os.cpu_count() or 1) > 1
+    forked, here = (jobs[:-1], jobs[-1:]) if parallel else ([], jobs)
+    waiters = [_fork(partial(_in_child, job, make)) for job in forked]
     made: list[str] = []
-    child = None
-    if "manual.pdf" in stale and len(stale) > 1 and (os.cpu_count() or 1) > 1:
-        child = _fork(lambda: _manual_alone(project, spaces, make))
-    renderer = make()
+    failure: BaseException | None = None
     try:
-        if "manual.pdf" in stale and child is None:
-            render_manual(project, spaces, renderer, project.out / "manual.pdf")
-            made.append("manual.pdf")
-        needs_cards = any(k.startswith("cards/") for k in stale) or CARD_SHEETS in stale
-        cards = _load_cards(project, diag) if needs_cards else {}
-        made += _render_cards(project, todo, stale, cards, renderer)
-        if CARD_SHEETS in stale:
-            _render_card_sheets(project, todo, cards, renderer)
-            made.append(CARD_SHEETS)
-        if BOOKLET in stale:
-            _render_booklet(project, renderer, spaces)
-            made.append(BOOKLET)
-    finally:
-        renderer.close()
-    if child is not None:
-        diag.extend(child())
-        made.append("manual.pdf")
-    _stop_on_problems(diag, strict=args.strict)
+        if here:
+            renderer = make(diag)
+            try:
+                for job in here:
+                    made += job(renderer)
+            finally:
+                renderer.close()
+    except BaseException as exc:  # wait for the children all the same: none outlives the build
+        failure = exc
+    for wait in waiters:
+        try:
+            keys, found = wait()
+            diag.extend(found)
+            made += keys
+        except BaseException as exc:
+            failure = failure or exc
+    if failure is not None:
+        raise failure
     return made
 
 
-def _manual_alone(project: Project, spaces: list[Space], make: Any) -> Diagnostics:
-    """In the child: the manual with a Renderer of its own; what it found goes back."""
+def _in_child(job: Job, make: Callable[[Diagnostics], Renderer]) -> tuple[list[str], Diagnostics]:
+    """In a forked process: the job with a Renderer of its own; what it found goes back."""
     logging.getLogger("guideprint").disabled = True  # the parent logs it, once
-    renderer = make()
-    renderer.diag = renderer.fetcher.diag = Diagnostics()
-    render_manual(project, spaces, renderer, project.out / "manual.pdf")
-    diag: Diagnostics = renderer.diag
-    return diag
+    diag = Diagnostics()
+    renderer = make(diag)
+    try:
+        return job(renderer), diag
+    finally:
+        renderer.close()
 
 
-def _fork(job: Any) -> Any:
+def _fork(job: Callable[[], Any]) -> Callable[[], Any]:
     """Start job in a forked process (WeasyPrint already imported); return its waiter."""
     import os
     import pickle
@@ -219,7 +258,7 @@ def _fork(job: Any) -> Any:
             data = inp.read()
         os.waitpid(pid, 0)
         if not data:
-            raise RenderError("the manual's process ended without a result")
+            raise RenderError("a rendering process ended without a result")
         kind, value = pickle.loads(data)
         if kind == "error":
             raise value
@@ -233,6 +272,11 @@ def _stop_on_problems(diag: Diagnostics, *, strict: bool) -> None:
         raise RenderError(f"{len(diag.errors)} error(s) in the content; nothing more written")
     if strict and diag.warnings:
         raise RenderError(f"{len(diag.warnings)} warning(s) with --strict; nothing more written")
+
+
+def _render_manual_file(project: Project, spaces: list[Space], renderer: Renderer) -> list[str]:
+    render_manual(project, spaces, renderer, project.out / "manual.pdf")
+    return ["manual.pdf"]
 
 
 def render_manual(project: Project, spaces: list[Space], renderer: Renderer, target: Path) -> Any:
@@ -275,22 +319,33 @@ def _load_cards(project: Project, diag: Diagnostics) -> dict[str, Card]:
 def _render_cards(
     project: Project, todo: Plan, stale: set[str], cards: dict[str, Card], renderer: Renderer
 ) -> list[str]:
+    """Each stale card laid out once, with its bleed: print-shop file, then cut to its trim.
+
+    Then, when the sheets are stale, out/print/: office sheets (and copies) and the
+    print-shop sheet, imposed from the card files with pypdf.
+    """
     from builder.cards import render_card
+    from builder.sheets import trim_card
 
     made = []
     for name in todo.cards:
-        if f"cards/{name}.pdf" in stale:
-            render_card(cards[name], renderer, project.out / "cards" / f"{name}.pdf")
-            made.append(f"cards/{name}.pdf")
+        keys = [k for k in (f"cards/{name}.pdf", bleed_file(name)) if k in stale]
+        if not keys:
+            continue
+        shop = todo.sheets  # else the bleed file is only a step, kept in the cache
+        bleed = project.out / bleed_file(name) if shop else project.cache / "bleed" / f"{name}.pdf"
+        render_card(cards[name], renderer, bleed, bleed=True)
+        trim_card(bleed, project.out / "cards" / f"{name}.pdf")
+        made += [f"cards/{name}.pdf", *([bleed_file(name)] if shop else [])]
+    if CARD_SHEETS in stale:
+        _impose_card_sheets(project, todo)
+        made.append(CARD_SHEETS)
     return made
 
 
-def _render_card_sheets(
-    project: Project, todo: Plan, cards: dict[str, Card], renderer: Renderer
-) -> None:
-    """out/print/: office sheets (and copies), print-shop bleed files and their sheet."""
-    from builder.cards import render_card
-    from builder.sheets import copy_bleed_card, impose_cards, impose_copies, impose_print_shop
+def _impose_card_sheets(project: Project, todo: Plan) -> None:
+    """out/print/: office sheets (and copies), the print-shop sheet."""
+    from builder.sheets import impose_cards, impose_copies, impose_print_shop
 
     out = project.out / "print"
     pdfs = [project.out / "cards" / f"{name}.pdf" for name in todo.cards]
@@ -298,16 +353,11 @@ def _render_card_sheets(
     if todo.copies:
         for pdf in pdfs:
             impose_copies(pdf, out / f"{pdf.stem}-x{todo.copies}.pdf", copies=todo.copies)
-    shop = []
-    for name in todo.cards:
-        bleed = out / "imprimeur" / f"{name}-fond-perdu.pdf"
-        render_card(cards[name], renderer, bleed, bleed=True)
-        copy_bleed_card(bleed, bleed)  # checks BleedBox = TrimBox + 3 mm on every page
-        shop.append(bleed)
+    shop = [project.out / bleed_file(name) for name in todo.cards]
     impose_print_shop(shop, out / "imprimeur" / "planche-sra3.pdf")
 
 
-def _render_booklet(project: Project, renderer: Renderer, spaces: list[Space]) -> None:
+def _render_booklet(project: Project, renderer: Renderer, spaces: list[Space]) -> list[str]:
     """out/print/: the manual at A5, imposed as a saddle-stitched booklet on A4."""
     from dataclasses import replace
 
@@ -318,6 +368,7 @@ def _render_booklet(project: Project, renderer: Renderer, spaces: list[Space]) -
     a5 = project.out / "print" / "manuel-a5.pdf"
     render_manual(a5_project, spaces, renderer, a5)
     impose_booklet(a5, project.out / BOOKLET)
+    return [BOOKLET]
 
 
 def welcome(project: Project, args: argparse.Namespace, diag: Diagnostics) -> int:

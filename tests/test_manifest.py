@@ -28,7 +28,15 @@ ROOT = Path(__file__).resolve().parent.parent
 TREE = Path(builder.__file__).resolve().parent.parent
 CARDS = ["desktop", "smartphone", "vpn", "webclient", "yealink"]
 SHEETS, BOOKLET = "print/cartes-bureau.pdf", "print/manuel-livret.pdf"
-EVERYTHING = {"manual.pdf", SHEETS, BOOKLET, *(f"cards/{name}.pdf" for name in CARDS)}
+
+
+def card(name: str) -> set[str]:
+    """A card's outputs in a build with sheets: the card and its print-shop file."""
+    return {f"cards/{name}.pdf", f"print/imprimeur/{name}-fond-perdu.pdf"}
+
+
+ALL_CARDS = {key for name in CARDS for key in card(name)}
+EVERYTHING = {"manual.pdf", SHEETS, BOOKLET, *ALL_CARDS}
 
 
 Build = Callable[..., set[str]]
@@ -81,13 +89,13 @@ def test_force_rebuilds_everything(build: Build) -> None:
 def test_one_card_changed_makes_that_card_and_the_sheets_stale(build: Build, copy: Path) -> None:
     build()
     edit(copy / "content" / "cards" / "desktop.md")
-    assert build() == {"cards/desktop.pdf", SHEETS}
+    assert build() == {*card("desktop"), SHEETS}
 
 
 def test_a_page_a_card_includes_makes_both_stale(build: Build, copy: Path) -> None:
     build()
     edit(copy / "content" / "client-web.md")  # included by the webclient and yealink cards
-    assert build() == {"manual.pdf", "cards/webclient.pdf", "cards/yealink.pdf", SHEETS, BOOKLET}
+    assert build() == {"manual.pdf", *card("webclient"), *card("yealink"), SHEETS, BOOKLET}
 
 
 def test_a_page_no_card_includes_makes_the_manual_and_its_booklet_stale(
@@ -102,7 +110,7 @@ def test_a_page_no_card_includes_makes_the_manual_and_its_booklet_stale(
     ("layout", "stale"),
     [
         ("manual/manual.css", {"manual.pdf", BOOKLET}),
-        ("cards/card.css", {*(f"cards/{name}.pdf" for name in CARDS), SHEETS}),
+        ("cards/card.css", {*ALL_CARDS, SHEETS}),
     ],
 )
 def test_a_layout_makes_its_outputs_stale(
@@ -124,10 +132,12 @@ def test_a_new_card_is_built_and_the_sheets_again(build: Build, copy: Path) -> N
     build()
     cards = copy / "content" / "cards"
     shutil.copy(cards / "desktop.md", cards / "desktop2.md")
-    assert build() == {"cards/desktop2.pdf", SHEETS}
+    assert build() == {*card("desktop2"), SHEETS}
 
 
-@pytest.mark.parametrize("output", ["manual.pdf", "cards/vpn.pdf"])
+@pytest.mark.parametrize(
+    "output", ["manual.pdf", "cards/vpn.pdf", "print/imprimeur/vpn-fond-perdu.pdf"]
+)
 def test_a_deleted_output_is_stale(build: Build, copy: Path, output: str) -> None:
     build()
     (copy / "out" / output).unlink()

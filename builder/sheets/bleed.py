@@ -1,14 +1,21 @@
-"""Print-shop card files: check that a card was rendered with its bleed, then copy it."""
+"""Print-shop card files: check that a card was rendered with its bleed; cut it to its trim.
+
+A card is laid out once, with its bleed: the print-shop file is that PDF, and the card for
+out/cards/ is the same pages with their MediaBox cut down to the TrimBox. The layout inside
+the trim is the same either way (the bleed only grows the page outwards), so a second
+WeasyPrint render would only repeat work.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from pypdf import PageObject
+from pypdf import PageObject, PdfWriter
+from pypdf.generic import NameObject
 
 from builder.errors import RenderError
-from builder.output import write_bytes
+from builder.output import atomic_path, write_bytes
 from builder.sheets.geometry import EPS, MM, Rect, mm
 from builder.sheets.place import box, read_pdf
 
@@ -44,6 +51,21 @@ def copy_bleed_card(
     write_bytes(target, source.read_bytes())
     size = (round(trim.width / MM, 2), round(trim.height / MM, 2))
     return BleedReport(target, len(reader.pages), size, bleed_mm)
+
+
+def trim_card(source: Path, target: Path, *, bleed_mm: float = BLEED_MM) -> None:
+    """Write target: the bleed card source with every page cut to its TrimBox."""
+    reader = read_pdf(source)
+    for number, page in enumerate(reader.pages, 1):
+        check_bleed(page, source, number, bleed_mm=bleed_mm)
+    writer = PdfWriter(clone_from=reader)
+    for page in writer.pages:
+        trim = page.trimbox
+        page.mediabox = trim
+        page.cropbox = trim
+        del page[NameObject("/BleedBox")]  # defaults to the CropBox: the trim
+    with atomic_path(target) as tmp:
+        writer.write(tmp)
 
 
 def check_bleed(page: PageObject, source: Path, number: int, *, bleed_mm: float) -> Rect:
