@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from PIL import Image
-from weasyprint.urls import URLFetcher, URLFetcherResponse, iri_to_uri
 
 from builder import images as _images  # noqa: F401 -- sets Pillow's pixel limit
 from builder.diagnostics import Diagnostics
 from builder.errors import GuideError
+from builder.weasy import URLFetcher, URLFetcherResponse, iri_to_uri
 
 REMOTE_TIMEOUT = 3.0  # seconds per URL (WeasyPrint's default is 10, one URL after another)
 REMOTE_MAX_BYTES = 20 * 1024 * 1024

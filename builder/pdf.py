@@ -7,15 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from weasyprint.text.fonts import FontConfiguration
-
 from builder.diagnostics import Diagnostics
 from builder.errors import RenderError
 from builder.fetcher import SandboxFetcher
 from builder.fonts import check_fonts, font_face_css, font_files
 from builder.layouts import BUILTIN
 from builder.output import atomic_path
-from builder.weasy import weasyprint
+from builder.weasy import FontConfiguration, weasyprint
 
 # WeasyPrint reports missing images and CSS it ignores through these loggers, to a handler
 # nobody sees; the PDF still builds. We forward them into our diagnostics and count them.

@@ -1,5 +1,8 @@
 """Import WeasyPrint (pinned 70.0) faster, and let it embed PNG data without re-encoding it.
 
+The only module that imports weasyprint: the others take its names from here, so that
+whichever of them is imported first, the import goes through the short-cut below.
+
 Two costs of every rendering process, both outside what WeasyPrint lets us configure:
 
 - its import runs ctypes' library search (ldconfig and gcc subprocesses): 0.2 s;
@@ -20,6 +23,8 @@ ctypes.util.find_library = lambda name: None
 try:
     import weasyprint
     from weasyprint.images import RasterImage
+    from weasyprint.text.fonts import FontConfiguration
+    from weasyprint.urls import URLFetcher, URLFetcherResponse, iri_to_uri
 finally:
     ctypes.util.find_library = _search
 
@@ -68,4 +73,11 @@ def _png_data(pillow_image: Any) -> bytes:
 
 RasterImage._get_png_data = staticmethod(_png_data)
 
-__all__ = ["png_idat", "weasyprint"]
+__all__ = [
+    "FontConfiguration",
+    "URLFetcher",
+    "URLFetcherResponse",
+    "iri_to_uri",
+    "png_idat",
+    "weasyprint",
+]

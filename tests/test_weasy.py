@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -89,3 +91,19 @@ def test_images_in_a_pdf_decode_to_the_source_pixels(
         embedded = found[source.size]
         assert embedded.mode == source.mode, name
         assert embedded.tobytes() == source.tobytes(), name
+
+
+@pytest.mark.parametrize("module", ["builder.pdf", "builder.fetcher"])
+def test_weasyprint_is_imported_without_library_search(module: str) -> None:
+    """Whichever module imports it first, WeasyPrint loads through builder.weasy's short-cut."""
+    probe = (
+        "import ctypes.util, importlib\n"
+        "calls = []\n"
+        "search = ctypes.util.find_library\n"
+        "ctypes.util.find_library = lambda name: calls.append(name) or search(name)\n"
+        f"importlib.import_module({module!r})\n"
+        "import weasyprint\n"
+        "print(len(calls))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "0"
