@@ -144,6 +144,30 @@ def test_build_strict_makes_warnings_fatal(tmp_path: Path) -> None:
     assert not (tmp_path / "out" / "manual.pdf").exists()
 
 
+# -- the command itself: exit codes and output survive its quick exit ---------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "stream", "text"),
+    [
+        (["--version"], 0, "stdout", "guideprint"),
+        (["build", "--nope"], 2, "stderr", "unrecognized arguments: --nope"),
+        (["build", "--card", "nope"], 1, "stderr", "error: unknown card 'nope'"),
+        (["list"], 0, "stdout", "yealink"),
+    ],
+)
+def test_python_m_builder_exit_codes_and_output(
+    copy: Path, args: list[str], code: int, stream: str, text: str
+) -> None:
+    """`python -m builder` leaves through os._exit: codes and buffered output must get out."""
+    done = subprocess.run(
+        [sys.executable, "-m", "builder", *args], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == code, done.stderr
+    assert text in getattr(done, stream)
+    assert "Traceback" not in done.stderr
+
+
 # -- check: fast, no WeasyPrint, any space -------------------------------------------------
 
 
