@@ -199,19 +199,17 @@ def _run_jobs(
 
     parallel = (os.cpu_count() or 1) > 1
     forked, here = (jobs[:-1], jobs[-1:]) if parallel else ([], jobs)
-    waiters = [_fork(partial(_in_child, job, make)) for job in forked]
+    renderer = make(diag)  # fonts loaded once; each child inherits them
+    waiters = [_fork(partial(_in_child, job, renderer)) for job in forked]
     made: list[str] = []
     failure: BaseException | None = None
     try:
-        if here:
-            renderer = make(diag)
-            try:
-                for job in here:
-                    made += job(renderer)
-            finally:
-                renderer.close()
+        for job in here:
+            made += job(renderer)
     except BaseException as exc:  # wait for the children all the same: none outlives the build
         failure = exc
+    finally:
+        renderer.close()
     for wait in waiters:
         try:
             keys, found = wait()
@@ -224,15 +222,12 @@ def _run_jobs(
     return made
 
 
-def _in_child(job: Job, make: Callable[[Diagnostics], Renderer]) -> tuple[list[str], Diagnostics]:
-    """In a forked process: the job with a Renderer of its own; what it found goes back."""
+def _in_child(job: Job, renderer: Renderer) -> tuple[list[str], Diagnostics]:
+    """In a forked process: the job, its findings in a collector of its own, sent back."""
     logging.getLogger("guideprint").disabled = True  # the parent logs it, once
     diag = Diagnostics()
-    renderer = make(diag)
-    try:
-        return job(renderer), diag
-    finally:
-        renderer.close()
+    renderer.report_to(diag)
+    return job(renderer), diag
 
 
 def _fork(job: Callable[[], Any]) -> Callable[[], Any]:

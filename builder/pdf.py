@@ -77,6 +77,10 @@ class Renderer:
             logger.addHandler(self._handler)
             logger.propagate = False
 
+    def report_to(self, diag: Diagnostics) -> None:
+        """Record what rendering finds (and what the fetcher refuses) in diag from now on."""
+        self.diag = self.fetcher.diag = diag
+
     def close(self) -> None:
         """Stop forwarding WeasyPrint's log."""
         for name in WEASY_LOGGERS:
