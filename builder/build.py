@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from builder.config import did_you_mean
 from builder.diagnostics import Diagnostics
 from builder.errors import GuideError, RenderError
-from builder.manifest import Manifest, fingerprint
+from builder.manifest import Fingerprints, Manifest
 from builder.output import build_lock
 from builder.project import Project
 
@@ -135,18 +135,17 @@ def bleed_file(name: str) -> str:
 
 def _keys(project: Project, todo: Plan, args: argparse.Namespace) -> dict[str, str]:
     """One content fingerprint per output: its sources, layouts, assets, settings, tool."""
-    opts = f"remote={args.allow_remote}"
+    fingerprint = Fingerprints(project, f"remote={args.allow_remote}")
     keys: dict[str, str] = {}
     if todo.manual:
-        keys["manual.pdf"] = fingerprint(project, "manual", opts)
+        keys["manual.pdf"] = fingerprint("manual")
     for name in todo.cards:
-        keys[f"cards/{name}.pdf"] = digest = fingerprint(project, "cards", opts, card=name)
+        keys[f"cards/{name}.pdf"] = digest = fingerprint("cards", card=name)
         if todo.sheets:
             keys[bleed_file(name)] = digest  # the same layout makes both files
     if todo.sheets:
-        opts_sheets = f"{opts}|copies={todo.copies}"
-        keys[CARD_SHEETS] = fingerprint(project, "sheets", opts_sheets, cards=todo.cards)
-        keys[BOOKLET] = fingerprint(project, "manual", f"{opts}|booklet")
+        keys[CARD_SHEETS] = fingerprint("sheets", f"|copies={todo.copies}", cards=todo.cards)
+        keys[BOOKLET] = fingerprint("manual", "|booklet")
     return keys
 
 

@@ -54,51 +54,70 @@ def _files(folder: Path) -> list[Path]:
     )
 
 
-def _digest(paths: list[Path], extra: str) -> str:
-    h = hashlib.sha256(extra.encode())
-    for p in paths:
-        h.update(str(p).encode())
-        h.update(p.read_bytes())
-    return h.hexdigest()
+class Fingerprints:
+    """Hash everything an output is made from (a changed byte anywhere makes it stale).
 
+    One per build: the outputs share most of their inputs (the tool, the layouts, the
+    assets), so each folder is listed and each file hashed once, not once per output.
+    """
 
-def fingerprint(
-    project: Project,
-    kind: str,
-    options: str,
-    *,
-    card: str | None = None,
-    cards: list[str] | None = None,
-) -> str:
-    """Hash everything an output is made from (a changed byte anywhere makes it stale)."""
-    common = [
-        *_files(TOOL),
-        *project.layouts.files(kind),
-        *_files(project.root / "assets"),
-    ]
-    settings = Path(project.settings.path) if project.settings.path else None
-    if settings is not None:
-        common.append(settings)
-    extra = f"{__version__}|{kind}|{options}|{project.space}|{project.source}"
-    if card is not None:
-        return _digest([*common, *_card_sources(project, card)], extra)
-    if cards is not None:
-        sources = [p for name in cards for p in _card_sources(project, name)]
-        return _digest([*common, *project.layouts.files("cards"), *sources], extra)
-    pages = [
-        p for p in _files(project.source) if "cards" not in p.relative_to(project.source).parts
-    ]
-    return _digest([*common, *pages], extra)
+    def __init__(self, project: Project, options: str) -> None:
+        self.project = project
+        self.options = options
+        self._listed: dict[Path, list[Path]] = {}
+        self._hashed: dict[Path, bytes] = {}
 
+    def __call__(
+        self,
+        kind: str,
+        options: str = "",
+        *,
+        card: str | None = None,
+        cards: list[str] | None = None,
+    ) -> str:
+        project = self.project
+        common = [
+            *self._files(TOOL),
+            *project.layouts.files(kind),
+            *self._files(project.root / "assets"),
+        ]
+        if project.settings.path:
+            common.append(Path(project.settings.path))
+        extra = f"{__version__}|{kind}|{self.options}{options}|{project.space}|{project.source}"
+        if card is not None:
+            return self._digest([*common, *self._card_sources(card)], extra)
+        if cards is not None:
+            sources = [p for name in cards for p in self._card_sources(name)]
+            return self._digest([*common, *project.layouts.files("cards"), *sources], extra)
+        pages = [
+            p
+            for p in self._files(project.source)
+            if "cards" not in p.relative_to(project.source).parts
+        ]
+        return self._digest([*common, *pages], extra)
 
-def _card_sources(project: Project, name: str) -> list[Path]:
-    """A card file and the pages it includes (one level is enough for our cards)."""
-    card = project.source / "cards" / f"{name}.md"
-    found = [card] if card.is_file() else []
-    if card.is_file():
-        for target in INCLUDE.findall(card.read_text(encoding="utf-8", errors="replace")):
-            path = (card.parent / target).resolve()
-            if path.is_file() and path.is_relative_to(project.source):
-                found.append(path)
-    assets = project.source / ".gitbook" / "assets"
-    return [*found, *_files(assets)]
+    def _files(self, folder: Path) -> list[Path]:
+        if folder not in self._listed:
+            self._listed[folder] = _files(folder)
+        return self._listed[folder]
+
+    def _digest(self, paths: list[Path], extra: str) -> str:
+        h = hashlib.sha256(extra.encode())
+        for p in paths:
+            if p not in self._hashed:
+                self._hashed[p] = hashlib.sha256(p.read_bytes()).digest()
+            h.update(str(p).encode())
+            h.update(self._hashed[p])
+        return h.hexdigest()
+
+    def _card_sources(self, name: str) -> list[Path]:
+        """A card file and the pages it includes (one level is enough for our cards)."""
+        source = self.project.source
+        card = source / "cards" / f"{name}.md"
+        found = [card] if card.is_file() else []
+        if card.is_file():
+            for target in INCLUDE.findall(card.read_text(encoding="utf-8", errors="replace")):
+                path = (card.parent / target).resolve()
+                if path.is_file() and path.is_relative_to(source):
+                    found.append(path)
+        return [*found, *self._files(source / ".gitbook" / "assets")]
