@@ -273,14 +273,27 @@ def _render_manual_file(project: Project, spaces: list[Space], renderer: Rendere
     return ["manual.pdf"]
 
 
-def render_manual(project: Project, spaces: list[Space], renderer: Renderer, target: Path) -> Any:
-    """Render the manual of `spaces` to target; return the laid-out document."""
+def render_manual(
+    project: Project,
+    spaces: list[Space],
+    renderer: Renderer,
+    target: Path,
+    *,
+    variant: str | None = None,
+    images_from_the_end: bool = False,
+) -> Any:
+    """Render the manual of `spaces` to target; return the laid-out document.
+
+    variant: the PDF variant, the settings' (PDF/UA-1 by default) unless given.
+    """
     from builder import manual as manual_mod
     from builder.pdf import Metadata
 
     settings = project.settings
     book = manual_mod.assemble(spaces, settings, project.root, renderer.diag)
-    manual_mod.downsample_images(book, settings, project.cache / "images")
+    manual_mod.downsample_images(
+        book, settings, project.cache / "images", from_the_end=images_from_the_end
+    )
     html = manual_mod.to_html(
         book,
         settings,
@@ -298,8 +311,8 @@ def render_manual(project: Project, spaces: list[Space], renderer: Renderer, tar
     LOG.info("rendering the manual (%d chapters)", len(book.chapters))
     document = renderer.render(html, project.source, css, source="manual")
     meta = manual_mod.metadata(book, settings)
-    variant = settings.manual.pdf_variant or None
-    renderer.write(document, target, Metadata(**meta), variant=variant)
+    variant = variant if variant is not None else settings.manual.pdf_variant
+    renderer.write(document, target, Metadata(**meta), variant=variant or None)
     return document
 
 
@@ -359,8 +372,9 @@ def _render_booklet(project: Project, renderer: Renderer, spaces: list[Space]) -
 
     manual = replace(project.settings.manual, paper="A5")
     a5_project = replace(project, settings=replace(project.settings, manual=manual))
-    a5 = project.out / "print" / "manuel-a5.pdf"
-    render_manual(a5_project, spaces, renderer, a5)
+    # Only a step towards the booklet, whose imposed sheets are new pages: no tags to keep.
+    a5 = project.cache / "manuel-a5.pdf"
+    render_manual(a5_project, spaces, renderer, a5, variant="", images_from_the_end=True)
     impose_booklet(a5, project.out / BOOKLET)
     return [BOOKLET]
 

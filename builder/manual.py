@@ -276,12 +276,16 @@ PAPER = {
 }
 
 
-def downsample_images(manual: Manual, settings: Settings, cache: Path) -> None:
-    """Embed images at 300 dpi of the text block at most (email-sized PDFs)."""
+def downsample_images(
+    manual: Manual, settings: Settings, cache: Path, *, from_the_end: bool = False
+) -> None:
+    """Embed images at 300 dpi of the text block at most (email-sized PDFs), in a form the
+    renderer takes as it is. Two processes preparing the same manual (A4 and A5) start from
+    opposite ends: each finds in the cache what the other already converted."""
     width, _, _, inner, outer = PAPER[settings.manual.paper]
     text_width = float(width[:-2]) - float(inner[:-2]) - float(outer[:-2])
     box = max_pixels(text_width, 95.0)  # figures are at most 95 mm high (manual.css)
-    for chapter in manual.chapters:
+    for chapter in reversed(manual.chapters) if from_the_end else manual.chapters:
         chapter.page.html = downsample_html(chapter.page.html, box, cache)
 
 

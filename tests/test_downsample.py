@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import zlib
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from builder.downsample import downsample, downsample_html, max_pixels
@@ -42,3 +45,76 @@ def test_html_sources_are_swapped(tmp_path: Path) -> None:
     out = downsample_html(html, (1500, 1500), tmp_path / "c")
     assert big.as_uri() not in out
     assert (tmp_path / "c").as_uri() in out
+
+
+def _save(path: Path, image: Image.Image, **options: object) -> Path:
+    image.save(path, **options)  # type: ignore[arg-type]
+    return path
+
+
+def _pixels(path: Path) -> bytes:
+    with Image.open(path) as im:
+        return im.convert("RGBA").tobytes()
+
+
+def test_embeddable_images_are_kept_as_they_are(tmp_path: Path) -> None:
+    cache = tmp_path / "c"
+    rgb = _save(tmp_path / "rgb.png", Image.new("RGB", (40, 30), "navy"))
+    grey = _save(tmp_path / "grey.png", Image.new("L", (40, 30), 128))
+    jpeg = _save(tmp_path / "photo.jpg", Image.new("RGB", (40, 30), "teal"))
+    for path in (rgb, grey, jpeg):
+        assert downsample(path, (1000, 1000), cache) == path
+    assert not cache.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "mode"),
+    [
+        ("palette.png", lambda: Image.new("RGB", (40, 30), "red").convert("P"), "RGB"),
+        ("opaque-alpha.png", lambda: Image.new("RGBA", (40, 30), (0, 90, 200, 255)), "RGB"),
+        ("bilevel.png", lambda: Image.new("1", (40, 30), 1), "L"),
+        ("anim.gif", lambda: Image.new("RGB", (40, 30), "green").convert("P"), "RGB"),
+        ("pic.webp", lambda: Image.new("RGB", (40, 30), "orange"), "RGB"),
+    ],
+)
+def test_other_images_are_converted_once_to_an_embeddable_png(
+    tmp_path: Path, name: str, make: Callable[[], Image.Image], mode: str
+) -> None:
+    original = _save(tmp_path / name, make())
+    prepared = downsample(original, (1000, 1000), tmp_path / "c")
+    assert prepared.parent == tmp_path / "c"
+    with Image.open(prepared) as im:
+        assert (im.format, im.mode, im.size) == ("PNG", mode, (40, 30))
+    if not name.endswith(".webp"):  # lossy by default
+        assert _pixels(prepared) == _pixels(original)
+    stamp = prepared.stat().st_mtime_ns
+    assert downsample(original, (1000, 1000), tmp_path / "c") == prepared  # cached
+    assert prepared.stat().st_mtime_ns == stamp
+
+
+def test_transparency_is_kept(tmp_path: Path) -> None:
+    image = Image.new("P", (40, 30), 1)
+    image.putpalette([0, 0, 0, 255, 0, 0])  # 0 black (transparent below), 1 red
+    image.putpixel((3, 3), 0)
+    original = _save(tmp_path / "logo.png", image, transparency=0)
+    with Image.open(original) as im:
+        assert "transparency" in im.info
+    prepared = downsample(original, (1000, 1000), tmp_path / "c")
+    with Image.open(prepared) as im:
+        assert im.mode == "RGBA"
+        assert im.getpixel((3, 3))[3] == 0
+        assert im.getpixel((10, 10))[3] == 255
+
+
+def test_interlaced_png_is_rewritten_plain(tmp_path: Path) -> None:
+    # One pixel: its Adam7 data is its plain data, so flipping the IHDR flag is enough.
+    original = _save(tmp_path / "plain.png", Image.new("RGB", (1, 1), "navy"))
+    data = bytearray(original.read_bytes())
+    data[28] = 1
+    data[29:33] = zlib.crc32(bytes(data[12:29])).to_bytes(4, "big")
+    interlaced = tmp_path / "interlaced.png"
+    interlaced.write_bytes(bytes(data))
+    prepared = downsample(interlaced, (1000, 1000), tmp_path / "c")
+    assert prepared != interlaced
+    assert prepared.read_bytes()[28] == 0
+    assert _pixels(prepared) == _pixels(original)
