@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +24,25 @@ WEASY_LOGGERS = ("weasyprint", "weasyprint.progress")
 IGNORED = ("Ignored `hyphenate-limit", "Anchor defined twice")
 # guideprint's own layouts and icons: read whatever folder the build runs from.
 OWN_FILES = (BUILTIN, BUILTIN.parent / "assets")
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while WeasyPrint lays out or writes a document.
+
+    Laying out a manual builds millions of long-lived objects (boxes, styles, text layouts);
+    each full collection walks them all, about ten times per manual: 1.5 s of 12 s on a
+    271-page manual. Reference counting still frees what has no cycle; what WeasyPrint
+    leaves in cycles waits until the collector resumes (8 MB more at the peak).
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 class _Forward(logging.Handler):
@@ -114,10 +136,13 @@ class Renderer:
     def render(self, html: str, base: Path, css: list[weasyprint.CSS], *, source: str) -> Any:
         """Lay out html (relative URLs resolved against base) into a weasyprint Document."""
         self.fetcher.source = source
-        document = weasyprint.HTML(string=html, base_url=str(base) + "/", url_fetcher=self.fetcher)
-        return document.render(
-            stylesheets=[self._fonts_css, *css], font_config=self.fonts, optimize_images=False
-        )
+        with collector_paused():
+            document = weasyprint.HTML(
+                string=html, base_url=str(base) + "/", url_fetcher=self.fetcher
+            )
+            return document.render(
+                stylesheets=[self._fonts_css, *css], font_config=self.fonts, optimize_images=False
+            )
 
     def write(
         self, document: Any, target: Path, meta: Metadata, *, variant: str | None = None
@@ -134,7 +159,7 @@ class Renderer:
         options: dict[str, Any] = {"uncompressed_pdf": False}
         if variant:
             options["pdf_variant"] = variant
-        with atomic_path(target) as tmp:
+        with atomic_path(target) as tmp, collector_paused():
             document.write_pdf(tmp, **options)
             self._check_strict(target)  # SVG images are drawn, and fetch, only now
 
