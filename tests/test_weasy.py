@@ -7,6 +7,7 @@ import random
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -107,3 +108,39 @@ def test_weasyprint_is_imported_without_library_search(module: str) -> None:
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "0"
+
+
+def _leader_boxes(html: str, tmp_path: Path) -> list[Any]:
+    from builder.pdf import Renderer
+
+    renderer = Renderer([tmp_path], Diagnostics())
+    try:
+        document = renderer.render(html, tmp_path, [], source="test")
+    finally:
+        renderer.close()
+    return [box for page in document.pages for box in page._page_box.descendants() if box.is_leader]
+
+
+LEADER = (
+    "<style>a::after { content: leader('. ') '12' } a { display: block; width: 120mm }"
+    "</style><a>Chapitre</a>"
+)
+
+
+def test_a_leader_is_one_text_box_of_all_its_dots(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from builder import weasy
+
+    assert weasy.PATCHED  # the pinned versions are the checked ones
+    (leader,) = _leader_boxes(LEADER, tmp_path)
+    (text,) = leader.children
+    assert set(text.text) == {".", " "}
+    monkeypatch.setattr(weasy.inline, "handle_leader", weasy._handle_leader)
+    (unpatched,) = _leader_boxes(LEADER, tmp_path)
+    dots = sorted(unpatched.children, key=lambda dot: dot.position_x)  # one box per ". "
+    assert len(dots) > 40
+    assert text.text == "".join(dot.text for dot in dots)
+    assert text.position_x == dots[0].position_x
+    last = dots[-1].position_x + dots[-1].width
+    assert text.position_x + text.width == pytest.approx(last, abs=0.5)
