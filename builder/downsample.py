@@ -105,11 +105,21 @@ def _target_mode(im: Image.Image) -> str | None:
 
 def downsample_html(html: str, box: tuple[int, int], cache: Path) -> str:
     """Swap every local raster image in html for its print-sized copy."""
+    return downsample_pages([html], box, cache)[0]
 
-    def swap(m: re.Match[str]) -> str:
-        path = Path(urllib.request.url2pathname(urllib.parse.urlsplit(m.group(1)).path))
-        if not path.is_file():
-            return m.group(0)
-        return f'src="{downsample(path, box, cache).as_uri()}"'
 
-    return SRC.sub(swap, html)
+def downsample_pages(
+    pages: list[str], box: tuple[int, int], cache: Path, *, from_the_end: bool = False
+) -> list[str]:
+    """downsample_html for several pages, each image prepared once, first to last or back.
+
+    Two processes preparing the same images start from opposite ends: each then finds in
+    the cache what the other already made, and between them every image is made once.
+    """
+    urls = list(dict.fromkeys(url for html in pages for url in SRC.findall(html)))
+    made = {}
+    for url in reversed(urls) if from_the_end else urls:
+        path = Path(urllib.request.url2pathname(urllib.parse.urlsplit(url).path))
+        if path.is_file():
+            made[url] = downsample(path, box, cache).as_uri()
+    return [SRC.sub(lambda m: f'src="{made.get(m.group(1), m.group(1))}"', html) for html in pages]

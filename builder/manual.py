@@ -16,7 +16,7 @@ from builder.config import Settings
 from builder.content.html import clean_url
 from builder.content.model import NavItem, Page, Space, flatten, slugify
 from builder.diagnostics import Diagnostics
-from builder.downsample import downsample_html, max_pixels
+from builder.downsample import downsample_pages, max_pixels
 from builder.i18n import words
 from builder.images import check_image
 from builder.layouts import Layouts
@@ -291,13 +291,14 @@ def downsample_images(
     manual: Manual, settings: Settings, cache: Path, *, from_the_end: bool = False
 ) -> None:
     """Embed images at 300 dpi of the text block at most (email-sized PDFs), in a form the
-    renderer takes as it is. Two processes preparing the same manual (A4 and A5) start from
-    opposite ends: each finds in the cache what the other already converted."""
+    renderer takes as it is (from_the_end: see downsample_pages)."""
     width, _, _, inner, outer = PAPER[settings.manual.paper]
     text_width = float(width[:-2]) - float(inner[:-2]) - float(outer[:-2])
     box = max_pixels(text_width, 95.0)  # figures are at most 95 mm high (manual.css)
-    for chapter in reversed(manual.chapters) if from_the_end else manual.chapters:
-        chapter.page.html = downsample_html(chapter.page.html, box, cache)
+    pages = [chapter.page.html for chapter in manual.chapters]
+    done = downsample_pages(pages, box, cache, from_the_end=from_the_end)
+    for chapter, html in zip(manual.chapters, done, strict=True):
+        chapter.page.html = html
 
 
 def page_css(settings: Settings) -> str:

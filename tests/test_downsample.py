@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from builder.downsample import downsample, downsample_html, max_pixels
+from builder.downsample import downsample, downsample_html, downsample_pages, max_pixels
 
 
 def test_box_is_300_dpi_of_the_printed_size() -> None:
@@ -118,3 +118,18 @@ def test_interlaced_png_is_rewritten_plain(tmp_path: Path) -> None:
     assert prepared != interlaced
     assert prepared.read_bytes()[28] == 0
     assert _pixels(prepared) == _pixels(original)
+
+
+def test_pages_prepared_from_either_end_give_the_same_html(tmp_path: Path) -> None:
+    colours = [(200, 0, 0), (0, 200, 0), (0, 0, 200)]
+    images = [
+        _save(tmp_path / f"{n}.png", Image.new("RGB", (20, 10), c).convert("P"))
+        for n, c in enumerate(colours)
+    ]
+    pages = [f'<img src="{images[0].as_uri()}"><img src="{images[1].as_uri()}">',
+             f'<img src="{images[2].as_uri()}"><img src="{images[0].as_uri()}">']  # fmt: skip
+    forward = downsample_pages(pages, (1000, 1000), tmp_path / "a")
+    backward = downsample_pages(pages, (1000, 1000), tmp_path / "b", from_the_end=True)
+    assert [p.replace("/a/", "/b/") for p in forward] == backward
+    assert len(list((tmp_path / "a").iterdir())) == 3  # the repeated image made once
+    assert all(image.as_uri() not in page for page in forward for image in images)
