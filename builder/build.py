@@ -24,6 +24,8 @@ from builder.output import build_lock
 from builder.project import Project
 
 if TYPE_CHECKING:
+    from markupsafe import Markup
+
     from builder.cards import Card
     from builder.content.model import Space
     from builder.pdf import Renderer
@@ -159,7 +161,7 @@ def _render(
     needs_pages = bool({"manual.pdf", BOOKLET} & stale)
     spaces = read_spaces(project, diag, allow_remote=args.allow_remote) if needs_pages else []
     cards_stale = [n for n in todo.cards if {f"cards/{n}.pdf", bleed_file(n)} & stale]
-    cards = _load_cards(project, diag) if cards_stale else {}
+    cards = _load_cards(project, diag, cards_stale)
     _stop_on_problems(diag, strict=args.strict)  # everything checked before anything is written
 
     jobs: list[Job] = []
@@ -316,15 +318,29 @@ def render_manual(
     return document
 
 
-def _load_cards(project: Project, diag: Diagnostics) -> dict[str, Card]:
-    """Every card of the space, read and checked once per build."""
-    from builder.cards import load_cards
+@dataclass(frozen=True)
+class _Checked:
+    card: Card
+    bodies: dict[str, Markup]  # each side's HTML, read once: to check, then to render
 
-    return {c.name: c for c in load_cards(cards_dir(project), project.settings, diag)}
+
+def _load_cards(project: Project, diag: Diagnostics, names: list[str]) -> dict[str, _Checked]:
+    """The cards to render, read and checked before anything is written."""
+    from builder.cards import load_card, sides_html
+
+    found = {}
+    for name in names:
+        try:
+            card = load_card(cards_dir(project), name, project.settings)
+        except GuideError as exc:
+            diag.add_error(exc)
+            continue
+        found[name] = _Checked(card, sides_html(card, diag))
+    return found
 
 
 def _render_cards(
-    project: Project, todo: Plan, stale: set[str], cards: dict[str, Card], renderer: Renderer
+    project: Project, todo: Plan, stale: set[str], cards: dict[str, _Checked], renderer: Renderer
 ) -> list[str]:
     """Each stale card laid out once, with its bleed: print-shop file, then cut to its trim.
 
@@ -341,7 +357,8 @@ def _render_cards(
             continue
         shop = todo.sheets  # else the bleed file is only a step, kept in the cache
         bleed = project.out / bleed_file(name) if shop else project.cache / "bleed" / f"{name}.pdf"
-        render_card(cards[name], renderer, bleed, bleed=True)
+        checked = cards[name]
+        render_card(checked.card, renderer, bleed, bleed=True, bodies=checked.bodies)
         trim_card(bleed, project.out / "cards" / f"{name}.pdf")
         made += [f"cards/{name}.pdf", *([bleed_file(name)] if shop else [])]
     if CARD_SHEETS in stale:

@@ -5,6 +5,7 @@ Importing this package does not import WeasyPrint (`guideprint check` and `list`
 
 from builder.cards.fit import CardResult, render_card
 from builder.cards.html import markdown as card_markdown
+from builder.cards.html import sides_html
 from builder.cards.model import (
     Card,
     QrCode,
@@ -28,4 +29,5 @@ __all__ = [
     "parse_card",
     "project_of",
     "render_card",
+    "sides_html",
 ]

@@ -81,11 +81,13 @@ def render_card(
     person: dict[str, str] | None = None,
     bleed: bool = False,
     previous: CardResult | None = None,
+    bodies: dict[str, Markup] | None = None,
 ) -> CardResult:
     """Render a card (front, then back if any) fitted to one page per side; write it atomically.
 
     `previous`, a result of the same card, starts the search from its sizes (welcome packs
-    fit each card once, not once per person). Raises RenderError when a side cannot fit.
+    fit each card once, not once per person). `bodies`: the sides' HTML when the card was
+    already read (html.sides_html). Raises RenderError when a side cannot fit.
     """
     from builder.pdf import Metadata
 
@@ -94,7 +96,7 @@ def render_card(
     sides = [("front", card.front)] + ([("back", card.back)] if card.back else [])
     documents = []
     for side, text in sides:
-        body = html.markdown(card, text, renderer.diag)
+        body = bodies[side] if bodies else html.markdown(card, text, renderer.diag)
         guess = (previous.sizes.get(side) if previous else None) or first_guess(card, side, body)
         doc, m, renders = fit(partial(job.lay_out, side, body), card, side, guess=guess)
         result.renders += renders

@@ -94,6 +94,14 @@ def markdown(card: Card, side: Side, diag: Diagnostics) -> Markup:
     return Markup(rendered.html)
 
 
+def sides_html(card: Card, diag: Diagnostics) -> dict[str, Markup]:
+    """Each side's HTML by side name ("front", "back"): the card read and checked."""
+    found = {"front": markdown(card, card.front, diag)}
+    if card.back is not None:
+        found["back"] = markdown(card, card.back, diag)
+    return found
+
+
 @lru_cache(maxsize=64)
 def qr_image(code: QrCode) -> QrImage:
     """A vector QR code, error level M or better, symbol QR_SYMBOL_MM wide plus quiet zone."""
