@@ -154,54 +154,90 @@ def _keys(project: Project, todo: Plan, args: argparse.Namespace) -> dict[str, s
 Job = Callable[["Renderer"], list[str]]  # renders with the Renderer given; returns the keys made
 
 
+@dataclass
+class _Inputs:
+    """What the stale outputs are made from, read and checked; what reading found."""
+
+    spaces: list[Space]
+    cards: dict[str, _Checked]
+    diag: Diagnostics
+
+
 def _render(
     project: Project, todo: Plan, stale: set[str], args: argparse.Namespace, diag: Diagnostics
 ) -> list[str]:
-    """Read and check what the stale outputs need, then render them, in parallel if we can."""
-    needs_pages = bool({"manual.pdf", BOOKLET} & stale)
-    spaces = read_spaces(project, diag, allow_remote=args.allow_remote) if needs_pages else []
-    cards_stale = [n for n in todo.cards if {f"cards/{n}.pdf", bleed_file(n)} & stale]
-    cards = _load_cards(project, diag, cards_stale)
-    _stop_on_problems(diag, strict=args.strict)  # everything checked before anything is written
+    """Read and check what the stale outputs need, then render them, in parallel if we can.
 
-    jobs: list[Job] = []
-    if "manual.pdf" in stale:
-        jobs.append(lambda r: _render_manual_file(project, spaces, r))
-    if BOOKLET in stale:
-        jobs.append(lambda r: _render_booklet(project, r, spaces))
-    if cards_stale or CARD_SHEETS in stale:
-        jobs.append(lambda r: _render_cards(project, todo, stale, cards, r))
-    made = _run_jobs(jobs, project, args, diag)
+    On two cores, a forked process reads and checks the pages and cards while this one
+    loads WeasyPrint and the fonts (0.25 s each); nothing is rendered until both are done
+    and the content has no error. Then the jobs (manual, booklet, cards) run in parallel.
+    """
+    import os
+
+    parallel = (os.cpu_count() or 1) > 1
+    read = partial(_read_inputs, project, todo, stale, args)
+    reading = _fork(partial(_in_child, lambda: read(Diagnostics()))) if parallel else None
+    renderer = None
+    try:
+        renderer = _make_renderer(project, args, diag)
+        if reading is not None:
+            wait, reading = reading, None
+            inputs: _Inputs = wait()
+            diag.extend(inputs.diag)
+        else:
+            inputs = read(diag)
+        _stop_on_problems(diag, strict=args.strict)  # everything checked before writing
+        jobs: list[Job] = []
+        if "manual.pdf" in stale:
+            jobs.append(lambda r: _render_manual_file(project, inputs.spaces, r))
+        if BOOKLET in stale:
+            jobs.append(lambda r: _render_booklet(project, r, inputs.spaces))
+        if inputs.cards or CARD_SHEETS in stale:
+            jobs.append(lambda r: _render_cards(project, todo, stale, inputs.cards, r))
+        made = _run_jobs(jobs, renderer, parallel=parallel)
+    finally:
+        if reading is not None:  # the renderer failed: the reader must not outlive the build
+            try:
+                reading()
+            except BaseException:
+                pass
+        if renderer is not None:
+            renderer.close()
     _stop_on_problems(diag, strict=args.strict)
     return made
 
 
-def _run_jobs(
-    jobs: list[Job], project: Project, args: argparse.Namespace, diag: Diagnostics
-) -> list[str]:
+def _read_inputs(
+    project: Project, todo: Plan, stale: set[str], args: argparse.Namespace, diag: Diagnostics
+) -> _Inputs:
+    """Read the pages (when the manual or booklet is stale) and the stale cards."""
+    needs_pages = bool({"manual.pdf", BOOKLET} & stale)
+    spaces = read_spaces(project, diag, allow_remote=args.allow_remote) if needs_pages else []
+    names = [n for n in todo.cards if {f"cards/{n}.pdf", bleed_file(n)} & stale]
+    return _Inputs(spaces, _load_cards(project, diag, names), diag)
+
+
+def _make_renderer(project: Project, args: argparse.Namespace, diag: Diagnostics) -> Renderer:
+    from builder.pdf import Renderer
+
+    return Renderer(
+        [project.root, project.source, project.cache],
+        diag,
+        allow_remote=args.allow_remote,
+        cache_dir=project.cache / "remote",
+        strict=args.strict,
+    )
+
+
+def _run_jobs(jobs: list[Job], renderer: Renderer, *, parallel: bool) -> list[str]:
     """Run each job but the last in a forked process, the last here; gather what they made.
 
     WeasyPrint lays a document out on one core: the manual, its A5 booklet and the cards
     are three documents, and the system shares the cores between the three processes.
-    Forked after WeasyPrint is imported, a child pays no import.
+    Forked after WeasyPrint and the fonts are loaded, a child pays for neither.
     """
-    import os
-
-    from builder.pdf import Renderer
-
-    def make(diag: Diagnostics) -> Renderer:
-        return Renderer(
-            [project.root, project.source, project.cache],
-            diag,
-            allow_remote=args.allow_remote,
-            cache_dir=project.cache / "remote",
-            strict=args.strict,
-        )
-
-    parallel = (os.cpu_count() or 1) > 1
     forked, here = (jobs[:-1], jobs[-1:]) if parallel else ([], jobs)
-    renderer = make(diag)  # fonts loaded once; each child inherits them
-    waiters = [_fork(partial(_in_child, job, renderer)) for job in forked]
+    waiters = [_fork(partial(_in_child, partial(job, renderer), renderer)) for job in forked]
     made: list[str] = []
     failure: BaseException | None = None
     try:
@@ -209,12 +245,10 @@ def _run_jobs(
             made += job(renderer)
     except BaseException as exc:  # wait for the children all the same: none outlives the build
         failure = exc
-    finally:
-        renderer.close()
     for wait in waiters:
         try:
             keys, found = wait()
-            diag.extend(found)
+            renderer.diag.extend(found)  # the build's: this process's renderer reports to it
             made += keys
         except BaseException as exc:
             failure = failure or exc
@@ -223,12 +257,14 @@ def _run_jobs(
     return made
 
 
-def _in_child(job: Job, renderer: Renderer) -> tuple[list[str], Diagnostics]:
-    """In a forked process: the job, its findings in a collector of its own, sent back."""
+def _in_child(job: Callable[[], Any], renderer: Renderer | None = None) -> Any:
+    """In a forked process: the job, what it found in a collector of its own, sent back."""
     logging.getLogger("guideprint").disabled = True  # the parent logs it, once
+    if renderer is None:
+        return job()
     diag = Diagnostics()
     renderer.report_to(diag)
-    return job(renderer), diag
+    return job(), diag
 
 
 def _fork(job: Callable[[], Any]) -> Callable[[], Any]:

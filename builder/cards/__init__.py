@@ -1,11 +1,15 @@
 """Quick reference cards: card files -> checked Card objects -> one-page PDFs.
 
-Importing this package does not import WeasyPrint (`guideprint check` and `list` stay fast).
+Importing this package imports the card model only: the HTML side (Jinja, QR codes) and the
+fitting (WeasyPrint) load on first use, so `check`, `list` and a process that only reads
+cards stay fast.
 """
 
-from builder.cards.fit import CardResult, render_card
-from builder.cards.html import markdown as card_markdown
-from builder.cards.html import sides_html
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from builder.cards.model import (
     Card,
     QrCode,
@@ -16,6 +20,26 @@ from builder.cards.model import (
     parse_card,
     project_of,
 )
+
+if TYPE_CHECKING:
+    from builder.cards.fit import CardResult, render_card
+    from builder.cards.html import markdown as card_markdown
+    from builder.cards.html import sides_html
+
+_LAZY = {
+    "CardResult": ("builder.cards.fit", "CardResult"),
+    "render_card": ("builder.cards.fit", "render_card"),
+    "card_markdown": ("builder.cards.html", "markdown"),
+    "sides_html": ("builder.cards.html", "sides_html"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module, attribute = _LAZY[name]
+    return getattr(importlib.import_module(module), attribute)
+
 
 __all__ = [
     "Card",

@@ -25,7 +25,6 @@ from builder.cards.model import (
     Side,
     find_icon,
 )
-from builder.content.render import render_markdown
 from builder.diagnostics import Diagnostics
 from builder.layouts import Layouts
 
@@ -80,6 +79,8 @@ class QrImage:
 
 def markdown(card: Card, side: Side, diag: Diagnostics) -> Markup:
     """Render one side's Markdown with the guide's reader; icons become inline SVG."""
+    from builder.content.render import render_markdown  # the reader: only when reading
+
     text = ICON_REF.sub(lambda m: _icon_tag(m.group(1), m.group(2), card.project), side.markdown)
     text = QR_SLOT.sub(SLOT, text)
     rendered = render_markdown(
