@@ -233,15 +233,18 @@ def noop(b: Bench) -> None:
     python = b.median(lambda: b.run([sys.executable, "-c", "pass"]), 5)
     imports = b.median(lambda: b.run([sys.executable, "-c", "import builder.build"]), 5)
     weasy = b.median(lambda: b.run([sys.executable, "-c", "import weasyprint"]), 3)
+    ours = b.median(lambda: b.run([sys.executable, "-c", "import builder.pdf"]), 3)
     b.note(
         "python_s",
         python.seconds,
         f"python startup: {python.seconds:.3f} s; "
         f"import builder.build: {imports.seconds:.3f} s; "
-        f"import weasyprint: {weasy.seconds:.3f} s (each a process)",
+        f"import weasyprint: {weasy.seconds:.3f} s, through builder.weasy (builder.pdf): "
+        f"{ours.seconds:.3f} s (each a process)",
     )
     b.figures["import_build_s"] = imports.seconds
     b.figures["import_weasyprint_s"] = weasy.seconds
+    b.figures["import_builder_pdf_s"] = ours.seconds
 
 
 def card_edit(b: Bench) -> None:
