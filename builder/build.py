@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 LOG = logging.getLogger("guideprint")
 CARD_SHEETS = "print/cartes-bureau.pdf"  # with the print-shop files: made of the cards
 BOOKLET = "print/manuel-livret.pdf"  # made of the manual
+SRA3 = "planche-sra3.pdf"  # the print-shop sheet, beside the cards' bleed files
 STATUS = logging.getLogger("guideprint.status")  # printed without "warning:", hidden by -q
 
 
@@ -383,10 +384,12 @@ def _render_cards(
     Then, when the sheets are stale, out/print/: office sheets (and copies) and the
     print-shop sheet, imposed from the card files with pypdf.
     """
-    from builder.cards import render_card
-    from builder.sheets import trim_card
+    import os
 
-    made = []
+    from builder.cards import render_card
+    from builder.sheets import impose_print_shop, trim_card
+
+    made, cut = [], []
     for name in todo.cards:
         keys = [k for k in (f"cards/{name}.pdf", bleed_file(name)) if k in stale]
         if not keys:
@@ -395,26 +398,45 @@ def _render_cards(
         bleed = project.out / bleed_file(name) if shop else project.cache / "bleed" / f"{name}.pdf"
         checked = cards[name]
         render_card(checked.card, renderer, bleed, bleed=True, bodies=checked.bodies)
-        trim_card(bleed, project.out / "cards" / f"{name}.pdf")
+        cut.append((bleed, project.out / "cards" / f"{name}.pdf"))
         made += [f"cards/{name}.pdf", *([bleed_file(name)] if shop else [])]
-    if CARD_SHEETS in stale:
-        _impose_card_sheets(project, todo)
+    sheets = CARD_SHEETS in stale
+    # Three pypdf jobs, all from the bleed files: the print-shop sheet in a second process.
+    shop_files = [project.out / bleed_file(name) for name in todo.cards]
+    sra3 = partial(impose_print_shop, shop_files, project.out / "print" / "imprimeur" / SRA3)
+    waiting = _fork(partial(_in_child, sra3)) if sheets and (os.cpu_count() or 1) > 1 else None
+    failure: BaseException | None = None
+    try:
+        for bleed, card in cut:
+            trim_card(bleed, card)
+        if sheets:
+            _impose_office_sheets(project, todo)
+    except BaseException as exc:  # the other process is waited for all the same
+        failure = exc
+    if waiting is not None:
+        try:
+            waiting()
+        except BaseException as exc:
+            failure = failure or exc
+    if failure is not None:
+        raise failure
+    if sheets:
+        if waiting is None:
+            sra3()
         made.append(CARD_SHEETS)
     return made
 
 
-def _impose_card_sheets(project: Project, todo: Plan) -> None:
-    """out/print/: office sheets (and copies), the print-shop sheet."""
-    from builder.sheets import impose_cards, impose_copies, impose_print_shop
+def _impose_office_sheets(project: Project, todo: Plan) -> None:
+    """out/print/: the office sheet of every card, and --copies N of one."""
+    from builder.sheets import impose_cards, impose_copies
 
     out = project.out / "print"
-    pdfs = [project.out / "cards" / f"{name}.pdf" for name in todo.cards]
-    impose_cards(pdfs, out / "cartes-bureau.pdf")
+    bleeds = {name: project.out / bleed_file(name) for name in todo.cards}  # cut at the trim
+    impose_cards(list(bleeds.values()), out / "cartes-bureau.pdf")
     if todo.copies:
-        for pdf in pdfs:
-            impose_copies(pdf, out / f"{pdf.stem}-x{todo.copies}.pdf", copies=todo.copies)
-    shop = [project.out / bleed_file(name) for name in todo.cards]
-    impose_print_shop(shop, out / "imprimeur" / "planche-sra3.pdf")
+        for name, pdf in bleeds.items():
+            impose_copies(pdf, out / f"{name}-x{todo.copies}.pdf", copies=todo.copies)
 
 
 def _render_booklet(project: Project, renderer: Renderer, spaces: list[Space]) -> list[str]:
