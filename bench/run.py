@@ -53,6 +53,9 @@ class Run:
     stderr: str
 
 
+COLD_ROUNDS = 5  # (a): rounds of the three runs in turn
+
+
 @dataclass
 class Bench:
     work: Path
@@ -136,7 +139,12 @@ def pages(pdf: Path) -> int:
 
 
 def cold(b: Bench) -> None:
-    """(a) a cold build of everything, and of the manual alone, vs pandoc -> WeasyPrint."""
+    """(a) a cold build of everything, and of the manual alone, vs pandoc -> WeasyPrint.
+
+    The three are run in turns, round after round, and each figure is the median of its
+    rounds: the machine's speed drifts over a minute, and a ratio of measurements taken
+    one block after the other would carry the drift.
+    """
     say("(a) cold build vs pandoc -> WeasyPrint (manual alone)")
 
     def everything() -> Run:
@@ -149,49 +157,40 @@ def cold(b: Bench) -> None:
         fresh(b.project / ".guideprint-cache")
         return b.guideprint("--manual", "--out", str(b.work / "out-manual"))
 
-    run = b.median(everything)
+    pandoc = shutil.which("pandoc")
+    peer = b.work / "pandoc"
+    fresh(peer).mkdir()
+    (peer / "guide.md").write_text(concatenated(b.project / "content"), encoding="utf-8")
+    html_cmd = [pandoc or "pandoc", "-f", "markdown", "-s", "--metadata", "title=Guide"]
+    html_cmd += ["-o", "guide.html", "guide.md"]
+    pdf_cmd = [sys.executable, "-m", "weasyprint", "-q", "-u", str(b.project / "content") + "/"]
+    pdf_cmd += ["guide.html", "guide.pdf"]
+
+    rounds = COLD_ROUNDS if b.repeat >= 3 else b.repeat
+    runs: dict[str, list[Run]] = {"everything": [], "manual": []}
+    steps = []
+    for _ in range(rounds):
+        runs["everything"].append(everything())
+        runs["manual"].append(manual())
+        if pandoc:
+            steps.append((b.run(html_cmd, cwd=peer), b.run(pdf_cmd, cwd=peer)))
+    run = _median_run(runs["everything"])
     b.note(
         "cold_s",
         run.seconds,
         f"guideprint build (everything, cold): {run.seconds:.2f} s, "
-        f"cpu {run.cpu:.2f} s, {run.rss_mb:.0f} MB, {built(run)}",
+        f"cpu {run.cpu:.2f} s, {run.rss_mb:.0f} MB, {built(run)} (median of {rounds})",
     )
-    run = b.median(manual)
+    run = _median_run(runs["manual"])
     count = pages(b.work / "out-manual" / "manual.pdf")
     b.note(
         "cold_manual_s",
         run.seconds,
         f"guideprint build --manual (cold): {run.seconds:.2f} s, {count} pages",
     )
-    pandoc = shutil.which("pandoc")
-    if pandoc is None:
+    if not pandoc:
         b.note("pandoc_s", None, "pandoc missing: apt-get install -y pandoc")
         return
-    peer = b.work / "pandoc"
-    fresh(peer).mkdir()
-    (peer / "guide.md").write_text(concatenated(b.project / "content"), encoding="utf-8")
-    html_cmd = [
-        pandoc,
-        "-f",
-        "markdown",
-        "-s",
-        "--metadata",
-        "title=Guide",
-        "-o",
-        "guide.html",
-        "guide.md",
-    ]
-    pdf_cmd = [
-        sys.executable,
-        "-m",
-        "weasyprint",
-        "-q",
-        "-u",
-        str(b.project / "content") + "/",
-        "guide.html",
-        "guide.pdf",
-    ]
-    steps = [(b.run(html_cmd, cwd=peer), b.run(pdf_cmd, cwd=peer)) for _ in range(b.repeat)]
     total = statistics.median(h.seconds + p.seconds for h, p in steps)
     html_s = statistics.median(h.seconds for h, _ in steps)
     b.note(
@@ -200,6 +199,10 @@ def cold(b: Bench) -> None:
         f"pandoc -> WeasyPrint (manual): {total:.2f} s (pandoc {html_s:.2f}"
         f" s), {pages(peer / 'guide.pdf')} pages",
     )
+
+
+def _median_run(runs: list[Run]) -> Run:
+    return sorted(runs, key=lambda r: r.seconds)[len(runs) // 2]
 
 
 def noop(b: Bench) -> None:

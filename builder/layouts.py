@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import jinja2
+if TYPE_CHECKING:
+    import jinja2
 
 BUILTIN = Path(__file__).resolve().parent.parent / "layouts"
 
@@ -15,7 +18,14 @@ class Layouts:
     def __init__(self, project: Path) -> None:
         folders = [project / "layouts", BUILTIN]
         self.folders = [f for i, f in enumerate(folders) if f.is_dir() and f not in folders[:i]]
-        self.env = jinja2.Environment(
+
+    @cached_property
+    def env(self) -> jinja2.Environment:
+        """The Jinja environment, made (and Jinja imported) on first use: a no-op build
+        never renders a template."""
+        import jinja2
+
+        return jinja2.Environment(
             loader=jinja2.FileSystemLoader([str(f) for f in self.folders]),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
