@@ -1,0 +1,112 @@
+"""The build's processes: a reader forked beside the renderer, jobs in parallel, one core.
+
+Each test builds the real project (a copy): what matters here is what reaches out/ and the
+terminal when work is spread over processes, and that no process outlives a build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+from clirun import cli
+from pypdf import PdfReader
+
+CARDS = ["desktop", "smartphone", "vpn", "webclient", "yealink"]
+PRINT = ["print/cartes-bureau.pdf", "print/imprimeur/planche-sra3.pdf", "print/manuel-livret.pdf"]
+OUTPUTS = [
+    "manual.pdf",
+    *PRINT,
+    *(f"cards/{n}.pdf" for n in CARDS),
+    *(f"print/imprimeur/{n}-fond-perdu.pdf" for n in CARDS),
+]
+
+
+def digests(out: Path) -> dict[str, str]:
+    """Every PDF under out/, by relative path: the hash of its bytes."""
+    return {
+        p.relative_to(out).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(out.rglob("*.pdf"))
+    }
+
+
+def no_children_left() -> bool:
+    """Every process the build forked has been waited for."""
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+def pages(pdf: Path) -> list[tuple[float, float]]:
+    return [(float(p.mediabox.width), float(p.mediabox.height)) for p in PdfReader(pdf).pages]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The project built twice from the same copy: on the cores there are, and on one."""
+    import shutil
+
+    from conftest import ROOT
+
+    found = {}
+    for cores in ("all", "one"):
+        folder = tmp_path_factory.mktemp(cores)
+        for name in ("content", "layouts", "assets"):
+            shutil.copytree(ROOT / name, folder / name)
+        shutil.copy(ROOT / "guideprint.toml", folder / "guideprint.toml")
+        with pytest.MonkeyPatch.context() as mp:
+            if cores == "one":
+                mp.setattr(os, "cpu_count", lambda: 1)
+            code, _, err = cli(["build"], folder)
+        assert code == 0, err
+        assert no_children_left()
+        found[cores] = folder / "out"
+    return found
+
+
+def test_every_output_is_made(built: dict[str, Path]) -> None:
+    assert sorted(digests(built["all"])) == sorted(OUTPUTS)
+
+
+def test_one_core_makes_the_same_pdfs(built: dict[str, Path]) -> None:
+    """The same pages, boxes and text whether the jobs ran in parallel or one by one."""
+    for key in OUTPUTS:
+        parallel, alone = built["all"] / key, built["one"] / key
+        assert pages(parallel) == pages(alone), key
+        text = [p.extract_text() for p in PdfReader(parallel).pages]
+        assert text == [p.extract_text() for p in PdfReader(alone).pages], key
+
+
+def test_the_a5_step_stays_in_the_cache(built: dict[str, Path]) -> None:
+    a5 = built["all"].parent / ".guideprint-cache" / "manuel-a5.pdf"
+    assert all(round(w) == 420 and round(h) == 595 for w, h in pages(a5))
+    assert not (built["all"] / "print" / "manuel-a5.pdf").exists()
+
+
+def test_a_card_error_found_while_reading_writes_nothing(
+    built: dict[str, Path], tmp_path: Path
+) -> None:
+    """The reader process finds the mistake; the renderer process writes no file at all."""
+    import shutil
+
+    folder = tmp_path / "p"
+    shutil.copytree(built["all"].parent, folder, ignore=shutil.ignore_patterns(".guideprint-*"))
+    before = digests(folder / "out")
+    card = folder / "content" / "cards" / "vpn.md"
+    card.write_text(card.read_text(encoding="utf-8").replace("title:", "titel:", 1))
+    with (folder / "content" / "vpn.md").open("a", encoding="utf-8") as page:
+        page.write("\nUne ligne de plus.\n")  # the manual and the booklet are stale too
+    code, _, err = cli(["build"], folder)
+    assert code == 1
+    assert "Traceback" not in err
+    errors = [line for line in err.splitlines() if line.startswith("error: ")]
+    assert errors[0].startswith("error: content/cards/vpn.md"), err
+    assert "titel" in errors[0]
+    assert sum("titel" in line for line in err.splitlines()) == 1  # reported once
+    assert digests(folder / "out") == before
+    assert not list((folder / "out").rglob("*.part"))
+    assert no_children_left()
