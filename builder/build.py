@@ -379,10 +379,10 @@ def _load_cards(project: Project, diag: Diagnostics, names: list[str]) -> dict[s
 def _render_cards(
     project: Project, todo: Plan, stale: set[str], cards: dict[str, _Checked], renderer: Renderer
 ) -> list[str]:
-    """Each stale card laid out once, with its bleed: print-shop file, then cut to its trim.
+    """Each card laid out once, with its bleed: print-shop file, then cut to its trim.
 
     Then, when the sheets are stale, out/print/: office sheets (and copies) and the
-    print-shop sheet, imposed from the card files with pypdf.
+    print-shop sheet, imposed from the bleed files with pypdf.
     """
     import os
 
@@ -390,15 +390,11 @@ def _render_cards(
     from builder.sheets import impose_print_shop, trim_card
 
     made, cut = [], []
-    for name in todo.cards:
-        keys = [k for k in (f"cards/{name}.pdf", bleed_file(name)) if k in stale]
-        if not keys:
-            continue
+    for name, checked in cards.items():
         shop = todo.sheets  # else the bleed file is only a step, kept in the cache
         bleed = project.out / bleed_file(name) if shop else project.cache / "bleed" / f"{name}.pdf"
-        checked = cards[name]
         render_card(checked.card, renderer, bleed, bleed=True, bodies=checked.bodies)
-        cut.append((bleed, project.out / "cards" / f"{name}.pdf"))
+        cut.append((bleed, project.out / "cards" / f"{name}.pdf", checked.card.size_mm))
         made += [f"cards/{name}.pdf", *([bleed_file(name)] if shop else [])]
     sheets = CARD_SHEETS in stale
     # Three pypdf jobs, all from the bleed files: the print-shop sheet in a second process.
@@ -407,8 +403,8 @@ def _render_cards(
     waiting = _fork(partial(_in_child, sra3)) if sheets and (os.cpu_count() or 1) > 1 else None
     failure: BaseException | None = None
     try:
-        for bleed, card in cut:
-            trim_card(bleed, card)
+        for bleed, card, size in cut:
+            trim_card(bleed, card, trim_mm=size)
         if sheets:
             _impose_office_sheets(project, todo)
     except BaseException as exc:  # the other process is waited for all the same

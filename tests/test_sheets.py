@@ -17,11 +17,11 @@ from pypdf.generic import ArrayObject, ContentStream, DictionaryObject
 from builder.errors import RenderError
 from builder.sheets import (
     booklet_order,
-    copy_bleed_card,
     impose_booklet,
     impose_cards,
     impose_copies,
     impose_print_shop,
+    trim_card,
 )
 from builder.sheets.geometry import MM, Rect, fit_grid, mm
 
@@ -320,24 +320,34 @@ def test_bad_inputs_leave_previous_output(inputs: dict[str, Path], tmp_path: Pat
 # --- print shop --------------------------------------------------------------------------
 
 
-def test_bleed_card_copied_with_exact_boxes(inputs: dict[str, Path], tmp_path: Path) -> None:
-    report = copy_bleed_card(inputs["shop1"], tmp_path / "shop1.pdf", trim_mm=(105, 148))
-    assert (report.pages, report.trim_mm) == (2, (105.0, 148.0))
-    for page in PdfReader(report.target).pages:
+def test_a_print_shop_file_has_its_bleed(inputs: dict[str, Path], tmp_path: Path) -> None:
+    for page in PdfReader(inputs["shop1"]).pages:
         t, b = page.trimbox, page.bleedbox
         margins = [t.left - b.left, t.bottom - b.bottom, b.right - t.right, b.top - t.top]
         assert [float(m) for m in margins] == pytest.approx([BLEED] * 4, abs=0.001)
-    image = raster(report.target, tmp_path)
+    image = raster(inputs["shop1"], tmp_path)
     w, h = image.size
     for xy in [(2, 2), (w - 3, 2), (2, h - 3), (w - 3, h - 3), (w // 2, 3)]:  # in the bleed
         assert image.getpixel(xy) == BLEED_BG
 
 
-def test_bleed_check_refuses_a_card_without_bleed(inputs: dict[str, Path], tmp_path: Path) -> None:
+def test_a_bleed_card_cut_to_its_trim(inputs: dict[str, Path], tmp_path: Path) -> None:
+    report = trim_card(inputs["shop1"], tmp_path / "card.pdf", trim_mm=(105, 148))
+    assert (report.pages, report.trim_mm) == (2, (105.0, 148.0))
+    source = PdfReader(inputs["shop1"])
+    for before, page in zip(source.pages, PdfReader(report.target).pages, strict=True):
+        trim = [float(v) for v in before.trimbox]
+        for name in ("mediabox", "cropbox", "trimbox", "bleedbox"):  # bleed: the crop's
+            assert [float(v) for v in getattr(page, name)] == pytest.approx(trim), name
+    image = raster(report.target, tmp_path)
+    assert image.size == (round(105 / 25.4 * 72), round(148 / 25.4 * 72))  # the trim, no bleed
+
+
+def test_trimming_refuses_a_card_without_bleed(inputs: dict[str, Path], tmp_path: Path) -> None:
     with pytest.raises(RenderError, match="BleedBox is"):
-        copy_bleed_card(inputs["card1"], tmp_path / "x.pdf")
+        trim_card(inputs["card1"], tmp_path / "x.pdf")
     with pytest.raises(RenderError, match=r"trim is 105\.0 x 148\.0 mm, not 85\.6 x 54"):
-        copy_bleed_card(inputs["shop1"], tmp_path / "x.pdf", trim_mm=(85.6, 54))
+        trim_card(inputs["shop1"], tmp_path / "x.pdf", trim_mm=(85.6, 54))
     assert not (tmp_path / "x.pdf").exists()
 
 

@@ -3,7 +3,7 @@
 Every function reads PDFs the build wrote, writes one PDF atomically and returns a report.
 """
 
-from builder.sheets.bleed import BLEED_MM, BleedReport, copy_bleed_card, trim_card
+from builder.sheets.bleed import BLEED_MM, BleedReport, trim_card
 from builder.sheets.booklet import BookletReport, booklet_order, impose_booklet
 from builder.sheets.geometry import A4, A4_LANDSCAPE, SRA3
 from builder.sheets.imposition import (
@@ -24,7 +24,6 @@ __all__ = [
     "Group",
     "SheetsReport",
     "booklet_order",
-    "copy_bleed_card",
     "impose_booklet",
     "impose_cards",
     "impose_copies",

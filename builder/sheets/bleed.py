@@ -15,7 +15,7 @@ from pypdf import PageObject, PdfWriter
 from pypdf.generic import NameObject
 
 from builder.errors import RenderError
-from builder.output import atomic_path, write_bytes
+from builder.output import atomic_path
 from builder.sheets.geometry import EPS, MM, Rect, mm
 from builder.sheets.place import box, read_pdf
 
@@ -30,14 +30,18 @@ class BleedReport:
     bleed_mm: float
 
 
-def copy_bleed_card(
+def trim_card(
     source: Path,
     target: Path,
     *,
     bleed_mm: float = BLEED_MM,
     trim_mm: tuple[float, float] | None = None,
 ) -> BleedReport:
-    """Check every page's BleedBox is TrimBox + bleed (and the trim size), then copy the file."""
+    """Write target: the bleed card source with every page cut to its TrimBox.
+
+    Checks first that every page's BleedBox is its TrimBox grown by bleed_mm (and, given
+    trim_mm, that the trim is the card's size); target is not written when a check fails.
+    """
     reader = read_pdf(source)
     trim = Rect(0, 0, 0, 0)
     for number, page in enumerate(reader.pages, 1):
@@ -48,24 +52,16 @@ def copy_bleed_card(
                 file=source,
                 hint="the card's size in its front matter and its layout's @page disagree",
             )
-    write_bytes(target, source.read_bytes())
-    size = (round(trim.width / MM, 2), round(trim.height / MM, 2))
-    return BleedReport(target, len(reader.pages), size, bleed_mm)
-
-
-def trim_card(source: Path, target: Path, *, bleed_mm: float = BLEED_MM) -> None:
-    """Write target: the bleed card source with every page cut to its TrimBox."""
-    reader = read_pdf(source)
-    for number, page in enumerate(reader.pages, 1):
-        check_bleed(page, source, number, bleed_mm=bleed_mm)
     writer = PdfWriter(clone_from=reader)
     for page in writer.pages:
-        trim = page.trimbox
-        page.mediabox = trim
-        page.cropbox = trim
+        trimbox = page.trimbox
+        page.mediabox = trimbox
+        page.cropbox = trimbox
         del page[NameObject("/BleedBox")]  # defaults to the CropBox: the trim
     with atomic_path(target) as tmp:
         writer.write(tmp)
+    size = (round(trim.width / MM, 2), round(trim.height / MM, 2))
+    return BleedReport(target, len(reader.pages), size, bleed_mm)
 
 
 def check_bleed(page: PageObject, source: Path, number: int, *, bleed_mm: float) -> Rect:
