@@ -269,7 +269,11 @@ def _in_child(job: Callable[[], Any], renderer: Renderer | None = None) -> Any:
 
 
 def _fork(job: Callable[[], Any]) -> Callable[[], Any]:
-    """Start job in a forked process (WeasyPrint already imported); return its waiter."""
+    """Start job in a forked process (WeasyPrint already imported); return its waiter.
+
+    The waiter returns what job returned, or raises what it raised: a GuideError as it was,
+    a bug with the worker's traceback attached as a note (tracebacks do not cross a pipe).
+    """
     import os
     import pickle
 
@@ -277,27 +281,40 @@ def _fork(job: Callable[[], Any]) -> Callable[[], Any]:
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child
         os.close(read)
-        try:
-            data = pickle.dumps(("ok", job()))
-        except BaseException as exc:
-            data = pickle.dumps(("error", exc))
         with os.fdopen(write, "wb") as out:
-            out.write(data)
+            out.write(_outcome(job))
         os._exit(0)
     os.close(write)
 
     def wait() -> Any:
         with os.fdopen(read, "rb") as inp:
             data = inp.read()
-        os.waitpid(pid, 0)
+        _, status = os.waitpid(pid, 0)
         if not data:
-            raise RenderError("a rendering process ended without a result")
+            how = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else "no result"
+            raise RenderError(f"a worker process of the build ended with {how}")
         kind, value = pickle.loads(data)
         if kind == "error":
             raise value
         return value
 
     return wait
+
+
+def _outcome(job: Callable[[], Any]) -> bytes:
+    """job's result or exception, pickled: ("ok", value) or ("error", exception)."""
+    import pickle
+    import traceback
+
+    try:
+        return pickle.dumps(("ok", job()))
+    except BaseException as exc:
+        if not isinstance(exc, (GuideError, KeyboardInterrupt)):
+            exc.add_note("in a worker process:\n" + traceback.format_exc().rstrip())
+        try:
+            return pickle.dumps(("error", exc))
+        except Exception:  # an exception that does not pickle: its words at least
+            return pickle.dumps(("error", RenderError(f"{type(exc).__name__}: {exc}")))
 
 
 def _stop_on_problems(diag: Diagnostics, *, strict: bool) -> None:

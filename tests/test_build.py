@@ -110,3 +110,52 @@ def test_a_card_error_found_while_reading_writes_nothing(
     assert digests(folder / "out") == before
     assert not list((folder / "out").rglob("*.part"))
     assert no_children_left()
+
+
+# -- the worker processes themselves ------------------------------------------------------
+
+
+def _bug() -> None:
+    raise ValueError("a bug in a worker")
+
+
+def test_a_worker_returns_its_result() -> None:
+    from builder.build import _fork
+
+    assert _fork(lambda: {"made": ["manual.pdf"]})() == {"made": ["manual.pdf"]}
+    assert no_children_left()
+
+
+def test_a_workers_guide_error_comes_back_as_it_was() -> None:
+    from builder.build import _fork
+    from builder.errors import ContentError
+
+    def job() -> None:
+        raise ContentError("include cycle", file="a.md", line=3, hint="remove one")
+
+    with pytest.raises(ContentError) as caught:
+        _fork(job)()
+    assert str(caught.value) == "a.md:3: include cycle (remove one)"
+    assert no_children_left()
+
+
+def test_a_workers_bug_keeps_its_traceback_as_a_note() -> None:
+    from builder.build import _fork
+
+    with pytest.raises(ValueError, match="a bug in a worker") as caught:
+        _fork(_bug)()
+    (note,) = caught.value.__notes__
+    assert note.startswith("in a worker process:")
+    assert "in _bug" in note
+    assert no_children_left()
+
+
+def test_a_killed_worker_is_an_error_naming_the_signal() -> None:
+    import signal
+
+    from builder.build import _fork
+    from builder.errors import RenderError
+
+    with pytest.raises(RenderError, match="ended with signal 9"):
+        _fork(lambda: os.kill(os.getpid(), signal.SIGKILL))()
+    assert no_children_left()
