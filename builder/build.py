@@ -155,11 +155,27 @@ def _keys(project: Project, todo: Plan, args: argparse.Namespace) -> dict[str, s
 Job = Callable[["Renderer"], list[str]]  # renders with the Renderer given; returns the keys made
 
 
+@dataclass(frozen=True)
+class _Paper:
+    css: str  # @page size and margins, chapter breaks, the wording CSS prints
+    box: tuple[int, int]  # the pixel box an image needs at 300 dpi on this paper
+
+
+@dataclass(frozen=True)
+class _Manual:
+    """The manual read and assembled once, for each paper it is rendered on."""
+
+    html: str  # one document; its images are the originals, each paper prepares its own
+    meta: dict[str, Any]  # PDF metadata
+    chapters: int
+    papers: dict[str, _Paper]
+
+
 @dataclass
 class _Inputs:
     """What the stale outputs are made from, read and checked; what reading found."""
 
-    spaces: list[Space]
+    manual: _Manual | None
     cards: dict[str, _Checked]
     diag: Diagnostics
 
@@ -189,10 +205,11 @@ def _render(
             inputs = read(diag)
         _stop_on_problems(diag, strict=args.strict)  # everything checked before writing
         jobs: list[Job] = []
-        if "manual.pdf" in stale:
-            jobs.append(lambda r: _render_manual_file(project, inputs.spaces, r))
-        if BOOKLET in stale:
-            jobs.append(lambda r: _render_booklet(project, r, inputs.spaces))
+        manual = inputs.manual
+        if manual is not None and "manual.pdf" in stale:
+            jobs.append(partial(_render_manual_file, project, manual))
+        if manual is not None and BOOKLET in stale:
+            jobs.append(partial(_render_booklet, project, manual))
         if inputs.cards or CARD_SHEETS in stale:
             jobs.append(lambda r: _render_cards(project, todo, stale, inputs.cards, r))
         made = _run_jobs(jobs, renderer, parallel=parallel)
@@ -211,11 +228,42 @@ def _render(
 def _read_inputs(
     project: Project, todo: Plan, stale: set[str], args: argparse.Namespace, diag: Diagnostics
 ) -> _Inputs:
-    """Read the pages (when the manual or booklet is stale) and the stale cards."""
-    needs_pages = bool({"manual.pdf", BOOKLET} & stale)
-    spaces = read_spaces(project, diag, allow_remote=args.allow_remote) if needs_pages else []
+    """Read the pages and assemble the manual (when it or the booklet is stale); read the
+    stale cards. All of it plain data, sent to the rendering processes."""
+    papers = [project.settings.manual.paper] if "manual.pdf" in stale else []
+    papers += ["A5"] if BOOKLET in stale else []
+    manual = None
+    if papers:
+        spaces = read_spaces(project, diag, allow_remote=args.allow_remote)
+        manual = _assemble_manual(project, spaces, diag, papers, allow_remote=args.allow_remote)
     names = [n for n in todo.cards if {f"cards/{n}.pdf", bleed_file(n)} & stale]
-    return _Inputs(spaces, _load_cards(project, diag, names), diag)
+    return _Inputs(manual, _load_cards(project, diag, names), diag)
+
+
+def _assemble_manual(
+    project: Project,
+    spaces: list[Space],
+    diag: Diagnostics,
+    papers: list[str],
+    *,
+    allow_remote: bool,
+) -> _Manual:
+    """The manual's one HTML document, metadata and per-paper CSS, from the spaces read."""
+    from dataclasses import replace
+
+    from builder import manual as manual_mod
+
+    settings = project.settings
+    book = manual_mod.assemble(spaces, settings, project.root, diag)
+    html = manual_mod.to_html(
+        book, settings, project.layouts, root=spaces[0].root, allow_remote=allow_remote
+    )
+    sizes = {}
+    for paper in papers:
+        on = replace(settings, manual=replace(settings.manual, paper=paper))
+        sizes[paper] = _Paper(manual_mod.page_css(on), manual_mod.image_box(on))
+    meta = manual_mod.metadata(book, settings)
+    return _Manual(html, meta, len(book.chapters), sizes)
 
 
 def _make_renderer(project: Project, args: argparse.Namespace, diag: Diagnostics) -> Renderer:
@@ -324,51 +372,42 @@ def _stop_on_problems(diag: Diagnostics, *, strict: bool) -> None:
         raise RenderError(f"{len(diag.warnings)} warning(s) with --strict; nothing more written")
 
 
-def _render_manual_file(project: Project, spaces: list[Space], renderer: Renderer) -> list[str]:
-    render_manual(project, spaces, renderer, project.out / "manual.pdf")
+def _render_manual_file(project: Project, manual: _Manual, renderer: Renderer) -> list[str]:
+    paper = project.settings.manual.paper
+    render_manual(project, manual, paper, renderer, project.out / "manual.pdf")
     return ["manual.pdf"]
 
 
 def render_manual(
     project: Project,
-    spaces: list[Space],
+    manual: _Manual,
+    paper: str,
     renderer: Renderer,
     target: Path,
     *,
     variant: str | None = None,
     images_from_the_end: bool = False,
 ) -> Any:
-    """Render the manual of `spaces` to target; return the laid-out document.
+    """Render the manual on one paper to target; return the laid-out document.
 
     variant: the PDF variant, the settings' (PDF/UA-1 by default) unless given.
+    images_from_the_end: see builder.downsample.downsample_pages.
     """
-    from builder import manual as manual_mod
+    from builder.downsample import downsample_pages
     from builder.pdf import Metadata
 
-    settings = project.settings
-    book = manual_mod.assemble(spaces, settings, project.root, renderer.diag)
-    manual_mod.downsample_images(
-        book, settings, project.cache / "images", from_the_end=images_from_the_end
-    )
-    html = manual_mod.to_html(
-        book,
-        settings,
-        project.layouts,
-        root=spaces[0].root,
-        allow_remote=renderer.fetcher.allow_remote,
-    )
+    on = manual.papers[paper]
+    cache = project.cache / "images"
+    html = downsample_pages([manual.html], on.box, cache, from_the_end=images_from_the_end)[0]
+    manual_css = project.layouts.path("manual/manual.css")
     css = [
-        renderer.stylesheet(
-            project.layouts.path("manual/manual.css").read_text(encoding="utf-8"),
-            project.layouts.path("manual/manual.css").parent,
-        ),
-        renderer.stylesheet(manual_mod.page_css(settings), project.root),
+        renderer.stylesheet(manual_css.read_text(encoding="utf-8"), manual_css.parent),
+        renderer.stylesheet(on.css, project.root),
     ]
-    LOG.info("rendering the manual (%d chapters)", len(book.chapters))
+    LOG.info("rendering the manual (%d chapters, %s)", manual.chapters, paper)
     document = renderer.render(html, project.source, css, source="manual")
-    meta = manual_mod.metadata(book, settings)
-    variant = variant if variant is not None else settings.manual.pdf_variant
-    renderer.write(document, target, Metadata(**meta), variant=variant or None)
+    variant = variant if variant is not None else project.settings.manual.pdf_variant
+    renderer.write(document, target, Metadata(**manual.meta), variant=variant or None)
     return document
 
 
@@ -452,17 +491,13 @@ def _impose_office_sheets(project: Project, todo: Plan) -> None:
             impose_copies(pdf, out / f"{name}-x{todo.copies}.pdf", copies=todo.copies)
 
 
-def _render_booklet(project: Project, renderer: Renderer, spaces: list[Space]) -> list[str]:
+def _render_booklet(project: Project, manual: _Manual, renderer: Renderer) -> list[str]:
     """out/print/: the manual at A5, imposed as a saddle-stitched booklet on A4."""
-    from dataclasses import replace
-
     from builder.sheets import impose_booklet
 
-    manual = replace(project.settings.manual, paper="A5")
-    a5_project = replace(project, settings=replace(project.settings, manual=manual))
     # Only a step towards the booklet, whose imposed sheets are new pages: no tags to keep.
     a5 = project.cache / "manuel-a5.pdf"
-    render_manual(a5_project, spaces, renderer, a5, variant="", images_from_the_end=True)
+    render_manual(project, manual, "A5", renderer, a5, variant="", images_from_the_end=True)
     impose_booklet(a5, project.out / BOOKLET)
     return [BOOKLET]
 

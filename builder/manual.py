@@ -16,7 +16,7 @@ from builder.config import Settings
 from builder.content.html import clean_url
 from builder.content.model import NavItem, Page, Space, flatten, slugify
 from builder.diagnostics import Diagnostics
-from builder.downsample import downsample_pages, max_pixels
+from builder.downsample import max_pixels
 from builder.i18n import words
 from builder.images import check_image
 from builder.layouts import Layouts
@@ -287,18 +287,12 @@ PAPER = {
 }
 
 
-def downsample_images(
-    manual: Manual, settings: Settings, cache: Path, *, from_the_end: bool = False
-) -> None:
-    """Embed images at 300 dpi of the text block at most (email-sized PDFs), in a form the
-    renderer takes as it is (from_the_end: see downsample_pages)."""
+def image_box(settings: Settings) -> tuple[int, int]:
+    """The largest pixel box a figure needs on the settings' paper: 300 dpi of the text
+    block's width, and of the 95 mm figures are limited to (manual.css)."""
     width, _, _, inner, outer = PAPER[settings.manual.paper]
     text_width = float(width[:-2]) - float(inner[:-2]) - float(outer[:-2])
-    box = max_pixels(text_width, 95.0)  # figures are at most 95 mm high (manual.css)
-    pages = [chapter.page.html for chapter in manual.chapters]
-    done = downsample_pages(pages, box, cache, from_the_end=from_the_end)
-    for chapter, html in zip(manual.chapters, done, strict=True):
-        chapter.page.html = html
+    return max_pixels(text_width, 95.0)
 
 
 def page_css(settings: Settings) -> str:
