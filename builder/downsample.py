@@ -1,10 +1,10 @@
 """Images prepared for print: downsampled to 300 dpi at their printed size, in a form the
 renderer embeds as it is.
 
-WeasyPrint embeds a JPEG, or an 8-bit grey or RGB PNG that is not interlaced, without
-decoding it (builder.weasy); any other image it converts and compresses again in every
-document of every build (20 ms for a 1200 x 700 palette screenshot). Such images are
-converted once into the cache instead: palette and 1-bit images to RGB or grey, opaque
+WeasyPrint embeds a JPEG, an 8-bit grey or RGB PNG or a palette PNG, not interlaced,
+without decoding it (builder.weasy); any other image it converts and compresses again in
+every document of every build (20 ms for a 1200 x 700 screenshot). Such images are converted
+once into the cache instead: transparent palettes and 1-bit images to RGBA or grey, opaque
 RGBA to RGB, GIF/WebP/BMP/TIFF to PNG. Real transparency is kept.
 
 Originals are never touched: results go to the project cache, named by the hash of the
@@ -75,13 +75,13 @@ def _embeddable(path: Path, im: Image.Image, cache: Path) -> Path:
 
 
 def _plain_png(path: Path) -> bool:
-    """An 8-bit grey or RGB PNG, not interlaced, without a transparent colour."""
+    """An 8-bit grey or RGB PNG, or a palette PNG, not interlaced, without transparency."""
     with path.open("rb") as f:
         head = f.read(33)
     if head[12:16] != b"IHDR" or len(head) < 29:
         return False
     depth, colour, _, _, interlace = struct.unpack("!5B", head[24:29])
-    if depth != 8 or interlace or colour not in (0, 2):
+    if interlace or colour not in (0, 2, 3) or (depth != 8 and colour != 3):
         return False
     with Image.open(path) as im:
         return "transparency" not in im.info

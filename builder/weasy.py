@@ -17,6 +17,7 @@ the versions it was checked against (CHECKED); any other version runs unpatched,
 import copy
 import ctypes.util
 import io
+import math
 import struct
 from typing import Any
 
@@ -29,6 +30,7 @@ _search = ctypes.util.find_library
 ctypes.util.find_library = lambda name: None
 try:
     import weasyprint
+    from weasyprint import images
     from weasyprint.images import RasterImage
     from weasyprint.layout import inline, leader
     from weasyprint.text.fonts import FontConfiguration
@@ -49,23 +51,55 @@ def png_idat(data: bytes, mode: str) -> bytes | None:
     That data is the zlib stream of PNG-filtered scanlines: exactly the stream a PDF image
     with /FlateDecode and /Predictor 15 holds, so the pixels need no decoding.
     """
+    header = _ihdr(data)
+    if header is None or header[0] != 8 or PASS_THROUGH.get(header[1]) != mode:
+        return None
+    return _chunks(data).get(b"IDAT") or None
+
+
+def png_palette(data: bytes) -> tuple[int, bytes, bytes] | None:
+    """(bit depth, palette, IDAT data) of a non-interlaced, opaque palette PNG, else None.
+
+    Its IDAT stream holds one palette index per pixel (1, 2, 4 or 8 bits): a PDF image in
+    an /Indexed colour space takes it as is, where WeasyPrint would convert every pixel to
+    RGB and compress them again.
+    """
+    header = _ihdr(data)
+    if header is None or header[1] != 3:
+        return None
+    chunks = _chunks(data)
+    palette, idat = chunks.get(b"PLTE", b""), chunks.get(b"IDAT", b"")
+    if b"tRNS" in chunks or b"eXIf" in chunks:  # transparency; an orientation to apply
+        return None
+    if not idat or not palette or len(palette) % 3 or len(palette) > 768:
+        return None
+    return header[0], palette, idat
+
+
+def _ihdr(data: bytes) -> tuple[int, int] | None:
+    """(bit depth, colour type) of a PNG that is not interlaced, else None."""
     if not data.startswith(PNG_SIGNATURE) or data[12:16] != b"IHDR":
         return None
     depth, colour, _, _, interlace = struct.unpack("!5B", data[24:29])
-    if depth != 8 or interlace or PASS_THROUGH.get(colour) != mode:
-        return None
-    chunks, pos = [], 8
+    return None if interlace else (depth, colour)
+
+
+def _chunks(data: bytes) -> dict[bytes, bytes]:
+    """Each chunk type's data, chunks of one type concatenated (IDAT), up to IEND."""
+    found: dict[bytes, list[bytes]] = {}
+    pos = 8
     while pos + 8 <= len(data):
         length, kind = struct.unpack("!I4s", data[pos : pos + 8])
-        if kind == b"IDAT":
-            chunks.append(data[pos + 8 : pos + 8 + length])
-        elif kind == b"IEND":
+        if kind == b"IEND":
             break
+        found.setdefault(kind, []).append(data[pos + 8 : pos + 8 + length])
         pos += 12 + length  # length, type, data, CRC
-    return b"".join(chunks) or None
+    return {kind: b"".join(parts) for kind, parts in found.items()}
 
 
 _reencode = RasterImage._get_png_data
+_raster_init = RasterImage.__init__
+_raster_x_object = RasterImage.get_x_object
 _handle_leader = leader.handle_leader
 
 
@@ -79,6 +113,73 @@ def _png_data(pillow_image: Any) -> bytes:
     data = _reencode(pillow_image)
     assert isinstance(data, bytes)
     return data
+
+
+def _palette_init(
+    self: Any,
+    pillow_image: Any,
+    image_id: str,
+    image_data: bytes | None,
+    filename: str | None = None,
+    cache: Any = None,
+    orientation: str = "none",
+    options: Any = None,
+) -> None:
+    """RasterImage.__init__, keeping a plain palette PNG as it is (see png_palette).
+
+    Any other image, or options that change pixels (optimize, dpi, a rotation), go through
+    WeasyPrint's own __init__; "from-image" rotates nothing without an eXIf chunk.
+    """
+    options = options if options is not None else images.DEFAULT_OPTIONS
+    found = None
+    plain = (orientation in ("none", "from-image") and not options["optimize_images"]
+             and options["dpi"] is None and pillow_image.format == "PNG")  # fmt: skip
+    if plain and image_data is not None and pillow_image.mode == "P":
+        found = png_palette(image_data)
+    if found is None or (
+        orientation == "from-image" and pillow_image.getexif().get(0x0112, 1) != 1
+    ):
+        _raster_init(
+            self, pillow_image, image_id, image_data, filename, cache, orientation, options
+        )
+        return
+    self.id = image_id
+    self._cache = {} if cache is None else cache
+    self._jpeg_quality = options["jpeg_quality"]
+    self._dpi = options["dpi"]
+    self.mode = "P"
+    self.width, self.height = pillow_image.width, pillow_image.height
+    self.ratio = (self.width / self.height) if self.height != 0 else math.inf
+    self.optimize = False
+    self.invert_colors = False
+    self.format = "PNG"
+    self.image_data = self.cache_image_data(image_data, filename)
+    self._gp_depth, self._gp_palette, self._gp_idat = found
+
+
+def _palette_x_object(self: Any, interpolate: bool, dpi_ratio: float) -> Any:
+    """RasterImage.get_x_object, for a palette PNG kept as it is: an /Indexed image."""
+    if self.mode != "P" or not hasattr(self, "_gp_palette"):
+        return _raster_x_object(self, interpolate, dpi_ratio)
+    palette: bytes = self._gp_palette
+    depth: int = self._gp_depth
+    colour_space = pydyf.Array(
+        ["/Indexed", "/DeviceRGB", len(palette) // 3 - 1, b"<" + palette.hex().encode() + b">"]
+    )
+    extra = pydyf.Dictionary({
+        "Type": "/XObject",
+        "Subtype": "/Image",
+        "Width": self.width,
+        "Height": self.height,
+        "ColorSpace": colour_space,
+        "BitsPerComponent": depth,
+        "Interpolate": "true" if interpolate else "false",
+        "Filter": "/FlateDecode",
+        "DecodeParms": pydyf.Dictionary(
+            {"Predictor": 15, "Columns": self.width, "Colors": 1, "BitsPerComponent": depth}
+        ),
+    })  # fmt: skip
+    return pydyf.Stream([self.cache_image_data(self._gp_idat, slot="stream")], extra)
 
 
 def _one_text_per_leader(context: Any, line: Any, containing_block: Any) -> None:
@@ -121,6 +222,8 @@ def install() -> bool:
     if (weasyprint.__version__, pydyf.__version__) != tuple(CHECKED.values()):
         return False
     RasterImage._get_png_data = staticmethod(_png_data)
+    RasterImage.__init__ = _palette_init
+    RasterImage.get_x_object = _palette_x_object
     inline.handle_leader = _one_text_per_leader
     pydyf.PDF.page_references = property(_page_references)
     return True

@@ -57,12 +57,22 @@ def _pixels(path: Path) -> bytes:
         return im.convert("RGBA").tobytes()
 
 
+def _many_colours() -> Image.Image:
+    """A palette image of 200 colours: saved with 8 bits an index."""
+    image = Image.new("P", (40, 30))
+    image.putpalette([c for n in range(200) for c in (n, 255 - n, n // 2)])
+    image.putdata([n % 200 for n in range(40 * 30)])
+    return image
+
+
 def test_embeddable_images_are_kept_as_they_are(tmp_path: Path) -> None:
     cache = tmp_path / "c"
     rgb = _save(tmp_path / "rgb.png", Image.new("RGB", (40, 30), "navy"))
     grey = _save(tmp_path / "grey.png", Image.new("L", (40, 30), 128))
     jpeg = _save(tmp_path / "photo.jpg", Image.new("RGB", (40, 30), "teal"))
-    for path in (rgb, grey, jpeg):
+    few = Image.new("RGB", (40, 30), "red").convert("P")  # saved with 1 to 4 bits an index
+    palettes = [_save(tmp_path / "few.png", few), _save(tmp_path / "many.png", _many_colours())]
+    for path in (rgb, grey, jpeg, *palettes):
         assert downsample(path, (1000, 1000), cache) == path
     assert not cache.exists()
 
@@ -70,7 +80,6 @@ def test_embeddable_images_are_kept_as_they_are(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "make", "mode"),
     [
-        ("palette.png", lambda: Image.new("RGB", (40, 30), "red").convert("P"), "RGB"),
         ("opaque-alpha.png", lambda: Image.new("RGBA", (40, 30), (0, 90, 200, 255)), "RGB"),
         ("bilevel.png", lambda: Image.new("1", (40, 30), 1), "L"),
         ("anim.gif", lambda: Image.new("RGB", (40, 30), "green").convert("P"), "RGB"),
@@ -121,10 +130,9 @@ def test_interlaced_png_is_rewritten_plain(tmp_path: Path) -> None:
 
 
 def test_pages_prepared_from_either_end_give_the_same_html(tmp_path: Path) -> None:
-    colours = [(200, 0, 0), (0, 200, 0), (0, 0, 200)]
+    colours = [(200, 0, 0, 255), (0, 200, 0, 255), (0, 0, 200, 255)]  # opaque RGBA: made RGB
     images = [
-        _save(tmp_path / f"{n}.png", Image.new("RGB", (20, 10), c).convert("P"))
-        for n, c in enumerate(colours)
+        _save(tmp_path / f"{n}.png", Image.new("RGBA", (20, 10), c)) for n, c in enumerate(colours)
     ]
     pages = [f'<img src="{images[0].as_uri()}"><img src="{images[1].as_uri()}">',
              f'<img src="{images[2].as_uri()}"><img src="{images[0].as_uri()}">']  # fmt: skip

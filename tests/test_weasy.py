@@ -14,7 +14,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from builder.diagnostics import Diagnostics
-from builder.weasy import png_idat
+from builder.weasy import png_idat, png_palette
 
 
 def _png(mode: str, size: tuple[int, int] = (37, 23), **save: object) -> bytes:
@@ -144,3 +144,63 @@ def test_a_leader_is_one_text_box_of_all_its_dots(
     assert text.position_x == dots[0].position_x
     last = dots[-1].position_x + dots[-1].width
     assert text.position_x + text.width == pytest.approx(last, abs=0.5)
+
+
+# -- palette PNGs: an /Indexed image, the indices as they are ------------------------------
+
+
+def _palette(colours: int, size: tuple[int, int] = (61, 17)) -> Image.Image:
+    image = Image.new("P", size)
+    image.putpalette([c for n in range(colours) for c in (n * 7 % 256, 255 - n, n * 3 % 256)])
+    image.putdata([(x * 3 + y) % colours for y in range(size[1]) for x in range(size[0])])
+    return image
+
+
+@pytest.mark.parametrize(("colours", "depth"), [(200, 8), (12, 4), (3, 2), (2, 1)])
+def test_palette_png_is_found_with_its_depth(colours: int, depth: int) -> None:
+    out = io.BytesIO()
+    _palette(colours).save(out, format="PNG")
+    found = png_palette(out.getvalue())
+    assert found is not None
+    assert found[0] == depth
+    assert len(found[1]) == 3 * colours
+
+
+def test_transparent_palette_is_left_to_weasyprint() -> None:
+    out = io.BytesIO()
+    _palette(12).save(out, format="PNG", transparency=0)
+    assert png_palette(out.getvalue()) is None
+    assert png_palette(_png("RGB")) is None
+
+
+def test_palette_images_in_a_pdf_are_indexed_and_decode_to_the_source(tmp_path: Path) -> None:
+    from builder.pdf import Metadata, Renderer
+
+    sources = {"p8.png": _palette(200, (64, 40)), "p4.png": _palette(12, (61, 17))}
+    for name, image in sources.items():
+        image.save(tmp_path / name)
+    html = "".join(f'<p><img src="{name}" style="width: 30mm"></p>' for name in sources)
+    diag = Diagnostics()
+    renderer = Renderer([tmp_path], diag)
+    try:
+        document = renderer.render(html, tmp_path, [], source="test")
+        renderer.write(document, tmp_path / "out.pdf", Metadata(title="t"))
+    finally:
+        renderer.close()
+    assert not diag.items
+    listing = subprocess.run(
+        ["pdfimages", "-list", str(tmp_path / "out.pdf")], capture_output=True, text=True
+    ).stdout.splitlines()[2:]
+    kinds = sorted(
+        (row.split()[3], row.split()[4], row.split()[5], row.split()[7]) for row in listing
+    )
+    assert kinds == [("61", "17", "index", "4"), ("64", "40", "index", "8")]
+    subprocess.run(
+        ["pdfimages", "-png", str(tmp_path / "out.pdf"), str(tmp_path / "x")], check=True
+    )
+    decoded = {}
+    for path in tmp_path.glob("x-*.png"):
+        with Image.open(path) as image:
+            decoded[image.size] = image.convert("RGB")
+    for name, source in sources.items():  # poppler, the reference decoder
+        assert decoded[source.size].tobytes() == source.convert("RGB").tobytes(), name
