@@ -1,11 +1,12 @@
-"""WeasyPrint, imported faster and with three costs removed that no option of its reaches.
+"""WeasyPrint, imported faster and with costs removed that no option of its reaches.
 
 The only module that imports weasyprint: the others take its names from here, so that
 whichever of them is imported first, the import goes through the short-cut below.
 
 - Its import runs ctypes' library search (ldconfig and gcc subprocesses): 0.2 s.
 - On writing, it decodes every PNG and compresses the pixels again to get PNG-predicted
-  Flate data: 20 ms for each 1200 x 700 screenshot, every build, every document.
+  Flate data: 20 ms for each 1200 x 700 screenshot, every build, every document; a palette
+  PNG it first converts to RGB. Grey, RGB and palette PNGs now go in as they are.
 - A leader (the TOC's dot leaders) is one text box per dot: shaped, drawn and tagged one by
   one, 40,000 boxes in a 271-page manual; and tagging rebuilds pydyf's list of page
   references once per structure element (quadratic in pages).
@@ -136,9 +137,7 @@ def _palette_init(
              and options["dpi"] is None and pillow_image.format == "PNG")  # fmt: skip
     if plain and image_data is not None and pillow_image.mode == "P":
         found = png_palette(image_data)
-    if found is None or (
-        orientation == "from-image" and pillow_image.getexif().get(0x0112, 1) != 1
-    ):
+    if found is None:
         _raster_init(
             self, pillow_image, image_id, image_data, filename, cache, orientation, options
         )
