@@ -185,9 +185,10 @@ def _render(
 ) -> list[str]:
     """Read and check what the stale outputs need, then render them, in parallel if we can.
 
-    On two cores, a forked process reads and checks the pages and cards while this one
-    loads WeasyPrint and the fonts (0.25 s each); nothing is rendered until both are done
-    and the content has no error. Then the jobs (manual, booklet, cards) run in parallel.
+    On two cores, a forked process reads and checks the pages and cards and assembles the
+    manual while this one loads WeasyPrint and the fonts (0.3 s each); nothing is rendered
+    until both are done and the content has no error. Then the jobs (manual, booklet, cards)
+    run in parallel.
     """
     import os
 
