@@ -41,7 +41,8 @@ STATUS = logging.getLogger("guideprint.status")  # printed without "warning:", h
 class Plan:
     manual: bool = False
     cards: list[str] = field(default_factory=list)
-    sheets: bool = False
+    sheets: bool = False  # the card sheets: office and print shop
+    booklet: bool = False  # the manual as an A5 booklet
     copies: int = 0
 
 
@@ -93,11 +94,17 @@ def plan(project: Project, args: argparse.Namespace) -> Plan:
             hint=_card_hint(unknown[0], names),
         )
     if not (args.manual or chosen or args.sheets):
-        return Plan(manual=True, cards=names, sheets=bool(names))
+        return Plan(manual=True, cards=names, sheets=bool(names), booklet=True)
     sheets = args.sheets or bool(args.copies)
     # Sheets are made of the card PDFs: they need those cards up to date.
     cards = chosen or (names if args.sheets else [])
-    return Plan(manual=args.manual, cards=cards, sheets=sheets and bool(cards), copies=args.copies)
+    return Plan(
+        manual=args.manual,
+        cards=cards,
+        sheets=sheets and bool(cards),
+        booklet=args.sheets,
+        copies=args.copies,
+    )
 
 
 def _card_hint(name: str, names: list[str]) -> str:
@@ -148,6 +155,7 @@ def _keys(project: Project, todo: Plan, args: argparse.Namespace) -> dict[str, s
             keys[bleed_file(name)] = digest  # the same layout makes both files
     if todo.sheets:
         keys[CARD_SHEETS] = fingerprint("sheets", f"|copies={todo.copies}", cards=todo.cards)
+    if todo.booklet:
         keys[BOOKLET] = fingerprint("manual", "|booklet")
     return keys
 

@@ -192,3 +192,13 @@ def test_noop_build_of_the_manual_and_a_card(copy: Path) -> None:
 
 def test_noop_build_of_everything(copy: Path) -> None:
     noop_in_a_fresh_process(copy)
+
+
+def test_copies_of_a_card_do_not_make_the_booklet(build: Build) -> None:
+    assert build("--card", "vpn", "--copies", "2") == {*card("vpn"), SHEETS}
+
+
+def test_a_space_without_cards_still_gets_its_booklet(build: Build, copy: Path) -> None:
+    shutil.rmtree(copy / "content" / "cards")
+    assert build() == {"manual.pdf", BOOKLET}
+    assert build("--sheets") == set()  # the booklet is the only print sheet, and it is fresh
