@@ -103,15 +103,11 @@ def _target_mode(im: Image.Image) -> str | None:
     return None
 
 
-def downsample_html(html: str, box: tuple[int, int], cache: Path) -> str:
-    """Swap every local raster image in html for its print-sized copy."""
-    return downsample_pages([html], box, cache)[0]
-
-
 def downsample_pages(
     pages: list[str], box: tuple[int, int], cache: Path, *, from_the_end: bool = False
 ) -> list[str]:
-    """downsample_html for several pages, each image prepared once, first to last or back.
+    """Swap every local raster image in the pages for its print-ready copy, each image
+    prepared once, first to last or from the end.
 
     Two processes preparing the same images start from opposite ends: each then finds in
     the cache what the other already made, and between them every image is made once.

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from builder.downsample import downsample, downsample_html, downsample_pages, max_pixels
+from builder.downsample import downsample, downsample_pages, max_pixels
 
 
 def test_box_is_300_dpi_of_the_printed_size() -> None:
@@ -42,7 +42,7 @@ def test_html_sources_are_swapped(tmp_path: Path) -> None:
     big = tmp_path / "a b.png"
     Image.new("RGB", (3000, 100)).save(big)
     html = f'<img src="{big.as_uri()}" alt="x">'
-    out = downsample_html(html, (1500, 1500), tmp_path / "c")
+    (out,) = downsample_pages([html], (1500, 1500), tmp_path / "c")
     assert big.as_uri() not in out
     assert (tmp_path / "c").as_uri() in out
 
