@@ -57,11 +57,26 @@ def test_not_a_png() -> None:
     assert png_idat(b"GIF89a" + bytes(40), "RGB") is None
 
 
+def images_pdf(folder: Path, names: list[str]) -> Path:
+    """folder/out.pdf: the images `names` (files in folder), one per paragraph, no warning."""
+    from builder.pdf import Metadata, Renderer
+
+    html = "".join(f'<p><img src="{name}" style="width: 30mm"></p>' for name in names)
+    diag = Diagnostics()
+    renderer = Renderer([folder], diag)
+    try:
+        document = renderer.render(html, folder, [], source="test")
+        renderer.write(document, folder / "out.pdf", Metadata(title="t"))
+    finally:
+        renderer.close()
+    assert not diag.items
+    return folder / "out.pdf"
+
+
 def test_images_in_a_pdf_decode_to_the_source_pixels(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from builder import weasy
-    from builder.pdf import Metadata, Renderer
 
     reencoded = []
     monkeypatch.setattr(weasy, "_reencode", lambda image: reencoded.append(image) or b"")
@@ -74,15 +89,7 @@ def test_images_in_a_pdf_decode_to_the_source_pixels(
     for name, image in sources.items():
         extra = {"compress_level": 1} if name.startswith("multi") else {}
         image.save(tmp_path / name, **extra)  # type: ignore[arg-type]
-    html = "".join(f'<p><img src="{name}" style="width: 30mm"></p>' for name in sources)
-    diag = Diagnostics()
-    renderer = Renderer([tmp_path], diag)
-    try:
-        document = renderer.render(html, tmp_path, [], source="test")
-        renderer.write(document, tmp_path / "out.pdf", Metadata(title="t"))
-    finally:
-        renderer.close()
-    assert not diag.items
+    images_pdf(tmp_path, list(sources))
     assert not reencoded  # every image went through as it was
     found = {}
     for page in PdfReader(tmp_path / "out.pdf").pages:
@@ -174,20 +181,10 @@ def test_transparent_palette_is_left_to_weasyprint() -> None:
 
 
 def test_palette_images_in_a_pdf_are_indexed_and_decode_to_the_source(tmp_path: Path) -> None:
-    from builder.pdf import Metadata, Renderer
-
     sources = {"p8.png": _palette(200, (64, 40)), "p4.png": _palette(12, (61, 17))}
     for name, image in sources.items():
         image.save(tmp_path / name)
-    html = "".join(f'<p><img src="{name}" style="width: 30mm"></p>' for name in sources)
-    diag = Diagnostics()
-    renderer = Renderer([tmp_path], diag)
-    try:
-        document = renderer.render(html, tmp_path, [], source="test")
-        renderer.write(document, tmp_path / "out.pdf", Metadata(title="t"))
-    finally:
-        renderer.close()
-    assert not diag.items
+    images_pdf(tmp_path, list(sources))
     listing = subprocess.run(
         ["pdfimages", "-list", str(tmp_path / "out.pdf")], capture_output=True, text=True
     ).stdout.splitlines()[2:]
