@@ -159,3 +159,39 @@ def test_a_killed_worker_is_an_error_naming_the_signal() -> None:
     with pytest.raises(RenderError, match="ended with signal 9"):
         _fork(lambda: os.kill(os.getpid(), signal.SIGKILL))()
     assert no_children_left()
+
+
+def test_ctrl_c_stops_every_process_and_leaves_no_part_file(copy: Path) -> None:
+    """As a terminal's Ctrl-C: SIGINT to the build's process group, halfway through."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    build = subprocess.Popen(
+        [sys.executable, "-m", "builder", "build"],
+        start_new_session=True,  # its own group, like a terminal's foreground job
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    time.sleep(0.6)  # WeasyPrint loaded, pages read, renderers at work
+    os.killpg(build.pid, signal.SIGINT)
+    output, _ = build.communicate(timeout=30)
+    assert build.returncode == 130, output
+    assert output.strip() == "interrupted"
+    deadline = time.monotonic() + 5
+    while _group_alive(build.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _group_alive(build.pid)
+    assert not list(copy.rglob("*.part"))
+    assert not (copy / "out" / ".guideprint-manifest.json").exists()
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
