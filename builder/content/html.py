@@ -7,6 +7,7 @@ or in media.py, tables.py, codeblocks.py; sanitize.py decides what raw HTML may 
 
 from __future__ import annotations
 
+import io
 import re
 import urllib.parse
 import xml.etree.ElementTree as ET
@@ -37,9 +38,10 @@ Handler = Callable[["Walker", Element, Element, Path], None]
 
 def finish(raw: str, ctx: Context) -> tuple[str, list[Heading]]:
     """Walk the rendered tree once; return the final HTML and the headings found."""
-    doc = tinyhtml5.parse(
-        f"<!DOCTYPE html><html><body>{raw}</body></html>", namespace_html_elements=False
-    )
+    # A stream, not a str: tinyhtml5 takes a str under 200 characters for a file name to
+    # read (and fails on one too long for the file system).
+    source = io.StringIO(f"<!DOCTYPE html><html><body>{raw}</body></html>")
+    doc = tinyhtml5.parse(source, namespace_html_elements=False)
     body = doc.find("body")
     assert body is not None
     if _flatten_deep(body):
