@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -203,15 +203,17 @@ def _render(
 
     parallel = (os.cpu_count() or 1) > 1
     read = partial(_read_inputs, project, todo, stale, args)
-    reading = _fork(partial(_in_child, lambda: read(Diagnostics()))) if parallel else None
-    renderer = None
+    renderers: list[Renderer] = []
     try:
-        renderer = _make_renderer(project, args, diag)
-        if reading is not None:
-            wait, reading = reading, None
-            inputs: _Inputs = wait()
+        if parallel:
+            found: list[_Inputs] = []
+            reader = partial(_in_child, lambda: read(Diagnostics()))
+            _alongside(lambda: renderers.append(_make_renderer(project, args, diag)),
+                       [reader], found.append)  # fmt: skip
+            inputs = found[0]
             diag.extend(inputs.diag)
         else:
+            renderers.append(_make_renderer(project, args, diag))
             inputs = read(diag)
         _stop_on_problems(diag, strict=args.strict)  # everything checked before writing
         jobs: list[Job] = []
@@ -222,14 +224,9 @@ def _render(
             jobs.append(partial(_render_booklet, project, manual))
         if inputs.cards or CARD_SHEETS in stale:
             jobs.append(lambda r: _render_cards(project, todo, stale, inputs.cards, r))
-        made = _run_jobs(jobs, renderer, parallel=parallel)
+        made = _run_jobs(jobs, renderers[0], parallel=parallel)
     finally:
-        if reading is not None:  # the renderer failed: the reader must not outlive the build
-            try:
-                reading()
-            except BaseException:
-                pass
-        if renderer is not None:
+        for renderer in renderers:
             renderer.close()
     _stop_on_problems(diag, strict=args.strict)
     return made
@@ -296,24 +293,40 @@ def _run_jobs(jobs: list[Job], renderer: Renderer, *, parallel: bool) -> list[st
     Forked after WeasyPrint and the fonts are loaded, a child pays for neither.
     """
     forked, here = (jobs[:-1], jobs[-1:]) if parallel else ([], jobs)
-    waiters = [_fork(partial(_in_child, partial(job, renderer), renderer)) for job in forked]
     made: list[str] = []
+
+    def take(result: tuple[list[str], Diagnostics]) -> None:
+        keys, found = result
+        renderer.diag.extend(found)  # the build's: this process's renderer reports to it
+        made.extend(keys)
+
+    def run_here() -> None:
+        for job in here:
+            made.extend(job(renderer))
+
+    workers = [partial(_in_child, partial(job, renderer), renderer) for job in forked]
+    _alongside(run_here, workers, take)
+    return made
+
+
+def _alongside(
+    here: Callable[[], Any], workers: Sequence[Callable[[], Any]], take: Callable[[Any], None]
+) -> None:
+    """Run each worker in a forked process while `here` runs in this one; hand each worker's
+    result to take; wait for every process whatever happens, then raise the first failure."""
+    waiters = [_fork(worker) for worker in workers]
     failure: BaseException | None = None
     try:
-        for job in here:
-            made += job(renderer)
-    except BaseException as exc:  # wait for the children all the same: none outlives the build
+        here()
+    except BaseException as exc:  # the workers are waited for all the same: none outlives us
         failure = exc
     for wait in waiters:
         try:
-            keys, found = wait()
-            renderer.diag.extend(found)  # the build's: this process's renderer reports to it
-            made += keys
+            take(wait())
         except BaseException as exc:
             failure = failure or exc
     if failure is not None:
         raise failure
-    return made
 
 
 def _in_child(job: Callable[[], Any], renderer: Renderer | None = None) -> Any:
@@ -466,27 +479,18 @@ def _render_cards(
     # Three pypdf jobs, all from the bleed files: the print-shop sheet in a second process.
     shop_files = [project.out / bleed_file(name) for name in todo.cards]
     sra3 = partial(impose_print_shop, shop_files, project.out / "print" / "imprimeur" / SRA3)
-    waiting = _fork(partial(_in_child, sra3)) if sheets and (os.cpu_count() or 1) > 1 else None
-    failure: BaseException | None = None
-    try:
+    forked = sheets and (os.cpu_count() or 1) > 1
+
+    def here() -> None:
         for bleed, card, size in cut:
             trim_card(bleed, card, trim_mm=size)
         if sheets:
             _impose_office_sheets(project, todo)
-    except BaseException as exc:  # the other process is waited for all the same
-        failure = exc
-    if waiting is not None:
-        try:
-            waiting()
-        except BaseException as exc:
-            failure = failure or exc
-    if failure is not None:
-        raise failure
-    if sheets:
-        if waiting is None:
-            sra3()
-        made.append(CARD_SHEETS)
-    return made
+            if not forked:
+                sra3()
+
+    _alongside(here, [partial(_in_child, sra3)] if forked else [], lambda _: None)
+    return made + ([CARD_SHEETS] if sheets else [])
 
 
 def _impose_office_sheets(project: Project, todo: Plan) -> None:
