@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import struct
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -23,6 +22,7 @@ from pathlib import Path
 from PIL import Image
 
 from builder.output import atomic_path
+from builder.png import embedded_as_is
 
 DPI = 300
 MM_PER_INCH = 25.4
@@ -60,7 +60,7 @@ def downsample(path: Path, box: tuple[int, int], cache: Path) -> Path:
 
 def _embeddable(path: Path, im: Image.Image, cache: Path) -> Path:
     """path if WeasyPrint embeds it as it is, else a PNG it does, converted once and cached."""
-    if im.format == "JPEG" or (im.format == "PNG" and _plain_png(path)):
+    if im.format == "JPEG" or (im.format == "PNG" and embedded_as_is(path.read_bytes())):
         return path
     mode = _target_mode(im)
     if mode is None:
@@ -72,19 +72,6 @@ def _embeddable(path: Path, im: Image.Image, cache: Path) -> Path:
         with atomic_path(target) as tmp:
             converted.save(tmp, "PNG")
     return target
-
-
-def _plain_png(path: Path) -> bool:
-    """An 8-bit grey or RGB PNG, or a palette PNG, not interlaced, without transparency."""
-    with path.open("rb") as f:
-        head = f.read(33)
-    if head[12:16] != b"IHDR" or len(head) < 29:
-        return False
-    depth, colour, _, _, interlace = struct.unpack("!5B", head[24:29])
-    if interlace or colour not in (0, 2, 3) or (depth != 8 and colour != 3):
-        return False
-    with Image.open(path) as im:
-        return "transparency" not in im.info
 
 
 def _target_mode(im: Image.Image) -> str | None:

@@ -19,10 +19,11 @@ import copy
 import ctypes.util
 import io
 import math
-import struct
 from typing import Any
 
 import pydyf
+
+from builder.png import png_idat, png_palette
 
 # WeasyPrint tries several names per library (libgobject-2.0-0, gobject-2.0, ...); for each
 # name dlopen refuses, cffi asks ctypes.util.find_library, which runs ldconfig and gcc in a
@@ -40,63 +41,6 @@ finally:
     ctypes.util.find_library = _search
 
 CHECKED = {"weasyprint": "70.0", "pydyf": "0.13.0"}
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-# IHDR colour types whose IDAT stream is what PDF's Flate + PNG predictor wants as is, for
-# the colour spaces WeasyPrint declares for them: grey (0) and RGB (2).
-PASS_THROUGH = {0: "L", 2: "RGB"}
-
-
-def png_idat(data: bytes, mode: str) -> bytes | None:
-    """The concatenated IDAT data of an 8-bit, non-interlaced grey or RGB PNG, else None.
-
-    That data is the zlib stream of PNG-filtered scanlines: exactly the stream a PDF image
-    with /FlateDecode and /Predictor 15 holds, so the pixels need no decoding.
-    """
-    header = _ihdr(data)
-    if header is None or header[0] != 8 or PASS_THROUGH.get(header[1]) != mode:
-        return None
-    return _chunks(data).get(b"IDAT") or None
-
-
-def png_palette(data: bytes) -> tuple[int, bytes, bytes] | None:
-    """(bit depth, palette, IDAT data) of a non-interlaced, opaque palette PNG, else None.
-
-    Its IDAT stream holds one palette index per pixel (1, 2, 4 or 8 bits): a PDF image in
-    an /Indexed colour space takes it as is, where WeasyPrint would convert every pixel to
-    RGB and compress them again.
-    """
-    header = _ihdr(data)
-    if header is None or header[1] != 3:
-        return None
-    chunks = _chunks(data)
-    palette, idat = chunks.get(b"PLTE", b""), chunks.get(b"IDAT", b"")
-    if b"tRNS" in chunks or b"eXIf" in chunks:  # transparency; an orientation to apply
-        return None
-    if not idat or not palette or len(palette) % 3 or len(palette) > 768:
-        return None
-    return header[0], palette, idat
-
-
-def _ihdr(data: bytes) -> tuple[int, int] | None:
-    """(bit depth, colour type) of a PNG that is not interlaced, else None."""
-    if not data.startswith(PNG_SIGNATURE) or data[12:16] != b"IHDR":
-        return None
-    depth, colour, _, _, interlace = struct.unpack("!5B", data[24:29])
-    return None if interlace else (depth, colour)
-
-
-def _chunks(data: bytes) -> dict[bytes, bytes]:
-    """Each chunk type's data, chunks of one type concatenated (IDAT), up to IEND."""
-    found: dict[bytes, list[bytes]] = {}
-    pos = 8
-    while pos + 8 <= len(data):
-        length, kind = struct.unpack("!I4s", data[pos : pos + 8])
-        if kind == b"IEND":
-            break
-        found.setdefault(kind, []).append(data[pos + 8 : pos + 8 + length])
-        pos += 12 + length  # length, type, data, CRC
-    return {kind: b"".join(parts) for kind, parts in found.items()}
-
 
 _reencode = RasterImage._get_png_data
 _raster_init = RasterImage.__init__
@@ -236,6 +180,5 @@ __all__ = [
     "URLFetcher",
     "URLFetcherResponse",
     "iri_to_uri",
-    "png_idat",
     "weasyprint",
 ]

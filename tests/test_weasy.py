@@ -14,7 +14,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from builder.diagnostics import Diagnostics
-from builder.weasy import png_idat, png_palette
+from builder.png import embedded_as_is, png_idat, png_palette
 
 
 def _png(mode: str, size: tuple[int, int] = (37, 23), **save: object) -> bytes:
@@ -171,6 +171,21 @@ def test_palette_png_is_found_with_its_depth(colours: int, depth: int) -> None:
     assert found is not None
     assert found[0] == depth
     assert len(found[1]) == 3 * colours
+
+
+def test_what_is_embedded_as_is_is_what_the_renderer_passes_through() -> None:
+    """builder.downsample keeps exactly the files builder.weasy embeds without decoding."""
+    plain, rotated = io.BytesIO(), io.BytesIO()
+    _palette(12).save(plain, format="PNG")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: turn 90 degrees, which WeasyPrint applies
+    _palette(12).save(rotated, format="PNG", exif=exif)
+    assert embedded_as_is(plain.getvalue())
+    assert png_palette(rotated.getvalue()) is None
+    assert not embedded_as_is(rotated.getvalue())
+    assert embedded_as_is(_png("RGB"))
+    assert embedded_as_is(_png("L"))
+    assert not embedded_as_is(_png("RGBA"))
 
 
 def test_transparent_palette_is_left_to_weasyprint() -> None:
