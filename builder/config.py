@@ -9,7 +9,8 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any, TypeVar, get_type_hints
 
-from builder.errors import ConfigError
+from builder.errors import ConfigError, GuideError
+from builder.gate import Gate, current
 
 SETTINGS_FILE = "guideprint.toml"
 CARD_SIZES = ("A5", "A6", "A7", "credit-card")
@@ -97,13 +98,22 @@ class Settings:
 T = TypeVar("T")
 
 
-def load_settings(project: Path) -> Settings:
+def load_settings(project: Path, gate: Gate | None = None) -> Settings:
     """Read guideprint.toml from the project root; defaults when absent."""
+    gate = gate or current()
     path = project / SETTINGS_FILE
-    if not path.is_file():
+    kind = gate.kind(path)
+    if kind == "refused":
+        raise ConfigError(
+            f"{SETTINGS_FILE} refused: it is a link leading outside the project",
+            file=path,
+            hint="replace the link with the file itself",
+        )
+    if kind != "file":
         return Settings()
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = gate.read_text(path)
+        data = tomllib.loads(text)
     except UnicodeDecodeError as exc:
         raise ConfigError("not UTF-8 text", file=path, hint="save it as UTF-8") from exc
     except tomllib.TOMLDecodeError as exc:
@@ -194,9 +204,10 @@ def did_you_mean(word: str, choices: set[str] | list[str] | tuple[str, ...]) -> 
 def _line_of(path: Path, key: str) -> int | None:
     leaf = key.rsplit(".", 1)[-1]
     try:
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        text = Gate.of([], [path]).read_text(path)  # the file load_settings let through
+        for number, line in enumerate(text.splitlines(), 1):
             if re.match(rf"\s*{re.escape(leaf)}\s*=", line):
                 return number
-    except OSError:
+    except (OSError, GuideError):
         return None
     return None

@@ -14,20 +14,26 @@ original's bytes (and the target size), so the next build reuses them.
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from PIL import Image
 
-from builder.output import atomic_path
+from builder.gate import current
+from builder.output import atomic_path, write_text
 from builder.png import embedded_as_is
 
 DPI = 300
 MM_PER_INCH = 25.4
 RASTER = frozenset({".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff"})
-SRC = re.compile(r'src="(file://[^"]+)"')
+# Only the src of a real <img> tag: text that reads src="file://…" (a code sample) is text.
+SRC = re.compile(r'(<img\b[^<>]*?\ssrc=")(file://[^"]+)"')
+CACHE_VERSION = 2  # part of every entry's key: bump when a conversion changes
+CACHE_HINT = "the image cache (.guideprint-cache) cannot be written; fix or delete it"
 
 
 def max_pixels(width_mm: float, height_mm: float) -> tuple[int, int]:
@@ -37,40 +43,69 @@ def max_pixels(width_mm: float, height_mm: float) -> tuple[int, int]:
 
 def downsample(path: Path, box: tuple[int, int], cache: Path) -> Path:
     """The image to embed: path itself when small enough and embeddable as it is, else a
-    cached copy, smaller or converted."""
+    cached copy, smaller or converted. The original is read through the gate."""
     if path.suffix.lower() not in RASTER:
         return path
-    with Image.open(path) as im:
-        if im.width <= box[0] and im.height <= box[1]:
-            return _embeddable(path, im, cache)
-        digest = hashlib.sha256(path.read_bytes() + repr(box).encode()).hexdigest()[:24]
-        target = cache / f"{digest}{'.jpg' if im.format == 'JPEG' else '.png'}"
-        if target.is_file():
-            return target
-        small = im.copy()
-        small.thumbnail(box, Image.Resampling.LANCZOS)
-        with atomic_path(target) as tmp:  # two processes may make it at once: same bytes
-            if im.format == "JPEG":
-                small.convert("RGB").save(tmp, "JPEG", quality=88, optimize=True)
-            else:
-                mode = _target_mode(small)
-                (small.convert(mode) if mode else small).save(tmp, "PNG", optimize=True)
-        return target
+    data = current().read_bytes(path, what="image")
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            if im.width <= box[0] and im.height <= box[1]:
+                return _embeddable(path, data, im, cache)
+            ext = ".jpg" if im.format == "JPEG" else ".png"
+            return _cached(cache, _key(data, f"fit {box}"), ext, lambda tmp: _shrink(im, box, tmp))
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return path  # not an image Pillow reads: the reader reported it, the renderer will
 
 
-def _embeddable(path: Path, im: Image.Image, cache: Path) -> Path:
+def _shrink(im: Image.Image, box: tuple[int, int], tmp: Path) -> None:
+    small = im.copy()
+    small.thumbnail(box, Image.Resampling.LANCZOS)
+    if im.format == "JPEG":
+        small.convert("RGB").save(tmp, "JPEG", quality=88, optimize=True)
+    else:
+        mode = _target_mode(small)
+        (small.convert(mode) if mode else small).save(tmp, "PNG", optimize=True)
+
+
+def _embeddable(path: Path, data: bytes, im: Image.Image, cache: Path) -> Path:
     """path if WeasyPrint embeds it as it is, else a PNG it does, converted once and cached."""
-    if im.format == "JPEG" or (im.format == "PNG" and embedded_as_is(path.read_bytes())):
+    if im.format == "JPEG" or (im.format == "PNG" and embedded_as_is(data)):
         return path
     mode = _target_mode(im)
     if mode is None:
         return path  # 16-bit, CMYK, ...: rare; left to WeasyPrint
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:24]
-    target = cache / f"{digest}-{mode.lower()}.png"
-    if not target.is_file():  # another process may have made it: same bytes
-        converted = im.convert(mode)
-        with atomic_path(target) as tmp:
-            converted.save(tmp, "PNG")
+    return _cached(cache, _key(data, f"mode {mode}"), ".png",
+                   lambda tmp: im.convert(mode).save(tmp, "PNG"))  # fmt: skip
+
+
+def _key(data: bytes, conversion: str) -> str:
+    """A cache entry's name: the hash of the bytes read and of what is done to them."""
+    h = hashlib.sha256(data)
+    h.update(f"|{conversion}|v{CACHE_VERSION}".encode())
+    return h.hexdigest()[:32]
+
+
+def _cached(cache: Path, key: str, ext: str, make: Callable[[Path], None]) -> Path:
+    """The entry key+ext of the cache, made when absent or when it fails its check.
+
+    Each entry has a sidecar with the hash of its bytes: a truncated or corrupted entry
+    (a killed build, a disk error, a hand edit) is made again, never trusted. Two builds
+    making one entry at once write the same bytes, each atomically.
+    """
+    target = cache / f"{key}{ext}"
+    check = target.with_name(target.name + ".sha256")
+    gate = current()
+    try:
+        if gate.is_file(target) and gate.is_file(check):
+            expected = gate.read_text(check).strip()
+            if hashlib.sha256(gate.read_bytes(target)).hexdigest() == expected:
+                return target
+    except (OSError, UnicodeDecodeError):
+        pass
+    with atomic_path(target, hint=CACHE_HINT) as tmp:
+        make(tmp)
+        digest = hashlib.sha256(tmp.read_bytes()).hexdigest()
+    write_text(check, digest + "\n", hint=CACHE_HINT)
     return target
 
 
@@ -99,10 +134,15 @@ def downsample_pages(
     Two processes preparing the same images start from opposite ends: each then finds in
     the cache what the other already made, and between them every image is made once.
     """
-    urls = list(dict.fromkeys(url for html in pages for url in SRC.findall(html)))
+    urls = list(dict.fromkeys(url for html in pages for _, url in SRC.findall(html)))
     made = {}
+    gate = current()
     for url in reversed(urls) if from_the_end else urls:
         path = Path(urllib.request.url2pathname(urllib.parse.urlsplit(url).path))
-        if path.is_file():
+        if gate.is_file(path):  # a refused one is left to the fetcher, which reports it
             made[url] = downsample(path, box, cache).as_uri()
-    return [SRC.sub(lambda m: f'src="{made.get(m.group(1), m.group(1))}"', html) for html in pages]
+
+    def swap(m: re.Match[str]) -> str:
+        return f'{m.group(1)}{made.get(m.group(2), m.group(2))}"'
+
+    return [SRC.sub(swap, html) for html in pages]

@@ -20,6 +20,7 @@ from PIL import Image
 from builder import images as _images  # noqa: F401 -- sets Pillow's pixel limit
 from builder.diagnostics import Diagnostics
 from builder.errors import GuideError
+from builder.gate import current
 from builder.weasy import URLFetcher, URLFetcherResponse, iri_to_uri
 
 REMOTE_TIMEOUT = 3.0  # seconds per URL (WeasyPrint's default is 10, one URL after another)
@@ -81,14 +82,15 @@ class SandboxFetcher(URLFetcher):  # type: ignore[misc]
 
     def _file(self, url: str) -> URLFetcherResponse:
         path = Path(urllib.request.url2pathname(urllib.parse.urlsplit(url).path)).resolve()
-        if not (path in self.files or any(path.is_relative_to(r) for r in self.roots)):
+        allowed = path in self.files or any(path.is_relative_to(r) for r in self.roots)
+        if not allowed or not current().allows(path):  # both: this renderer's and the run's
             self._refuse(url, "file outside the project refused", None)
-        if not path.is_file():
+        if not current().is_file(path):
             self._refuse(url, "file not found", None)
         try:
-            body = path.read_bytes()
-        except OSError as exc:
-            self._refuse(url, f"cannot read file ({exc.strerror})", None)
+            body = current().read_bytes(path)
+        except (OSError, GuideError) as exc:
+            self._refuse(url, f"cannot read file ({getattr(exc, 'strerror', None) or exc})", None)
         self._check_pixels(url, body)
         return URLFetcherResponse(path.as_uri(), body, _type_headers(path))
 

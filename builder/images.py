@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import threading
 import warnings
 from pathlib import Path
 
 from PIL import Image, ImageFile, UnidentifiedImageError
+
+from builder.errors import GuideError
+from builder.gate import current
 
 # Pillow refuses images above twice this many pixels (a decompression bomb); we refuse
 # from this many, which is already a 8000 x 8000 picture.
@@ -19,29 +23,35 @@ _STRICT = threading.Lock()
 
 def check_image(path: Path) -> str | None:
     """Why path is not a usable image, as words after its name ("is truncated or corrupt"),
-    or None when it is one."""
+    or None when it is one. Read through the gate: a link leading outside is refused."""
+    try:
+        data = current().read_bytes(path, what="image")
+    except GuideError as exc:
+        return f"is refused: {exc.message.split(': ', 1)[-1]}"
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror})"
     if path.suffix.lower() in VECTOR:
-        return _check_svg(path)
+        return _check_svg(data)
     # WeasyPrint sets LOAD_TRUNCATED_IMAGES for the whole process, which would let a cut
     # download through as a half-grey picture: be strict while checking.
     with _STRICT:
         lenient = ImageFile.LOAD_TRUNCATED_IMAGES
         ImageFile.LOAD_TRUNCATED_IMAGES = False
         try:
-            return _check_raster(path)
+            return _check_raster(data)
         finally:
             ImageFile.LOAD_TRUNCATED_IMAGES = lenient
 
 
-def _check_raster(path: Path) -> str | None:
+def _check_raster(data: bytes) -> str | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as im:
+            with Image.open(io.BytesIO(data)) as im:
                 fmt = im.format
                 im.verify()
             if fmt not in VERIFIED:
-                with Image.open(path) as im:
+                with Image.open(io.BytesIO(data)) as im:
                     im.draft("RGB", (max(1, im.width // 8), max(1, im.height // 8)))
                     im.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -56,11 +66,8 @@ def _check_raster(path: Path) -> str | None:
     return None
 
 
-def _check_svg(path: Path) -> str | None:
-    try:
-        head = path.read_bytes()[:4096].lstrip()
-    except OSError as exc:
-        return f"cannot be read ({exc.strerror})"
+def _check_svg(data: bytes) -> str | None:
+    head = data[:4096].lstrip()
     if b"<svg" not in head and not head.startswith(b"<?xml"):
         return "is not an SVG file"
     return None

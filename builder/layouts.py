@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from builder.gate import Gate, current
 
 if TYPE_CHECKING:
     import jinja2
@@ -13,11 +16,21 @@ BUILTIN = Path(__file__).resolve().parent.parent / "layouts"
 
 
 class Layouts:
-    """A Jinja environment with autoescape and StrictUndefined over the layout folders."""
+    """A Jinja environment with autoescape and StrictUndefined over the layout folders.
 
-    def __init__(self, project: Path) -> None:
+    Templates are read through the gate (a template that is a link leading outside the
+    project is refused), so the ledger knows which layouts an output was made from.
+    """
+
+    def __init__(self, project: Path, gate: Gate | None = None) -> None:
         folders = [project / "layouts", BUILTIN]
+        self._gate = gate
         self.folders = [f for i, f in enumerate(folders) if f.is_dir() and f not in folders[:i]]
+
+    @property
+    def gate(self) -> Gate:
+        """The gate reads go through: the project's, else the run's."""
+        return self._gate or current()
 
     @cached_property
     def env(self) -> jinja2.Environment:
@@ -26,12 +39,33 @@ class Layouts:
         import jinja2
 
         return jinja2.Environment(
-            loader=jinja2.FileSystemLoader([str(f) for f in self.folders]),
+            loader=jinja2.FunctionLoader(self._source),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
         )
+
+    def _source(self, name: str) -> tuple[str, str, Callable[[], bool]] | None:
+        """Jinja's loader: the first template called name, read through the gate."""
+        path = self.find(name)
+        if path is None:
+            return None
+        text = self.gate.read_text(path, what="layout")
+        return text, str(path), lambda: False  # read once per process: builds are short
+
+    def find(self, name: str) -> Path | None:
+        """The first file called name in the search path, or None."""
+        if ".." in Path(name).parts:
+            return None
+        for folder in self.folders:
+            if self.gate.is_file(folder / name):
+                return folder / name
+        return None
+
+    def read(self, name: str) -> str:
+        """The text of the layout file name (CSS), read through the gate."""
+        return self.gate.read_text(self.path(name), what="layout")
 
     def get(self, name: str) -> jinja2.Template:
         """The template `name` (e.g. "manual/manual.html.j2")."""
@@ -39,11 +73,12 @@ class Layouts:
 
     def path(self, name: str) -> Path:
         """The first file called `name` in the search path (CSS, images)."""
-        for folder in self.folders:
-            if (folder / name).is_file():
-                return folder / name
-        raise FileNotFoundError(name)
+        found = self.find(name)
+        if found is None:
+            raise FileNotFoundError(name)
+        return found
 
     def files(self, subdir: str) -> list[Path]:
-        """Every file under subdir in the search path (for the staleness manifest)."""
-        return sorted(p for f in self.folders for p in (f / subdir).rglob("*") if p.is_file())
+        """Every file under subdir in the search path."""
+        return sorted(p for f in self.folders for p in self.gate.walk(f / subdir))
+

@@ -17,6 +17,7 @@ from builder.content.html import clean_url
 from builder.content.model import NavItem, Page, Space, flatten, slugify
 from builder.diagnostics import Diagnostics
 from builder.downsample import max_pixels
+from builder.gate import current
 from builder.i18n import words
 from builder.images import check_image
 from builder.layouts import Layouts
@@ -95,19 +96,37 @@ def assemble(spaces: list[Space], settings: Settings, project: Path, diag: Diagn
         )
     _check_links(chapters, diag)
     first = spaces[0]
-    logo = project / settings.logo if settings.logo else None
+    logo = _logo(settings, project, diag)
     return Manual(
         title=settings.title or first.title,
         description=settings.description or first.description,
         organisation=settings.organisation,
         lang=settings.language,
         date=build_date(settings.language),
-        logo=logo if logo and logo.is_file() else None,
+        logo=logo,
         cover=first.cover,
         toc=toc,
         chapters=chapters,
         toc_depth=settings.manual.toc_depth,
     )
+
+
+def _logo(settings: Settings, project: Path, diag: Diagnostics) -> Path | None:
+    """The settings' logo, when it is a readable image of the project; else an error."""
+    if not settings.logo:
+        return None
+    path = project / settings.logo
+    kind = current().kind(path)
+    problem = {"refused": "leads outside the project", "missing": "not found",
+               "dir": "is a folder"}.get(kind) or check_image(path)  # fmt: skip
+    if problem:
+        diag.error(
+            f"logo '{settings.logo}' {problem}",
+            file=settings.path or None,
+            hint="put the logo in assets/ and give its path relative to the project",
+        )
+        return None
+    return path
 
 
 def _prefix_anchors(space: Space, prefix: str) -> None:
@@ -258,7 +277,7 @@ def _cover_image(manual: Manual, root: Path, allow_remote: bool) -> str | None:
     if re.match(r"https?://", manual.cover):
         return manual.cover if allow_remote else None  # decorative: skipped offline
     path = (root / clean_url(manual.cover)).resolve()
-    if path.is_relative_to(root.resolve()) and path.is_file() and not check_image(path):
+    if path.is_relative_to(root.resolve()) and current().is_file(path) and not check_image(path):
         return path.as_uri()
     return None
 

@@ -20,15 +20,18 @@ WRITE_ERRORS = frozenset(
 
 
 @contextlib.contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temporary path beside target; move it into place only if the block succeeds."""
+def atomic_path(target: Path, *, hint: str | None = None) -> Iterator[Path]:
+    """Yield a temporary path beside target; move it into place only if the block succeeds.
+
+    hint: what to do when the folder cannot be written (default: choose another --out).
+    """
     folder = target.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
     except OSError as exc:
         raise OutputError(
-            f"cannot write here: {exc.strerror}", file=folder, hint="choose another --out"
+            f"cannot write here: {exc.strerror}", file=folder, hint=hint or "choose another --out"
         ) from exc
     os.close(fd)
     tmp = Path(name)
@@ -42,21 +45,22 @@ def atomic_path(target: Path) -> Iterator[Path]:
         raise OutputError(
             f"cannot write {target.name}: {exc.strerror or exc}",
             file=target.parent,
-            hint="the previous file, if any, is untouched; free space or choose another --out",
+            hint=hint
+            or "the previous file, if any, is untouched; free space or choose another --out",
         ) from exc
     finally:
         tmp.unlink(missing_ok=True)
 
 
-def write_bytes(target: Path, data: bytes) -> None:
+def write_bytes(target: Path, data: bytes, *, hint: str | None = None) -> None:
     """Write data to target atomically."""
-    with atomic_path(target) as tmp:
+    with atomic_path(target, hint=hint) as tmp:
         tmp.write_bytes(data)
 
 
-def write_text(target: Path, text: str) -> None:
+def write_text(target: Path, text: str, *, hint: str | None = None) -> None:
     """Write UTF-8 text to target atomically."""
-    write_bytes(target, text.encode("utf-8"))
+    write_bytes(target, text.encode("utf-8"), hint=hint)
 
 
 @contextlib.contextmanager

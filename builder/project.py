@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from builder.config import SETTINGS_FILE, Settings, load_settings
-from builder.errors import ContentError
-from builder.layouts import Layouts
+from builder.errors import ContentError, GuideError
+from builder.gate import Gate
+from builder.layouts import BUILTIN, Layouts
 
 
 @dataclass
@@ -19,10 +21,23 @@ class Project:
     out: Path
     space: str | None
     layouts: Layouts
+    gate: Gate
 
     @property
     def cache(self) -> Path:
         return self.root / ".guideprint-cache"
+
+
+def project_gate(root: Path, source: Path, out: Path, *, extra: tuple[Path, ...] = ()) -> Gate:
+    """What a run may read: the space, the project's settings, layouts/ and assets/, the
+    package's own files, the cache, the output folder, the fonts of the font set."""
+    from builder.fonts import font_files
+
+    roots = [source, root / "layouts", root / "assets", BUILTIN, BUILTIN.parent / "assets",
+             Path(__file__).resolve().parent, root / ".guideprint-cache", out]  # fmt: skip
+    settings = [root / SETTINGS_FILE, source / SETTINGS_FILE]
+    fonts = [Path(os.path.realpath(f)) for f in font_files()]
+    return Gate.of(roots, [*settings, *fonts, *extra])
 
 
 def find_root(start: Path) -> Path:
@@ -41,31 +56,40 @@ def load_project(
     src = (cwd / source).resolve() if source else root / "content"
     if not src.is_dir():
         raise ContentError("no such folder", file=src, hint="give --source a GitBook space")
+    target = (cwd / out).resolve() if out else root / "out"
+    gate = project_gate(root, src, target)
     own_settings = (src / SETTINGS_FILE).is_file() and src != root / "content"
     if not own_settings and src.is_relative_to(root):
-        settings = load_settings(root)
+        settings = load_settings(root, gate)
     else:
         # Another space: its own settings, or defaults in its own language.
-        settings = load_settings(src)
+        settings = load_settings(src, gate)
         if not settings.path:
-            settings = replace(settings, language=guess_language(src))
+            settings = replace(settings, language=guess_language(src, gate))
     return Project(
         root=root,
         settings=settings,
         source=src,
-        out=(cwd / out).resolve() if out else root / "out",
+        out=target,
         space=space,
-        layouts=Layouts(root),
+        layouts=Layouts(root, gate),
+        gate=gate,
     )
 
 
-def guess_language(space: Path) -> str:
+def guess_language(space: Path, gate: Gate) -> str:
     """fr or en, from the most common short words of the space's README files."""
-    text = " ".join(
-        p.read_text(encoding="utf-8", errors="replace")[:5000]
-        for p in sorted(space.rglob("README.md"))[:5]
-    ).lower()
+    readmes = [p for p in gate.walk(space, "README.md") if p.name == "README.md"][:5]
+    text = " ".join(_readable(p, gate)[:5000] for p in readmes).lower()
     words = re.findall(r"[a-zà-ÿ]+", text)
     fr = sum(w in {"le", "la", "les", "des", "est", "vous", "pour", "une", "et"} for w in words)
     en = sum(w in {"the", "and", "is", "you", "for", "to", "of", "with", "your"} for w in words)
     return "fr" if fr > en else "en"
+
+
+def _readable(path: Path, gate: Gate) -> str:
+    """A file's text for guessing, "" when refused or unreadable (reading reports it)."""
+    try:
+        return gate.read_text(path, errors="replace")
+    except (GuideError, OSError):
+        return ""

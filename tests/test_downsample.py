@@ -139,5 +139,6 @@ def test_pages_prepared_from_either_end_give_the_same_html(tmp_path: Path) -> No
     forward = downsample_pages(pages, (1000, 1000), tmp_path / "a")
     backward = downsample_pages(pages, (1000, 1000), tmp_path / "b", from_the_end=True)
     assert [p.replace("/a/", "/b/") for p in forward] == backward
-    assert len(list((tmp_path / "a").iterdir())) == 3  # the repeated image made once
+    made = [p for p in (tmp_path / "a").iterdir() if p.suffix != ".sha256"]
+    assert len(made) == 3  # the repeated image made once
     assert all(image.as_uri() not in page for page in forward for image in images)

@@ -127,7 +127,8 @@ class _Job:
     bleed: bool
 
     def __post_init__(self) -> None:
-        self.css = [self.renderer.stylesheet(p.read_text(encoding="utf-8"), p.parent)
+        read = self.layouts.gate.read_text
+        self.css = [self.renderer.stylesheet(read(p, what="layout"), p.parent)
                     for p in html.stylesheets(self.card, self.layouts)]  # fmt: skip
 
     def lay_out(self, side: str, body: Markup, size: float) -> Any:

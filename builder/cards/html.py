@@ -26,6 +26,7 @@ from builder.cards.model import (
     find_icon,
 )
 from builder.diagnostics import Diagnostics
+from builder.gate import current
 from builder.layouts import Layouts
 
 QR_SYMBOL_MM = 21.0  # the symbol without its quiet zone; the print rule asks for 20 at least
@@ -190,10 +191,14 @@ def check_person(person: dict[str, str] | None) -> dict[str, str] | None:
     return {k: str(person.get(k, "")).strip() for k in PERSON_KEYS}
 
 
-@lru_cache(maxsize=64)
 def icon_uri(path: Path) -> str:
     """An SVG file as a data: URL (nothing for the sandboxed fetcher to read)."""
-    return "data:image/svg+xml;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+    return _data_uri(current().read_bytes(path, what="icon"))
+
+
+@lru_cache(maxsize=64)
+def _data_uri(svg: bytes) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
 
 
 def text_on(colour: str) -> str:

@@ -12,6 +12,7 @@ from builder.config import CARD_SIZES, Settings, Urls, did_you_mean
 from builder.content.frontmatter import split_front_matter
 from builder.diagnostics import Diagnostics
 from builder.errors import ConfigError, ContentError, GuideError
+from builder.gate import ReadRefused, current
 from builder.layouts import Layouts
 
 CARDS_DIR = "cards"  # inside the space
@@ -89,9 +90,8 @@ class Card:
 
 def card_names(folder: Path) -> list[str]:
     """The names of the cards in a cards folder (the space's cards/), without reading them."""
-    if not folder.is_dir():
-        return []
-    return sorted(p.stem for p in folder.glob("*.md") if p.name != "README.md")
+    files = current().walk(folder, ".md", recursive=False)
+    return sorted(p.stem for p in files if p.name != "README.md")
 
 
 def project_of(folder: Path, settings: Settings) -> Path:
@@ -142,7 +142,9 @@ def parse_card(path: Path, settings: Settings, *, project: Path | None = None) -
     project = (project or project_of(path.parent, settings)).resolve()
     file = _display(path, project)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = current().read_text(path, what="card")
+    except ReadRefused as exc:
+        raise ReadRefused(exc.message, file=file, hint=exc.hint) from exc
     except UnicodeDecodeError as exc:
         raise ContentError("not UTF-8 text", file=file, hint="save it as UTF-8") from exc
     front, body, first = split_front_matter(text, file=file, strict=True)
@@ -358,12 +360,14 @@ def _key_lines(text: str) -> dict[str, int]:
 
 def icon_dirs(project: Path) -> list[Path]:
     """Where icons are looked for: the project's assets/icons/, then guideprint's own."""
-    return [d for d in (project / ICON_DIR, BUILTIN / ICON_DIR) if d.is_dir()]
+    return [d for d in (project / ICON_DIR, BUILTIN / ICON_DIR) if current().is_dir(d)]
 
 
 def icons(project: Path) -> list[str]:
     """The names of the icons a card may use."""
-    return sorted({p.stem for d in icon_dirs(project) for p in d.glob("*.svg")})
+    gate = current()
+    found = [p for d in icon_dirs(project) for p in gate.walk(d, ".svg", recursive=False)]
+    return sorted({p.stem for p in found})
 
 
 def find_icon(name: str, project: Path) -> Path | None:
@@ -371,7 +375,7 @@ def find_icon(name: str, project: Path) -> Path | None:
     if not NAME.match(name):
         return None
     for folder in icon_dirs(project):
-        if (folder / f"{name}.svg").is_file():
+        if current().is_file(folder / f"{name}.svg"):
             return folder / f"{name}.svg"
     return None
 

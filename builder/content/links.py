@@ -8,6 +8,7 @@ from html import unescape
 from pathlib import Path
 
 from builder.content.context import Context, rel_path
+from builder.gate import ReadRefused, current
 
 SCHEME = re.compile(r"[a-zA-Z][\w+.-]*:")
 REMOTE = re.compile(r"(https?:)?//", re.I)
@@ -51,7 +52,7 @@ def resolve_local(
     if path is not None and any(len(part.encode()) > 255 for part in path.parts):
         ctx.diag.warn(f"{what} '{url[:60]}…' refused: a file name too long", file=rel, line=line)
         return None
-    if path is None or not path.is_relative_to(ctx.root):
+    if path is None or not path.is_relative_to(ctx.root) or not current().allows(path):
         ctx.diag.warn(
             f"{what} '{url}' refused: it points outside the space",
             file=rel,
@@ -68,17 +69,16 @@ def resolve_local(
 
 
 def _exists(path: Path) -> bool:
-    try:
-        return path.exists()
-    except OSError:  # a name too long for the file system
-        return False
+    return current().kind(path) in ("file", "dir")
 
 
 def read_text(path: Path, ctx: Context, line: int | None) -> str | None:
     """Read an included file as UTF-8, or report why not."""
     name = rel_path(path, ctx.root)
     try:
-        return path.read_text(encoding="utf-8")
+        return current().read_text(path, what="include")
+    except ReadRefused as exc:
+        ctx.diag.warn(exc.message, file=ctx.rel, line=line, hint=exc.hint)
     except UnicodeDecodeError:
         ctx.diag.error(
             f"included file is not UTF-8: {name}",

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from builder.content.links import clean_url, is_remote, resolve_local
 from builder.content.sanitize import add_class, remove, replace
+from builder.gate import current
 from builder.i18n import words
 from builder.images import check_image
 
@@ -54,8 +55,9 @@ def on_img(w: Walker, parent: Element, el: Element, source: Path) -> None:
         return
     line = w.line_of(source, src)
     path = resolve_local(url, w.ctx, line, what="image", source=source)
-    problem = check_image(path) if path is not None and path.is_file() else None
-    if path is not None and not path.is_file():
+    is_file = path is not None and current().is_file(path)
+    problem = check_image(path) if path is not None and is_file else None
+    if path is not None and not is_file:
         problem = "is a folder, not an image"
     if problem:
         w.ctx.diag.warn(f"image {url} {problem}", file=w.rel(source), line=line)

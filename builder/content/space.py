@@ -17,6 +17,7 @@ from builder.content.model import NavItem, Page, Space, flatten, page_anchor
 from builder.content.summary import SummaryEntry, parse_summary
 from builder.diagnostics import Diagnostic, Diagnostics
 from builder.errors import ContentError
+from builder.gate import ReadRefused, current
 
 H1 = re.compile(r"^#\s+(.+?)\s*#*\s*$")
 
@@ -78,9 +79,9 @@ def _subspaces(repo: Path) -> list[Path]:
 def _site_order(repo: Path) -> list[str]:
     """Space order from a docs.yaml site configuration, when there is one."""
     config = repo / "docs.yaml"
-    if not config.is_file():
+    if not current().is_file(config):
         return []
-    text = config.read_text(encoding="utf-8", errors="replace")
+    text = _gated_text(config, errors="replace")
     try:
         dirs = list(_directories(yaml.safe_load(text)))
     except yaml.YAMLError:
@@ -103,10 +104,11 @@ def _directories(data: object) -> Iterator[str]:
 
 def _layout(folder: Path) -> Layout:
     config = folder / ".gitbook.yaml"
-    if not config.is_file():
+    if not current().is_file(config):
         return Layout(folder)
+    text = _gated_text(config, errors="strict")
     try:
-        data = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+        data = yaml.safe_load(text) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         line = getattr(getattr(exc, "problem_mark", None), "line", None)
         raise ContentError(
@@ -123,6 +125,16 @@ def _layout(folder: Path) -> Layout:
     readme = _inside(str((structure or {}).get("readme") or "README.md"), root, config)
     summary = _inside(str((structure or {}).get("summary") or "SUMMARY.md"), root, config)
     return Layout(root, readme=readme, summary=summary)
+
+
+def _gated_text(path: Path, *, errors: str) -> str:
+    """A configuration file of the repository, read through the gate."""
+    try:
+        return current().read_text(path, what="configuration", errors=errors)
+    except ReadRefused as exc:
+        raise ReadRefused(exc.message, file=path, hint=exc.hint) from exc
+    except UnicodeDecodeError as exc:
+        raise ContentError("not UTF-8 text", file=path, hint="save it as UTF-8") from exc
 
 
 def _inside(path: str, root: Path, config: Path) -> str:
@@ -207,12 +219,12 @@ class _Collector(Diagnostics):
 
 def _entries(layout: Layout, diag: Diagnostics) -> list[SummaryEntry]:
     summary = layout.root / layout.summary
-    if summary.is_file():
+    if current().is_file(summary):
         return parse_summary(summary, layout.root, diag)
     diag.warn("no SUMMARY.md: README first, then every page by path", file=layout.root)
     files = sorted(
         p.relative_to(layout.root).as_posix()
-        for p in layout.root.rglob("*.md")
+        for p in current().walk(layout.root, ".md")
         if not any(part.startswith(".") for part in p.relative_to(layout.root).parts)
     )
     first = [layout.readme] if layout.readme in files else []
@@ -224,7 +236,10 @@ def _load(root: Path, entry: SummaryEntry, diag: Diagnostics) -> _Loaded | None:
     assert entry.path is not None
     source = root / entry.path
     try:
-        text = source.read_text(encoding="utf-8")
+        text = current().read_text(source, what="page")
+    except ReadRefused as exc:
+        diag.warn(exc.message, file=entry.path, hint=exc.hint)
+        return None
     except UnicodeDecodeError as exc:
         line = exc.object[: exc.start].count(b"\n") + 1
         diag.error(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from builder.content.links import clean_url
 from builder.diagnostics import Diagnostics
+from builder.gate import ReadRefused, current
 
 ITEM = re.compile(r"^(\s*)[*+-]\s+\[(?P<title>(?:\\.|[^\]])*)\]\((?P<target>.*)\)\s*$")
 GROUP = re.compile(r"^##\s+(.+?)\s*$")
@@ -29,7 +30,10 @@ def parse_summary(summary: Path, root: Path, diag: Diagnostics) -> list[SummaryE
     """Parse SUMMARY.md into a tree; missing pages are reported with their line."""
     rel = summary.relative_to(root).as_posix()
     try:
-        text = summary.read_text(encoding="utf-8")
+        text = current().read_text(summary, what="SUMMARY.md")
+    except ReadRefused as exc:
+        diag.error(exc.message, file=rel, hint=exc.hint)
+        return []
     except UnicodeDecodeError:
         diag.error("not UTF-8 text", file=rel, hint="save it as UTF-8")
         return []
@@ -82,10 +86,10 @@ def _entry(
         return SummaryEntry(title, url=target, line=number)
     # Links are relative to SUMMARY.md (its folder is the root unless structure says else).
     path = (base / target.split("#")[0]).resolve()
-    if not path.is_relative_to(root.resolve()):
+    if not path.is_relative_to(root.resolve()) or not current().allows(path):
         diag.error(f"entry '{title}' points outside the space: {target}", file=rel, line=number)
         return None
-    if not path.is_file():
+    if not current().is_file(path):
         diag.error(
             f"entry '{title}' points at a missing file: {target}",
             file=rel,

@@ -1,0 +1,220 @@
+"""Every file guideprint reads passes through here: its real path (symlinks followed) must lie
+inside an allowed root, and what was read is recorded, with its hash, for the build ledger.
+
+The roots of a run (builder.project.Project.gate): the space being built; the project's
+guideprint.toml, layouts/ and assets/; guideprint's own package data; the cache; the fonts of
+the font set; the output folder (sheets are imposed from the cards written there). A path
+whose real location is elsewhere is refused before it is opened, stat'ed for its content or
+hashed: the caller reports the refusal with its file and line.
+
+The gate of a command is made active for the whole run (`activate`); forked workers inherit
+it. Library code called without one (tests, `python -c`) gets an open gate that refuses
+nothing but still records, so the same code paths run everywhere.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import os
+import stat
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from builder.errors import ContentError
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+ABSENT = "absent"  # a path that was looked for and not found: its appearance makes it stale
+
+
+class ReadRefused(ContentError):  # noqa: N818 -- a refusal, not a fault of ours
+    """A path whose real location lies outside every allowed root."""
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One input as read: its content hash (or ABSENT, or a listing's hash), size and mtime."""
+
+    digest: str
+    size: int = -1
+    mtime_ns: int = -1
+
+
+def _real(path: Path | str) -> Path:
+    return Path(os.path.realpath(path))
+
+
+@dataclass
+class Gate:
+    """The allowed roots and files of a run, and the record of what it read."""
+
+    roots: tuple[Path, ...] | None = None  # None: an open gate (library use), nothing refused
+    files: frozenset[Path] = frozenset()
+    seen: dict[str, Seen] = field(default_factory=dict)  # every read of this process
+    _scopes: list[dict[str, Seen]] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, roots: Iterable[Path], files: Iterable[Path] = ()) -> Gate:
+        """A gate allowing roots (folders, real paths taken) and single files."""
+        real = [_real(r) for r in roots]
+        # The filesystem root as a root would allow every file: never meant, always dropped.
+        kept = tuple(dict.fromkeys(r for r in real if r != Path(r.anchor)))
+        return cls(kept, frozenset(_real(f) for f in files))
+
+    # -- the rule -------------------------------------------------------------------------
+
+    def allows(self, path: Path | str) -> bool:
+        """Is path's real location inside an allowed root (or an allowed file)?"""
+        if self.roots is None:
+            return True
+        try:
+            real = _real(path)
+        except (OSError, ValueError):
+            return False
+        return real in self.files or any(real.is_relative_to(r) for r in self.roots)
+
+    def check(self, path: Path | str, *, what: str = "file") -> Path:
+        """path itself when allowed; else ReadRefused naming where it really points."""
+        if self.allows(path):
+            return Path(path)
+        raise ReadRefused(
+            f"{what} refused: {Path(path).name} leads outside the space and the project",
+            hint="keep files inside the space, or copy the file there",
+        )
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def read_bytes(self, path: Path | str, *, what: str = "file") -> bytes:
+        """The bytes of an allowed file, recorded with their hash."""
+        self.check(path, what=what)
+        with open(path, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            data = handle.read()
+        self._record(_real(path), Seen(_digest(data), info.st_size, info.st_mtime_ns))
+        return data
+
+    def read_text(self, path: Path | str, *, what: str = "file", errors: str = "strict") -> str:
+        """An allowed file as UTF-8 text (UnicodeDecodeError when it is not, unless errors)."""
+        return self.read_bytes(path, what=what).decode("utf-8", errors)
+
+    def open_image(self, path: Path | str) -> Image.Image:
+        """An allowed image, opened by Pillow from the bytes read here (never by name)."""
+        from PIL import Image
+
+        return Image.open(io.BytesIO(self.read_bytes(path, what="image")))
+
+    # -- looking without reading ----------------------------------------------------------
+
+    def kind(self, path: Path | str) -> str:
+        """"file", "dir", "missing" or "refused"; a missing path is recorded as absent."""
+        if not self.allows(path):
+            return "refused"
+        try:
+            mode = os.stat(path).st_mode
+        except (OSError, ValueError):
+            self._record(_real(path), Seen(ABSENT))
+            return "missing"
+        return "dir" if stat.S_ISDIR(mode) else "file" if stat.S_ISREG(mode) else "missing"
+
+    def is_file(self, path: Path | str) -> bool:
+        """An allowed regular file (a refused or missing one is not)."""
+        return self.kind(path) == "file"
+
+    def is_dir(self, path: Path | str) -> bool:
+        """An allowed folder."""
+        return self.kind(path) == "dir"
+
+    def walk(self, folder: Path, suffix: str = "", *, recursive: bool = True) -> list[Path]:
+        """The files below folder (by their names there), sorted; hidden folders skipped.
+
+        Entries that lead outside are listed all the same: reading them is what is
+        refused, with a message. Links to folders are not followed (no loops). The listing
+        is recorded, so that a page added or removed makes the outputs stale.
+        """
+        if not self.is_dir(folder):
+            return []
+        found: list[Path] = []
+        pending = [Path(folder)]
+        while pending:
+            current = pending.pop()
+            try:
+                entries = list(os.scandir(current))
+            except OSError:
+                continue
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    if recursive and not entry.name.startswith(".") and entry.name != "__pycache__":
+                        pending.append(Path(entry.path))
+                elif entry.name.endswith(suffix):
+                    found.append(Path(entry.path))
+        found.sort()
+        self._record_key(listing_key(folder, suffix, recursive), Seen(listing(folder, found)))
+        return found
+
+    # -- the record -----------------------------------------------------------------------
+
+    def _record(self, real: Path, seen: Seen) -> None:
+        self._record_key(str(real), seen)
+
+    def _record_key(self, key: str, seen: Seen) -> None:
+        self.seen[key] = seen
+        for scope in self._scopes:
+            scope[key] = seen
+
+    @contextlib.contextmanager
+    def recording(self) -> Iterator[dict[str, Seen]]:
+        """Collect what the block reads (nested blocks collect into every open scope)."""
+        scope: dict[str, Seen] = {}
+        self._scopes.append(scope)
+        try:
+            yield scope
+        finally:
+            self._scopes.remove(scope)
+
+
+def listing_key(folder: Path, suffix: str, recursive: bool) -> str:
+    """How a listing is named in the record: its real folder, what was listed and how."""
+    return f"{_real(folder)}{os.sep}*{suffix}{'' if recursive else ' (top)'}"
+
+
+def parse_listing_key(key: str) -> tuple[Path, str, bool]:
+    """The folder, suffix and recursion of a listing key (see listing_key)."""
+    recursive = not key.endswith(" (top)")
+    head = key if recursive else key[: -len(" (top)")]
+    folder, _, suffix = head.rpartition(os.sep + "*")
+    return Path(folder), suffix, recursive
+
+
+def listing(folder: Path, found: list[Path]) -> str:
+    """The digest of a listing: the names found, relative to the folder listed."""
+    names = "\0".join(os.path.relpath(p, folder) for p in found)
+    return "list:" + _digest(names.encode())
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+_OPEN = Gate()
+_active: Gate | None = None
+
+
+def current() -> Gate:
+    """The gate of this run (an open one when no command made one active)."""
+    return _active if _active is not None else _OPEN
+
+
+@contextlib.contextmanager
+def activate(gate: Gate) -> Iterator[Gate]:
+    """Make gate the one every read of this process goes through, for the block."""
+    global _active
+    previous, _active = _active, gate
+    try:
+        yield gate
+    finally:
+        _active = previous
