@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import difflib
+import importlib
 import re
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any, TypeVar, get_type_hints
@@ -15,6 +17,13 @@ from builder.gate import Gate, current
 SETTINGS_FILE = "guideprint.toml"
 CARD_SIZES = ("A5", "A6", "A7", "credit-card")
 PAPER_SIZES = ("A4", "A5")
+# weasyprint.pdf.VARIANTS of WeasyPrint 70.0, written out: settings are read without importing
+# WeasyPrint (`check` never loads it); tests/test_bad_input.py keeps the two lists equal.
+PDF_VARIANTS = (
+    "pdf/a-1b", "pdf/a-2b", "pdf/a-3b", "pdf/a-2u", "pdf/a-3u", "pdf/a-4u", "pdf/a-1a",
+    "pdf/a-2a", "pdf/a-3a", "pdf/a-4e", "pdf/a-4f", "pdf/ua-1", "pdf/ua-2", "pdf/x-1a",
+    "pdf/x-3", "pdf/x-4", "pdf/x-5g", "debug",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -181,16 +190,80 @@ def _validate(s: Settings, path: Path) -> None:
     ]
     for ok, name, allowed in checks:
         if not ok:
-            raise ConfigError(f"invalid value for '{name}'", file=path, hint=f"use {allowed}")
-    try:
-        re.compile(s.welcome.extension_pattern)
-    except re.error as exc:
+            raise ConfigError(
+                f"invalid value for '{name}'",
+                file=path,
+                line=_line_of(path, name),
+                hint=f"use {allowed}",
+            )
+    variant = s.manual.pdf_variant
+    if variant and variant not in PDF_VARIANTS:
+        close = did_you_mean(variant, PDF_VARIANTS)
+        every = f'use one of {", ".join(PDF_VARIANTS)}, or "" for a plain PDF'
         raise ConfigError(
-            f"'welcome.extension_pattern' is not a valid pattern: {exc}", file=path
-        ) from exc
+            f"unknown PDF variant '{variant}' in 'manual.pdf_variant'",
+            file=path,
+            line=_line_of(path, "manual.pdf_variant"),
+            hint=close if close.startswith("did you mean") else every,
+        )
+    _check_extension_pattern(s.welcome.extension_pattern, path)
     for name, url in vars(s.urls).items():
         if url and not url.startswith(("https://", "http://")):
             raise ConfigError(f"'urls.{name}' must start with https://", file=path)
+
+
+def _check_extension_pattern(pattern: str, path: Path) -> None:
+    name = "welcome.extension_pattern"
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ConfigError(
+            f"'{name}' is not a valid pattern: {exc}", file=path, line=_line_of(path, name)
+        ) from exc
+    if _nested_repeat(pattern):
+        # `^(\d+)+$` takes minutes on "1111111111111111111111111111x": Python's re backtracks
+        # through every way of splitting the digits between the two repeats.
+        raise ConfigError(
+            f"'{name}' repeats a group that itself repeats: matching can take hours",
+            file=path,
+            line=_line_of(path, name),
+            hint=r"repeat the digits once, e.g. ^\d{3,6}$",
+        )
+
+
+_REPEATS = frozenset({"MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"})
+
+
+def _nested_repeat(pattern: str) -> bool:
+    r"""True when a part of pattern of varying length is inside a repeat: `(\d+)+`, `(a*)*`."""
+    try:  # re has no public parse tree; re._parser is the one re.compile uses (3.11 to 3.13)
+        parser: Any = importlib.import_module("re._parser")
+        tree = parser.parse(pattern)
+    except Exception:  # a future Python without it: the CSV's length cap remains
+        return False
+    return _repeats_inside(tree, repeated=False)
+
+
+def _repeats_inside(items: Any, *, repeated: bool) -> bool:
+    for op, arg in items:
+        if str(op) in _REPEATS:
+            low, high, body = arg
+            if repeated and low != high:
+                return True
+            if _repeats_inside(body, repeated=repeated or high > 1):
+                return True
+        elif any(_repeats_inside(sub, repeated=repeated) for sub in _subpatterns(arg)):
+            return True
+    return False
+
+
+def _subpatterns(arg: Any) -> Iterator[Any]:
+    """The sub-patterns inside a parse-tree argument (groups, branches, lookarounds)."""
+    if hasattr(arg, "data"):
+        yield arg
+    elif isinstance(arg, tuple | list):
+        for item in arg:
+            yield from _subpatterns(item)
 
 
 def did_you_mean(word: str, choices: set[str] | list[str] | tuple[str, ...]) -> str:

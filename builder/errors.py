@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+
+# C0 and C1 controls (ESC starts terminal commands: an `ESC[2J` in a file name clears the
+# screen), line and paragraph separators, and the bidi controls that reorder what is shown.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text: str) -> str:
+    """text safe to print on one terminal line: control characters shown as \\x1b, \\n."""
+    return _UNSAFE.sub(lambda m: _escape(m.group()), text)
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return _NAMED.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
 
 
 def one_line(message: str, file: str | None, line: int | None, hint: str | None) -> str:
-    """The user's view of a problem: `file:line: message (hint)`."""
+    """The user's view of a problem: `file:line: message (hint)`, control characters escaped."""
     where = ""
     if file:
         where = f"{file}:{line}: " if line else f"{file}: "
-    return f"{where}{message}" + (f" ({hint})" if hint else "")
+    return printable(f"{where}{message}" + (f" ({hint})" if hint else ""))
 
 
 class GuideError(Exception):
@@ -52,3 +68,7 @@ class OutputError(GuideError):
 
 class InputError(GuideError):
     """A data file given on the command line (welcome CSV) is wrong."""
+
+
+class UsageError(GuideError):
+    """The command line names something that does not exist (--card nosuchcard); exit code 2."""

@@ -116,7 +116,10 @@ def import_source(src: Path, dest: Path, diag: Diagnostics, *, force: bool = Fal
         raise InputError("no such file or folder", file=src, hint="give a GitBook page or space")
     space = src.is_dir()
     root = src if space else src.parent
-    _check_dest(dest, root, space=space, force=force)
+    try:
+        _check_dest(dest, root, space=space, force=force)
+    except OSError as exc:  # a destination that cannot even be listed
+        raise _unwritable(dest, exc) from exc
     report = ImportReport(source=src, dest=dest)
     plan = _plan_space(src, report, diag) if space else _plan_page(src, report, diag)
     _collect_assets(plan, root, single=not space, report=report, diag=diag)
@@ -452,17 +455,43 @@ def _relative(target: str, page_dir: PurePosixPath, base: str | None) -> str:
 
 
 def _write(plan: _Plan, dest: Path) -> None:
-    dest.mkdir(parents=True, exist_ok=True)
+    _mkdir(dest)
     for draft in plan.drafts:
         text = "\n".join(line.text for line in draft.lines).rstrip("\n") + "\n"
         _atomic(dest / draft.path, text.encode("utf-8"))
     for rel, source in sorted(plan.copies.items()):
-        _atomic(dest / rel, source.read_bytes())
+        try:
+            data = source.read_bytes()
+        except OSError as exc:
+            raise InputError(f"cannot read: {exc.strerror}", file=source) from exc
+        _atomic(dest / rel, data)
+
+
+def _mkdir(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # read-only, a file in the way (EEXIST, ENOTDIR), disk full...
+        raise _unwritable(folder, exc) from exc
+
+
+def _unwritable(folder: Path, exc: OSError) -> OutputError:
+    return OutputError(
+        f"cannot write into this folder: {exc.strerror or exc}",
+        file=folder,
+        hint="choose another --to",
+    )
 
 
 def _atomic(path: Path, data: bytes) -> None:
     """Write to a temporary file next to path, then move it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _mkdir(path.parent)
+    try:
+        _replace(path, data)
+    except OSError as exc:
+        raise _unwritable(path.parent, exc) from exc
+
+
+def _replace(path: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".import-", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:

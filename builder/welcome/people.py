@@ -27,6 +27,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
 }
 SEPARATORS = (";", ",", "\t")  # ";" first: French Excel's choice wins a tie
 DEVICE_SPLIT = re.compile(r"[\s,;|]+")
+# Longer than any phone number (E.164: 15 digits) with room for a prefix. Checked before the
+# pattern: Python's re can backtrack for minutes on a long value (^(\d|\d\d)+$ on 40 digits).
+MAX_EXTENSION = 20
 # Deliberately plain: catches the typos a spreadsheet holds, not every RFC 5322 form.
 EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 
@@ -116,7 +119,20 @@ def _records(path: Path) -> list[list[str]]:
         raise InputError(f"cannot read: {exc.strerror}", file=path) from exc
     first = next((line for line in text.splitlines() if line.strip()), "")
     separator = max(SEPARATORS, key=first.count)
-    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=separator))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
+    rows: list[list[str]] = []
+    start = 1  # the line the record being read starts on: where an unclosed quote is
+    try:
+        for row in reader:
+            rows.append(row)
+            start = reader.line_num + 1
+    except csv.Error as exc:  # a cell over csv.field_size_limit() (131072 characters)...
+        raise InputError(
+            f"not readable as CSV: {exc}",
+            file=path,
+            line=start,
+            hint='a quote (") left open makes the rest of the file one cell: check its quotes',
+        ) from exc
     return [[unicodedata.normalize("NFC", cell) for cell in row] for row in rows]
 
 
@@ -227,6 +243,9 @@ class _RowChecker:
     def _extension(self, row: int, extension: str) -> list[tuple[str, str | None]]:
         if not extension:
             return [("missing extension", "fill in the extension column")]
+        if len(extension) > MAX_EXTENSION:
+            shown = f"{extension[:MAX_EXTENSION]}..."
+            return [(f"extension '{shown}' is too long", f"at most {MAX_EXTENSION} characters")]
         if not self.pattern.fullmatch(extension):
             hint = f"welcome.extension_pattern is {self.pattern.pattern}"
             return [(f"extension '{extension}' does not match the expected form", hint)]
