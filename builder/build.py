@@ -1,575 +1,285 @@
-"""The one module that knows the order of the stages and what is stale.
+"""The build: the outputs a request plans (builder.outputs), the ledger's word on which are
+up to date, the stale ones read, checked and rendered, the ledger written, a report.
 
-read settings -> find spaces -> (manifest: anything stale?) -> read and check content ->
-render (one process, one Renderer shared by every document) -> post-process -> manifest.
-WeasyPrint is imported only when something has to be rendered.
+    plan -> ledger: fresh? -> read (a forked reader while this process loads WeasyPrint)
+         -> check what was read -> render jobs (manual and booklet forked, cards and sheets
+         here) -> inputs checked again -> ledger -> report
+
+Each output stands alone: one that fails (an error in what it is made from, a card that
+does not fit) is reported and the others are written. WeasyPrint is imported only when
+something has to be rendered.
 """
 
 from __future__ import annotations
 
-import argparse
+import contextlib
+import importlib
 import logging
+import os
+import tempfile
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from builder.config import did_you_mean
-from builder.diagnostics import Diagnostics
-from builder.errors import GuideError, RenderError
-from builder.manifest import Fingerprints, Manifest
+from builder.diagnostics import Collected, Diagnostic, Diagnostics
+from builder.gate import activate, current
+from builder.ledger import Entry, Ledger, changed, seen_file
 from builder.output import build_lock
+from builder.outputs import BuildRequest, JobContext, Made, Output, Read, plan
 from builder.project import Project
+from builder.workers import alongside, in_child
 
 if TYPE_CHECKING:
-    from markupsafe import Markup
-
-    from builder.cards import Card
-    from builder.content.model import Space
     from builder.pdf import Renderer
 
 LOG = logging.getLogger("guideprint")
-CARD_SHEETS = "print/cartes-bureau.pdf"  # with the print-shop files: made of the cards
-BOOKLET = "print/manuel-livret.pdf"  # made of the manual
-SRA3 = "planche-sra3.pdf"  # the print-shop sheet, beside the cards' bleed files
 STATUS = logging.getLogger("guideprint.status")  # printed without "warning:", hidden by -q
-
-
-@dataclass
-class Plan:
-    manual: bool = False
-    cards: list[str] = field(default_factory=list)
-    sheets: bool = False  # the card sheets: office and print shop
-    booklet: bool = False  # the manual as an A5 booklet
-    copies: int = 0
-
-
-def read_spaces(
-    project: Project, diag: Diagnostics, *, render: bool = True, allow_remote: bool = False
-) -> list[Space]:
-    """Every space of the source, read (and rendered to HTML when asked)."""
-    from builder.content.space import find_spaces, read_space
-
-    return [
-        read_space(
-            layout, diag, lang=project.settings.language, allow_remote=allow_remote, render=render
-        )
-        for layout in find_spaces(project.source, project.space)
-    ]
-
-
-def cards_dir(project: Project) -> Path:
-    """Cards live in the space's cards/ folder."""
-    return project.source / "cards"
+Job = Callable[[list[Output], dict[str, Read], JobContext], list[Made]]
+JOBS = {  # job name -> its renderer, imported when something has to be rendered
+    "manual": "builder.manual.job:render_manual",
+    "booklet": "builder.manual.job:render_booklet",
+    "cards": "builder.cards.job:render_cards",
+    "sheets": "builder.sheets.job:render_sheets",
+}
+FORKED = ("manual", "booklet")  # each in a process of its own; cards then sheets here
+IMPOSED = ("booklet", "sheets")  # pypdf work on what was laid out: not done by `check`
 
 
 def card_names(project: Project) -> list[str]:
-    """The card names, without reading them."""
+    """The card names of the space, without reading them."""
     from builder.cards.model import card_names as names
 
-    return names(cards_dir(project))
+    return names(project.source / "cards")
 
 
-def check_all(project: Project, diag: Diagnostics) -> None:
-    """Read and validate every page and card; render no PDF (WeasyPrint is not imported)."""
-    read_spaces(project, diag)
-    if cards_dir(project).is_dir():
-        from builder.cards import load_cards
-
-        try:
-            load_cards(cards_dir(project), project.settings, diag)
-        except GuideError as exc:
-            diag.add_error(exc)
-
-
-def plan(project: Project, args: argparse.Namespace) -> Plan:
-    """What this build makes: everything by default, or what the flags name."""
+def build(project: Project, request: BuildRequest, diag: Diagnostics) -> int:
+    """Make the stale outputs of the request; report each; 1 when any failed."""
+    started, read_ns = time.perf_counter(), time.time_ns()
+    common = dict(project.gate.seen)  # read before the build: the settings
     names = card_names(project)
-    chosen = args.card or []
-    unknown = [n for n in chosen if n not in names]
-    if unknown:
-        raise GuideError(
-            f"unknown card '{unknown[0]}'",
-            hint=_card_hint(unknown[0], names),
-        )
-    if not (args.manual or chosen or args.sheets):
-        return Plan(manual=True, cards=names, sheets=bool(names), booklet=True)
-    sheets = args.sheets or bool(args.copies)
-    # Sheets are made of the card PDFs: they need those cards up to date.
-    cards = chosen or (names if args.sheets else [])
-    return Plan(
-        manual=args.manual,
-        cards=cards,
-        sheets=sheets and bool(cards),
-        booklet=args.sheets,
-        copies=args.copies,
-    )
+    outputs = plan(request, names)
+    lock = build_lock(project.out) if request.write else contextlib.nullcontext()
+    with lock:
+        ledger = Ledger.load(project.out)
+        options = {o.key: _options(project, request, o, names) for o in outputs}
+        fresh: dict[str, Entry] = {}
+        for o in outputs if not request.force else ():
+            entry = ledger.fresh(o.key, options[o.key], project.out, project.gate)
+            if entry is not None:
+                fresh[o.key] = entry
+        _made_of_stale_cards(outputs, fresh)
+        stale = [o for o in outputs if o.key not in fresh]
+        made = _make(project, request, stale, names) if stale else []
+        for one in made:
+            one.seen = {**common, **one.seen}
+        if request.write and made:
+            _record(ledger, made, options, project, read_ns, diag)
+    for entry in fresh.values():
+        diag.extend(Diagnostics(list(entry.diagnostics)))  # replayed: --strict fails on them
+    for one in made:
+        diag.extend(Diagnostics(list(one.diag)))
+    return _report(outputs, fresh, made, request, time.perf_counter() - started)
 
 
-def _card_hint(name: str, names: list[str]) -> str:
-    """Suggest the closest card and always list them all."""
-    if not names:
-        return "this space has no cards/ folder"
-    hint = did_you_mean(name, names)
-    return hint if hint.startswith("known:") else f"{hint} known: {', '.join(names)}"
+def _made_of_stale_cards(outputs: list[Output], fresh: dict[str, Entry]) -> None:
+    """Sheets are imposed from the cards' layouts: a card laid out again makes them stale."""
+    shop = {o.card for o in outputs if o.kind.name == "bleed"}  # sheets read these files
+    relaid = {o.card for o in outputs if o.kind.job == "cards" and o.key not in fresh
+              and (o.kind.name == "bleed" or o.card not in shop)}  # fmt: skip
+    for o in outputs:
+        if o.kind.job == "sheets" and (o.card in relaid or (o.card is None and relaid)):
+            fresh.pop(o.key, None)
 
 
-def build(project: Project, args: argparse.Namespace, diag: Diagnostics) -> int:
-    """guideprint build: render what is stale into out/."""
-    if args.watch:
-        from builder.watch import watch
-
-        return watch(project, args, diag)
-    started = time.perf_counter()
-    todo = plan(project, args)
-    with build_lock(project.out):
-        manifest = Manifest.load(project.out)
-        keys = _keys(project, todo, args)
-        stale = {k for k, v in keys.items() if args.force or not manifest.fresh(k, v, project.out)}
-        if not stale:
-            STATUS.warning("up to date (%s); use --force to rebuild", ", ".join(sorted(keys)))
-            return 0
-        made = _render(project, todo, stale, args, diag)
-        for key in made:
-            manifest.record(key, keys[key])
-        manifest.save(project.out)
-    STATUS.warning("built %d file(s) in %.2f s", len(made), time.perf_counter() - started)
-    return 0
+def _options(project: Project, request: BuildRequest, output: Output, names: list[str]) -> str:
+    """What, besides its inputs, an output depends on."""
+    cards = ",".join(names) if output.kind.made_from == "cards" else ""
+    return (f"{output.kind.name}|remote={request.allow_remote}|space={project.space}"
+            f"|source={project.source}|copies={output.copies}|cards={cards}")  # fmt: skip
 
 
-def bleed_file(name: str) -> str:
-    """The print-shop file of a card, relative to out/."""
-    return f"print/imprimeur/{name}-fond-perdu.pdf"
-
-
-def _keys(project: Project, todo: Plan, args: argparse.Namespace) -> dict[str, str]:
-    """One content fingerprint per output: its sources, layouts, assets, settings, tool."""
-    fingerprint = Fingerprints(project, f"remote={args.allow_remote}")
-    keys: dict[str, str] = {}
-    if todo.manual:
-        keys["manual.pdf"] = fingerprint("manual")
-    for name in todo.cards:
-        keys[f"cards/{name}.pdf"] = digest = fingerprint("cards", card=name)
-        if todo.sheets:
-            keys[bleed_file(name)] = digest  # the same layout makes both files
-    if todo.sheets:
-        keys[CARD_SHEETS] = fingerprint("sheets", f"|copies={todo.copies}", cards=todo.cards)
-    if todo.booklet:
-        keys[BOOKLET] = fingerprint("manual", "|booklet")
-    return keys
-
-
-Job = Callable[["Renderer"], list[str]]  # renders with the Renderer given; returns the keys made
-
-
-@dataclass(frozen=True)
-class _Paper:
-    css: str  # @page size and margins, chapter breaks, the wording CSS prints
-    box: tuple[int, int]  # the pixel box an image needs at 300 dpi on this paper
-
-
-@dataclass(frozen=True)
-class _Manual:
-    """The manual read and assembled once, for each paper it is rendered on."""
-
-    html: str  # one document; its images are the originals, each paper prepares its own
-    meta: dict[str, Any]  # PDF metadata
-    chapters: int
-    papers: dict[str, _Paper]
-
-
-@dataclass
-class _Inputs:
-    """What the stale outputs are made from, read and checked; what reading found."""
-
-    manual: _Manual | None
-    cards: dict[str, _Checked]
-    diag: Diagnostics
-
-
-def _render(
-    project: Project, todo: Plan, stale: set[str], args: argparse.Namespace, diag: Diagnostics
-) -> list[str]:
-    """Read and check what the stale outputs need, then render them, in parallel if we can.
-
-    On two cores, a forked process reads and checks the pages and cards and assembles the
-    manual while this one loads WeasyPrint and the fonts (0.3 s each); nothing is rendered
-    until both are done and the content has no error. Then the jobs (manual, booklet, cards)
-    run in parallel.
-    """
-    import os
-
+def _make(project: Project, request: BuildRequest, stale: list[Output], names: list[str]
+          ) -> list[Made]:  # fmt: skip
+    """Read what the stale outputs are made from, then render those it lets through."""
+    if request.copies:  # N copies are imposed from the card's layout: lay it out again
+        stale = _with_cards_of_copies(stale, plan(request, names))
     parallel = (os.cpu_count() or 1) > 1
-    read = partial(_read_inputs, project, todo, stale, args)
+    read = partial(_read, project, request, stale)
     renderers: list[Renderer] = []
     try:
         if parallel:
-            found: list[_Inputs] = []
-            reader = partial(_in_child, lambda: read(Diagnostics()))
-            _alongside(lambda: renderers.append(_make_renderer(project, args, diag)),
-                       [reader], found.append)  # fmt: skip
-            inputs = found[0]
-            diag.extend(inputs.diag)
+            found: list[dict[str, Read]] = []
+            alongside(lambda: renderers.append(_renderer(project, request)),
+                      [partial(in_child, read)], found.append)  # fmt: skip
+            reads = found[0]
         else:
-            renderers.append(_make_renderer(project, args, diag))
-            inputs = read(diag)
-        _stop_on_problems(diag, strict=args.strict)  # everything checked before writing
-        jobs: list[Job] = []
-        manual = inputs.manual
-        if manual is not None and "manual.pdf" in stale:
-            jobs.append(partial(_render_manual_file, project, manual))
-        if manual is not None and BOOKLET in stale:
-            jobs.append(partial(_render_booklet, project, manual))
-        if inputs.cards or CARD_SHEETS in stale:
-            jobs.append(lambda r: _render_cards(project, todo, stale, inputs.cards, r))
-        made = _run_jobs(jobs, renderers[0], parallel=parallel)
+            renderers.append(_renderer(project, request))
+            reads = read()
+        failed = [m for o in stale if (m := _refused(o, reads, request)) is not None]
+        todo = [o for o in stale if o.key not in {m.key for m in failed}]
+        with _scratch(project, request) as out:
+            ctx = JobContext(project, renderers[0], out, request, tuple(names))
+            made = _render(todo, reads, ctx, parallel=parallel, failed=failed)
+            return failed + _own(made, todo, reads)
     finally:
         for renderer in renderers:
             renderer.close()
-    _stop_on_problems(diag, strict=args.strict)
-    return made
 
 
-def _read_inputs(
-    project: Project, todo: Plan, stale: set[str], args: argparse.Namespace, diag: Diagnostics
-) -> _Inputs:
-    """Read the pages and assemble the manual (when it or the booklet is stale); read the
-    stale cards. All of it plain data, sent to the rendering processes."""
-    papers = [project.settings.manual.paper] if "manual.pdf" in stale else []
-    papers += ["A5"] if BOOKLET in stale else []
-    manual = None
-    if papers:
-        spaces = read_spaces(project, diag, allow_remote=args.allow_remote)
-        manual = _assemble_manual(project, spaces, diag, papers, allow_remote=args.allow_remote)
-    names = [n for n in todo.cards if {f"cards/{n}.pdf", bleed_file(n)} & stale]
-    return _Inputs(manual, _load_cards(project, diag, names), diag)
+def _with_cards_of_copies(stale: list[Output], planned: list[Output]) -> list[Output]:
+    cards = {o.card for o in stale if o.kind.name == "copies"}
+    extra = [o for o in planned if o.kind.name == "card" and o.card in cards and o not in stale]
+    return [*extra, *stale]
 
 
-def _assemble_manual(
-    project: Project,
-    spaces: list[Space],
-    diag: Diagnostics,
-    papers: list[str],
-    *,
-    allow_remote: bool,
-) -> _Manual:
-    """The manual's one HTML document, metadata and per-paper CSS, from the spaces read."""
-    from dataclasses import replace
+def _read(project: Project, request: BuildRequest, stale: list[Output]) -> dict[str, Read]:
+    """The pages (when a manual output is stale) and each stale card, read and checked."""
+    reads: dict[str, Read] = {}
+    if any(o.group == "pages" for o in stale):
+        from builder.manual.job import read
 
-    from builder import manual as manual_mod
+        papers = [project.settings.manual.paper, "A5"]
+        # No space to read, a wrong .gitbook.yaml: a GuideError, the build's one line.
+        reads["pages"] = read(project, papers, Collected(), allow_remote=request.allow_remote)
+    cards = list(dict.fromkeys(o.card for o in stale if o.card))
+    if cards:
+        from builder.cards.job import read as read_cards
 
-    settings = project.settings
-    book = manual_mod.assemble(spaces, settings, project.root, diag)
-    html = manual_mod.to_html(
-        book, settings, project.layouts, root=spaces[0].root, allow_remote=allow_remote
-    )
-    sizes = {}
-    for paper in papers:
-        on = replace(settings, manual=replace(settings.manual, paper=paper))
-        sizes[paper] = _Paper(manual_mod.page_css(on), manual_mod.image_box(on))
-    meta = manual_mod.metadata(book, settings)
-    return _Manual(html, meta, len(book.chapters), sizes)
+        reads.update(read_cards(project, cards))
+    return reads
 
 
-def _make_renderer(project: Project, args: argparse.Namespace, diag: Diagnostics) -> Renderer:
-    from builder.pdf import Renderer
+def _refused(output: Output, reads: dict[str, Read], request: BuildRequest) -> Made | None:
+    """Made for an output whose inputs have errors (or warnings under --strict), else None."""
+    groups = [f"card:{n}" for n in request.cards] if output.group == "cards" else [output.group]
+    for group in groups:
+        read = reads.get(group)
+        if read is None:
+            continue
+        errors, warnings = len(read.diag.errors), len(read.diag.warnings)
+        if errors or (request.strict and warnings):
+            what = "the pages" if group == "pages" else group.replace("card:", "card ")
+            why = f"{errors} error(s)" if errors else f"{warnings} warning(s) with --strict"
+            return Made(output.key, dict(read.seen), list(read.diag.items),
+                        f"{why} in {what}; not written")  # fmt: skip
+    return None
 
-    return Renderer(
-        [project.root, project.source, project.cache],
-        diag,
-        allow_remote=args.allow_remote,
-        cache_dir=project.cache / "remote",
-        strict=args.strict,
-    )
 
-
-def _run_jobs(jobs: list[Job], renderer: Renderer, *, parallel: bool) -> list[str]:
-    """Run each job but the last in a forked process, the last here; gather what they made.
-
-    WeasyPrint lays a document out on one core: the manual, its A5 booklet and the cards
-    are three documents, and the system shares the cores between the three processes.
-    Forked after WeasyPrint and the fonts are loaded, a child pays for neither.
-    """
-    forked, here = (jobs[:-1], jobs[-1:]) if parallel else ([], jobs)
-    made: list[str] = []
-
-    def take(result: tuple[list[str], Diagnostics]) -> None:
-        keys, found = result
-        renderer.diag.extend(found)  # the build's: this process's renderer reports to it
-        made.extend(keys)
+def _render(todo: list[Output], reads: dict[str, Read], ctx: JobContext, *, parallel: bool,
+            failed: list[Made]) -> list[Made]:  # fmt: skip
+    """Run each job over its outputs: the manual's in forked processes, the cards then the
+    sheets here."""
+    by_job: dict[str, list[Output]] = {}
+    for o in todo:
+        if ctx.request.write or o.kind.job not in IMPOSED:
+            by_job.setdefault(o.kind.job, []).append(o)
+    made: list[Made] = []
+    forked = [partial(in_child, partial(_job(j), by_job[j], reads, ctx)) for j in FORKED
+              if j in by_job and parallel]  # fmt: skip
+    here = [j for j in JOBS if j in by_job and not (j in FORKED and parallel)]
 
     def run_here() -> None:
-        for job in here:
-            made.extend(job(renderer))
+        for name in here:
+            if name == "sheets":
+                broken = [m for m in [*failed, *made] if m.error and m.key.startswith("card")]
+                if broken:
+                    made.extend(Made(o.key, error=f"{broken[0].key} failed; not imposed")
+                                for o in by_job[name])  # fmt: skip
+                    continue
+            made.extend(_job(name)(by_job[name], reads, ctx))
 
-    workers = [partial(_in_child, partial(job, renderer), renderer) for job in forked]
-    _alongside(run_here, workers, take)
+    alongside(run_here, forked, made.extend)
     return made
 
 
-def _alongside(
-    here: Callable[[], Any], workers: Sequence[Callable[[], Any]], take: Callable[[Any], None]
-) -> None:
-    """Run each worker in a forked process while `here` runs in this one; hand each worker's
-    result to take; wait for every process whatever happens, then raise the first failure."""
-    waiters = [_fork(worker) for worker in workers]
-    failure: BaseException | None = None
-    try:
-        here()
-    except BaseException as exc:  # the workers are waited for all the same: none outlives us
-        failure = exc
-    for wait in waiters:
-        try:
-            take(wait())
-        except BaseException as exc:
-            failure = failure or exc
-    if failure is not None:
-        raise failure
+def _own(made: list[Made], todo: list[Output], reads: dict[str, Read]) -> list[Made]:
+    """Each output made gets what its group read: its inputs and its diagnostics."""
+    by_key = {o.key: o for o in todo}
+    for one in made:
+        group = reads.get(by_key[one.key].group) if one.key in by_key else None
+        if group is not None:
+            one.seen = {**group.seen, **one.seen}
+            one.diag = [*group.diag.items, *(d for d in one.diag if d not in group.diag.items)]
+    return made
 
 
-def _in_child(job: Callable[[], Any], renderer: Renderer | None = None) -> Any:
-    """In a forked process: the job, what it found in a collector of its own, sent back."""
-    logging.getLogger("guideprint").disabled = True  # the parent logs it, once
-    if renderer is None:
-        return job()
-    diag = Diagnostics()
-    renderer.report_to(diag)
-    return job(), diag
+def _job(name: str) -> Job:
+    module, attribute = JOBS[name].split(":")
+    job: Job = getattr(importlib.import_module(module), attribute)
+    return job
 
 
-def _fork(job: Callable[[], Any]) -> Callable[[], Any]:
-    """Start job in a forked process (WeasyPrint already imported); return its waiter.
+def _renderer(project: Project, request: BuildRequest) -> Renderer:
+    from builder.pdf import Renderer
 
-    The waiter returns what job returned, or raises what it raised: a GuideError as it was,
-    a bug with the worker's traceback attached as a note (tracebacks do not cross a pipe).
-    """
-    import os
-    import pickle
-
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child
-        os.close(read)
-        with os.fdopen(write, "wb") as out:
-            out.write(_outcome(job))
-        os._exit(0)
-    os.close(write)
-
-    def wait() -> Any:
-        with os.fdopen(read, "rb") as inp:
-            data = inp.read()
-        _, status = os.waitpid(pid, 0)
-        if not data:
-            how = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else "no result"
-            raise RenderError(f"a worker process of the build ended with {how}")
-        kind, value = pickle.loads(data)
-        if kind == "error":
-            raise value
-        return value
-
-    return wait
+    roots = list(project.gate.roots or ())
+    return Renderer(roots, Collected(), allow_remote=request.allow_remote, names_from=project.root,
+                    cache_dir=project.cache / "remote", strict=request.strict)  # fmt: skip
 
 
-def _outcome(job: Callable[[], Any]) -> bytes:
-    """job's result or exception, pickled: ("ok", value) or ("error", exception)."""
-    import pickle
-    import traceback
-
-    try:
-        return pickle.dumps(("ok", job()))
-    except BaseException as exc:
-        if not isinstance(exc, (GuideError, KeyboardInterrupt)):
-            exc.add_note("in a worker process:\n" + traceback.format_exc().rstrip())
-        try:
-            return pickle.dumps(("error", exc))
-        except Exception:  # an exception that does not pickle: its words at least
-            return pickle.dumps(("error", RenderError(f"{type(exc).__name__}: {exc}")))
+@contextlib.contextmanager
+def _scratch(project: Project, request: BuildRequest) -> Iterator[Path]:
+    """Where the jobs write: out/, or for `check` a folder thrown away afterwards."""
+    if request.write:
+        yield project.out
+        return
+    with tempfile.TemporaryDirectory(prefix="guideprint-check-") as folder:
+        gate = current()
+        with activate(replace(gate, roots=(*(gate.roots or ()), Path(folder).resolve()))):
+            yield Path(folder)
 
 
-def _stop_on_problems(diag: Diagnostics, *, strict: bool) -> None:
-    if diag.errors:
-        raise RenderError(f"{len(diag.errors)} error(s) in the content; nothing more written")
-    if strict and diag.warnings:
-        raise RenderError(f"{len(diag.warnings)} warning(s) with --strict; nothing more written")
+def _record(ledger: Ledger, made: list[Made], options: dict[str, str], project: Project,
+            read_ns: int, diag: Diagnostics) -> None:  # fmt: skip
+    """Write each output made into the ledger, unless an input changed while it was made."""
+    from builder.ledger import tool_fingerprint
 
-
-def _render_manual_file(project: Project, manual: _Manual, renderer: Renderer) -> list[str]:
-    paper = project.settings.manual.paper
-    render_manual(project, manual, paper, renderer, project.out / "manual.pdf")
-    return ["manual.pdf"]
-
-
-def render_manual(
-    project: Project,
-    manual: _Manual,
-    paper: str,
-    renderer: Renderer,
-    target: Path,
-    *,
-    variant: str | None = None,
-    images_from_the_end: bool = False,
-) -> Any:
-    """Render the manual on one paper to target; return the laid-out document.
-
-    variant: the PDF variant, the settings' (PDF/UA-1 by default) unless given.
-    images_from_the_end: see builder.downsample.downsample_pages.
-    """
-    from builder.downsample import downsample_pages
-    from builder.pdf import Metadata
-
-    on = manual.papers[paper]
-    cache = project.cache / "images"
-    html = downsample_pages([manual.html], on.box, cache, from_the_end=images_from_the_end)[0]
-    manual_css = project.layouts.path("manual/manual.css")
-    css = [
-        renderer.stylesheet(manual_css.read_text(encoding="utf-8"), manual_css.parent),
-        renderer.stylesheet(on.css, project.root),
-    ]
-    LOG.info("rendering the manual (%d chapters, %s)", manual.chapters, paper)
-    document = renderer.render(html, project.source, css, source="manual")
-    variant = variant if variant is not None else project.settings.manual.pdf_variant
-    renderer.write(document, target, Metadata(**manual.meta), variant=variant or None)
-    return document
-
-
-@dataclass(frozen=True)
-class _Checked:
-    card: Card
-    bodies: dict[str, Markup]  # each side's HTML, read once: to check, then to render
-
-
-def _load_cards(project: Project, diag: Diagnostics, names: list[str]) -> dict[str, _Checked]:
-    """The cards to render, read and checked before anything is written."""
-    from builder.cards import load_card, sides_html
-
-    found = {}
-    for name in names:
-        try:
-            card = load_card(cards_dir(project), name, project.settings)
-        except GuideError as exc:
-            diag.add_error(exc)
+    ledger.tool = tool_fingerprint()
+    for one in made:
+        ledger.entries.pop(one.key, None)
+        if one.error or one.key not in options:
             continue
-        found[name] = _Checked(card, sides_html(card, diag))
-    return found
+        moved = changed(one.seen, read_ns, project.gate)
+        if moved:
+            one.diag.append(_changed_warning(moved[0], project))
+            continue
+        output = seen_file(project.out / one.key)
+        ledger.entries[one.key] = Entry(options[one.key], one.seen, output, one.diag, read_ns)
+    ledger.save(project.out)
 
 
-def _render_cards(
-    project: Project, todo: Plan, stale: set[str], cards: dict[str, _Checked], renderer: Renderer
-) -> list[str]:
-    """Each card laid out once, with its bleed: print-shop file, then cut to its trim.
-
-    Then, when the sheets are stale, out/print/: office sheets (and copies) and the
-    print-shop sheet, imposed from the bleed files with pypdf.
-    """
-    import os
-
-    from builder.cards import render_card
-    from builder.sheets import impose_print_shop, trim_card
-
-    made, cut = [], []
-    for name, checked in cards.items():
-        shop = todo.sheets  # else the bleed file is only a step, kept in the cache
-        bleed = project.out / bleed_file(name) if shop else project.cache / "bleed" / f"{name}.pdf"
-        render_card(checked.card, renderer, bleed, bleed=True, bodies=checked.bodies)
-        cut.append((bleed, project.out / "cards" / f"{name}.pdf", checked.card.size_mm))
-        made += [f"cards/{name}.pdf", *([bleed_file(name)] if shop else [])]
-    sheets = CARD_SHEETS in stale
-    # Three pypdf jobs, all from the bleed files: the print-shop sheet in a second process.
-    shop_files = [project.out / bleed_file(name) for name in todo.cards]
-    sra3 = partial(impose_print_shop, shop_files, project.out / "print" / "imprimeur" / SRA3)
-    forked = sheets and (os.cpu_count() or 1) > 1
-
-    def here() -> None:
-        for bleed, card, size in cut:
-            trim_card(bleed, card, trim_mm=size)
-        if sheets:
-            _impose_office_sheets(project, todo)
-            if not forked:
-                sra3()
-
-    _alongside(here, [partial(_in_child, sra3)] if forked else [], lambda _: None)
-    return made + ([CARD_SHEETS] if sheets else [])
+def _changed_warning(path: str, project: Project) -> Diagnostic:
+    shown = os.path.relpath(path, project.root) if path.startswith(str(project.root)) else path
+    why = f"{shown} changed while the build read it; the output is rebuilt by the next build"
+    return Diagnostic("warning", why, hint="run the build again")
 
 
-def _impose_office_sheets(project: Project, todo: Plan) -> None:
-    """out/print/: the office sheet of every card, and --copies N of one."""
-    from builder.sheets import impose_cards, impose_copies
-
-    out = project.out / "print"
-    bleeds = {name: project.out / bleed_file(name) for name in todo.cards}  # cut at the trim
-    impose_cards(list(bleeds.values()), out / "cartes-bureau.pdf")
-    if todo.copies:
-        for name, pdf in bleeds.items():
-            impose_copies(pdf, out / f"{name}-x{todo.copies}.pdf", copies=todo.copies)
-
-
-def _render_booklet(project: Project, manual: _Manual, renderer: Renderer) -> list[str]:
-    """out/print/: the manual at A5, imposed as a saddle-stitched booklet on A4."""
-    from builder.sheets import impose_booklet
-
-    # Only a step towards the booklet, whose imposed sheets are new pages: no tags to keep.
-    a5 = project.cache / "manuel-a5.pdf"
-    render_manual(project, manual, "A5", renderer, a5, variant="", images_from_the_end=True)
-    impose_booklet(a5, project.out / BOOKLET)
-    return [BOOKLET]
-
-
-def welcome(project: Project, args: argparse.Namespace, diag: Diagnostics) -> int:
-    """guideprint welcome users.csv: packs and drafts; --send --yes to send them."""
-    import sys
-
-    from builder.packs import make_renderer
-    from builder.welcome import run_welcome, send, send_summary, smtp_from_env
-
-    if not args.csv.is_file():
-        raise GuideError("no such file", file=args.csv, hint="give the CSV HR sent")
-    manual_args = argparse.Namespace(
-        manual=True,
-        card=None,
-        sheets=False,
-        copies=0,
-        allow_remote=False,
-        force=False,
-        watch=False,
-        strict=args.strict,
+def _report(outputs: list[Output], fresh: dict[str, Entry], made: list[Made],
+            request: BuildRequest, seconds: float) -> int:  # fmt: skip
+    """What happened to each output; 1 when any failed."""
+    by_key = {m.key: m for m in made}
+    written = [o.key for o in outputs if o.key in by_key and not by_key[o.key].error]
+    failed = [o.key for o in outputs if o.key in by_key and by_key[o.key].error]
+    verb = "checked" if not request.write else "written"
+    for key in written:
+        LOG.info("%s: %s", key, verb)
+    for key in fresh:
+        LOG.info("%s: up to date", key)
+    for key in failed:
+        STATUS.error("%s: failed: %s", key, by_key[key].error)
+    parts = [f"{len(written)} {verb}", f"{len(fresh)} up to date"]
+    parts += [f"{len(failed)} failed"] if failed else []
+    skipped = [o.key for o in outputs if o.key not in by_key and o.key not in fresh]
+    parts += [f"{len(skipped)} not imposed by check"] if skipped else []
+    hint = (
+        ""
+        if written or failed or request.force or not request.write
+        else "; use --force to rebuild"
     )
-    build(project, manual_args, diag)  # the manual, rendered once (or already up to date)
-    progress = _progress_bar() if sys.stderr.isatty() and not args.quiet else None
-    with build_lock(project.out):
-        result = run_welcome(
-            args.csv,
-            project.settings,
-            known_cards=card_names(project),
-            out=project.out,
-            factory=make_renderer,
-            factory_args=(str(Path.cwd()), str(project.source), str(project.out / "manual.pdf")),
-            diag=diag,
-            jobs=args.jobs or None,
-            progress=progress,
-            layouts=project.layouts.folders,
-            manual=project.out / "manual.pdf",
-        )
-    STATUS.warning("%d pack(s) written to %s", len(result.packs), project.out / "welcome")
-    if args.send:
-        smtp = smtp_from_env(args.smtp_host, args.smtp_port, not args.no_starttls)
-        print(send_summary(result.emls, smtp), file=sys.stderr)  # noqa: T201
-        if not args.yes:
-            raise GuideError("nothing sent", hint="add --yes to send these emails")
-        report = send(result.emls, smtp, diag)
-        STATUS.warning("%d email(s) sent", len(report.sent))
-    return 1 if result.failed else 0
-
-
-def _progress_bar() -> Any:
-    import sys
-
-    def show(done: int, total: int) -> None:
-        width = 30
-        filled = width * done // max(total, 1)
-        end = "\n" if done == total else ""
-        bar = "#" * filled + "-" * (width - filled)
-        print(f"\r[{bar}] {done}/{total}", end=end, file=sys.stderr, flush=True)  # noqa: T201
-
-    return show
+    (STATUS.warning if request.write else LOG.info)(
+        "%s in %.2f s%s", ", ".join(parts), seconds, hint
+    )
+    return 1 if failed else 0

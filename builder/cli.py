@@ -13,7 +13,7 @@ from typing import NoReturn
 
 from builder import __version__
 from builder.diagnostics import Diagnostics
-from builder.errors import GuideError
+from builder.errors import GuideError, UsageError, printable
 
 LOG = logging.getLogger("guideprint")
 
@@ -25,7 +25,9 @@ class _Counting(logging.Handler):
         level = record.levelname.lower()
         status = record.name == "guideprint.status"  # "built 7 file(s)": not a warning
         prefix = "" if level == "info" or status else f"{level}: "
-        print(f"{prefix}{record.getMessage()}", file=sys.stderr)  # noqa: T201
+        # Line by line: a traceback logged in --watch keeps its lines, an ESC in a name is shown.
+        text = "\n".join(printable(line) for line in record.getMessage().split("\n"))
+        print(f"{prefix}{text}", file=sys.stderr)  # noqa: T201
 
 
 def _positive(text: str) -> int:
@@ -96,7 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--smtp-host", default="localhost")
     w.add_argument("--smtp-port", type=int, default=587)
     w.add_argument("--no-starttls", action="store_true")
-    w.add_argument("--jobs", type=int, default=0, help="worker processes (default: cores)")
+    w.add_argument("--jobs", type=_positive, default=0, help="worker processes (default: cores)")
     w.add_argument("--source", type=Path, help=argparse.SUPPRESS)
     w.add_argument("--space", help=argparse.SUPPRESS)
     w.add_argument("--strict", action="store_true")
@@ -144,15 +146,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     diag = Diagnostics()
     try:
         from builder import commands
+        from builder.output import catch_interrupts
+
+        catch_interrupts()
 
         code = commands.run(args, diag)
+    except UsageError as exc:  # what argparse would say, had it known the names
+        command = _command_parser(parser, args.command)
+        print(command.format_usage().rstrip(), file=sys.stderr)  # noqa: T201
+        print(f"{command.prog}: error: {exc}", file=sys.stderr)  # noqa: T201
+        return 2
     except GuideError as exc:
-        print(f"error: {exc}", file=sys.stderr)  # noqa: T201
+        print(f"error: {printable(str(exc))}", file=sys.stderr)  # noqa: T201
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)  # noqa: T201
         return 130
     return _summary(diag, strict=bool(getattr(args, "strict", False)), code=code)
+
+
+def _command_parser(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser:
+    """The subcommand's own parser, for its usage line."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            found: argparse.ArgumentParser = action.choices[command]
+            return found
+    return parser
 
 
 def _summary(diag: Diagnostics, *, strict: bool, code: int) -> int:
@@ -163,7 +182,9 @@ def _summary(diag: Diagnostics, *, strict: bool, code: int) -> int:
             f"{name} ({c['error']} error(s), {c['warning']} warning(s))"
             for name, c in sorted(files.items())
         )
-        print(f"{errors} error(s), {warnings} warning(s): {detail}", file=sys.stderr)  # noqa: T201
+        print(  # noqa: T201
+            printable(f"{errors} error(s), {warnings} warning(s): {detail}"), file=sys.stderr
+        )
     if errors or (strict and warnings):
         if strict and warnings and not errors:
             print("error: warnings are fatal with --strict", file=sys.stderr)  # noqa: T201

@@ -1,13 +1,18 @@
-"""The subcommands, thin over the stages: load and check everything before writing."""
+"""The subcommands, thin over the stages: each turns its options into a project and a frozen
+request (builder.outputs.BuildRequest); nothing below this module sees argparse. Every
+command runs behind the project's read gate."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+from functools import partial
 from pathlib import Path
 
 from builder.diagnostics import Diagnostics
-from builder.errors import GuideError
+from builder.errors import GuideError, printable
+from builder.gate import activate
+from builder.outputs import BuildRequest
 from builder.project import Project, load_project
 
 LOG = logging.getLogger("guideprint")
@@ -20,17 +25,41 @@ def run(args: argparse.Namespace, diag: Diagnostics) -> int:
     project = load_project(
         Path.cwd(), source=args.source, out=getattr(args, "out", None), space=args.space
     )
-    if args.command == "list":
-        return list_(project, diag)
-    if args.command == "check":
-        return check(project, diag, strict=args.strict)
-    if args.command == "welcome":
-        from builder.build import welcome
+    with activate(project.gate):
+        if args.command == "list":
+            return list_(project, diag)
+        if args.command == "check":
+            return check(project, request(args, write=False), diag)
+        if args.command == "welcome":
+            from builder.welcome.command import welcome
 
-        return welcome(project, args, diag)
-    from builder.build import build
+            return welcome(project, args, diag)
+        if args.watch:
+            from builder.watch import watch
 
-    return build(project, args, diag)
+            return watch(project, request(args), diag, reload=partial(reload, args))
+        from builder.build import build
+
+        return build(project, request(args), diag)
+
+
+def request(args: argparse.Namespace, *, write: bool = True) -> BuildRequest:
+    """The build a command line asks for."""
+    return BuildRequest(
+        manual=getattr(args, "manual", False),
+        cards=tuple(getattr(args, "card", None) or ()),
+        sheets=getattr(args, "sheets", False),
+        copies=getattr(args, "copies", 0),
+        allow_remote=getattr(args, "allow_remote", False),
+        force=getattr(args, "force", False),
+        strict=args.strict,
+        write=write,
+    )
+
+
+def reload(args: argparse.Namespace) -> Project:
+    """The project again, as the command line names it (guideprint.toml may have changed)."""
+    return load_project(Path.cwd(), source=args.source, out=args.out, space=args.space)
 
 
 def import_(args: argparse.Namespace, diag: Diagnostics) -> int:
@@ -39,30 +68,31 @@ def import_(args: argparse.Namespace, diag: Diagnostics) -> int:
 
     report = import_source(args.path, args.to, diag, force=args.force)
     if not args.quiet:
-        print("\n".join(report.summary()))  # noqa: T201
+        print("\n".join(map(printable, report.summary())))  # noqa: T201
     return 0
 
 
 def list_(project: Project, diag: Diagnostics) -> int:
     """guideprint list: cards, then pages per space."""
-    from builder.build import card_names, read_spaces
+    from builder.build import card_names
+    from builder.manual.job import read_spaces
 
     lines = ["cards:"]
     lines += [f"  {name}" for name in card_names(project)] or ["  (none)"]
     for space in read_spaces(project, diag, render=False):
         lines.append(f"pages ({space.name or space.root.name}):")
         lines += [f"  {page.path}  {page.title}" for page in space.pages]
-    print("\n".join(lines))  # noqa: T201
+    print("\n".join(map(printable, lines)))  # noqa: T201
     return 0
 
 
-def check(project: Project, diag: Diagnostics, *, strict: bool) -> int:
-    """guideprint check: read and validate everything, render no PDF."""
-    from builder.build import check_all
+def check(project: Project, request: BuildRequest, diag: Diagnostics) -> int:
+    """guideprint check: the build without writing, with every check the build makes."""
+    from builder.build import build
 
-    check_all(project, diag)
+    code = build(project, request, diag)
     LOG.info("checked %s", project.source)
-    if diag.errors or (strict and diag.warnings):
+    if code or diag.errors or (request.strict and diag.warnings):
         return 1
     if not diag.items:
         print("ok: no problems found")  # noqa: T201

@@ -87,3 +87,12 @@ class Diagnostics:
 
 def _s(file: str | Path | None) -> str | None:
     return str(file) if file is not None else None
+
+
+class Collected(Diagnostics):
+    """Diagnostics kept, not logged: reported later, once, by whoever takes them over."""
+
+    def _add(self, diag: Diagnostic) -> None:
+        if diag not in self._seen:
+            self._seen.add(diag)
+            self.items.append(diag)

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from PIL import Image
 
 ABSENT = "absent"  # a path that was looked for and not found: its appearance makes it stale
+REFUSED = "refused"  # a path refused: replacing the link by a file makes it stale
 
 
 class ReadRefused(ContentError):  # noqa: N818 -- a refusal, not a fault of ours
@@ -82,6 +83,7 @@ class Gate:
         """path itself when allowed; else ReadRefused naming where it really points."""
         if self.allows(path):
             return Path(path)
+        self._record_key(os.path.abspath(path), Seen(REFUSED))
         raise ReadRefused(
             f"{what} refused: {Path(path).name} leads outside the space and the project",
             hint="keep files inside the space, or copy the file there",
@@ -111,8 +113,9 @@ class Gate:
     # -- looking without reading ----------------------------------------------------------
 
     def kind(self, path: Path | str) -> str:
-        """"file", "dir", "missing" or "refused"; a missing path is recorded as absent."""
+        """ "file", "dir", "missing" or "refused"; a missing path is recorded as absent."""
         if not self.allows(path):
+            self._record_key(os.path.abspath(path), Seen(REFUSED))
             return "refused"
         try:
             mode = os.stat(path).st_mode
@@ -207,6 +210,12 @@ _active: Gate | None = None
 def current() -> Gate:
     """The gate of this run (an open one when no command made one active)."""
     return _active if _active is not None else _OPEN
+
+
+def install(gate: Gate) -> None:
+    """Make gate the one of this process for good (a worker process that serves one run)."""
+    global _active
+    _active = gate
 
 
 @contextlib.contextmanager

@@ -6,7 +6,9 @@ import contextlib
 import errno
 import fcntl
 import os
+import re
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +19,25 @@ WRITE_ERRORS = frozenset(
     {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EFBIG,
      errno.EISDIR, errno.ENOTDIR, errno.ENAMETOOLONG}
 )  # fmt: skip
+# What atomic_path leaves when its process is killed: `.<name>.<mkstemp's 8 characters>.part`.
+LEFTOVER = re.compile(r"\..+\.[a-z0-9_]{8}\.part")
+
+
+_interrupted = False
+
+
+def _on_interrupt(signum: int, frame: object) -> None:
+    global _interrupted
+    _interrupted = True
+    raise KeyboardInterrupt
+
+
+def catch_interrupts() -> None:
+    """Remember a Ctrl-C even when a library catches it: nothing is put in place after it."""
+    import signal
+
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _on_interrupt)
 
 
 @contextlib.contextmanager
@@ -37,6 +58,8 @@ def atomic_path(target: Path, *, hint: str | None = None) -> Iterator[Path]:
     tmp = Path(name)
     try:
         yield tmp
+        if _interrupted:  # Ctrl-C that a library caught (WeasyPrint drawing an SVG): not whole
+            raise KeyboardInterrupt
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)
     except OSError as exc:
@@ -63,6 +86,23 @@ def write_text(target: Path, text: str, *, hint: str | None = None) -> None:
     write_bytes(target, text.encode("utf-8"), hint=hint)
 
 
+def clean_leftovers(folder: Path, before: float) -> list[Path]:
+    """Remove the temporary files of killed builds under folder, older than before; return them.
+
+    Call only with folder's build lock held: no other build writes there, so a temporary file
+    from before the lock was taken is nobody's.
+    """
+    removed = []
+    for parent, _, names in os.walk(folder):  # symbolic links to folders are not followed
+        for name in filter(LEFTOVER.fullmatch, names):
+            path = Path(parent, name)
+            with contextlib.suppress(OSError):  # gone already, or not ours to remove: harmless
+                if not path.is_symlink() and path.is_file() and path.stat().st_mtime < before:
+                    path.unlink()
+                    removed.append(path)
+    return removed
+
+
 @contextlib.contextmanager
 def build_lock(out_dir: Path) -> Iterator[None]:
     """Hold an exclusive lock on out_dir for the whole build; a second build is told so."""
@@ -86,4 +126,5 @@ def build_lock(out_dir: Path) -> Iterator[None]:
                 file=out_dir,
                 hint="wait for it to finish, or use another --out",
             ) from exc
+        clean_leftovers(out_dir, time.time())
         yield

@@ -17,14 +17,15 @@ class CardPackRenderer:
     """Made once per worker process (WeasyPrint and fonts are loaded once), then many people."""
 
     def __init__(self, diag: Diagnostics, cwd: str, source: str, manual: str) -> None:
-        from builder.build import cards_dir
         from builder.cards import load_cards
+        from builder.gate import install
         from builder.pdf import Renderer
 
         project = load_project(Path(cwd), source=Path(source))
+        install(project.gate)  # a worker process: every read of it behind the project's gate
         self.manual = Path(manual)
-        self.renderer = Renderer([project.root, project.source], diag)
-        cards = load_cards(cards_dir(project), project.settings, diag, check=False)
+        self.renderer = Renderer(list(project.gate.roots or ()), diag)
+        cards = load_cards(project.source / "cards", project.settings, diag, check=False)
         self.cards: dict[str, Card] = {card.name: card for card in cards}
         self.fitted: dict[str, CardResult] = {}
 

@@ -77,8 +77,10 @@ class Renderer:
         allow_remote: bool = False,
         cache_dir: Path | None = None,
         strict: bool = False,
+        names_from: Path | None = None,
     ) -> None:
         check_fonts()
+        self.names_from = names_from  # warnings name files relative to it (the project)
         self.diag = diag
         self.strict = strict  # write nothing once a warning is on record
         self.fonts = FontConfiguration()
@@ -128,7 +130,7 @@ class Renderer:
     def _name(self, folder: Path) -> str:
         """folder as warnings name it: relative to the project when inside it."""
         here = folder.resolve()
-        for root in self.fetcher.roots[:1]:
+        for root in [self.names_from.resolve()] if self.names_from else self.fetcher.roots[:1]:
             if here.is_relative_to(root):
                 return here.relative_to(root).as_posix()
         return str(folder)
@@ -145,9 +147,18 @@ class Renderer:
             )
 
     def write(
-        self, document: Any, target: Path, meta: Metadata, *, variant: str | None = None
+        self,
+        document: Any,
+        target: Path,
+        meta: Metadata,
+        *,
+        variant: str | None = None,
+        hint: str | None = None,
     ) -> None:
-        """Write a laid-out document to target atomically, with its metadata."""
+        """Write a laid-out document to target atomically, with its metadata.
+
+        hint: what to do if target's folder cannot be written (see output.atomic_path).
+        """
         self._check_strict(target)
         info = document.metadata
         info.title = meta.title
@@ -159,7 +170,7 @@ class Renderer:
         options: dict[str, Any] = {"uncompressed_pdf": False}
         if variant:
             options["pdf_variant"] = variant
-        with atomic_path(target) as tmp, collector_paused():
+        with atomic_path(target, hint=hint) as tmp, collector_paused():
             document.write_pdf(tmp, **options)
             self._check_strict(target)  # SVG images are drawn, and fetch, only now
 

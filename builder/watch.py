@@ -1,14 +1,13 @@
 """guideprint build --watch: rebuild on every save, with the build's own staleness rules.
 
 A change anywhere the outputs are made from (the space, layouts/, assets/, guideprint.toml)
-starts `builder.build.build` again; the manifest then decides what is stale, so saving a
+starts `builder.build.build` again; the ledger then decides what is stale, so saving a
 card re-renders that card and its sheets only. A stat poll, not a file-system notification
 library: a few hundred files cost about a millisecond a poll, and it needs no dependency.
 """
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import time
@@ -20,7 +19,9 @@ from pathlib import Path
 from builder.config import SETTINGS_FILE
 from builder.diagnostics import Diagnostics
 from builder.errors import GuideError
-from builder.project import Project, load_project
+from builder.gate import activate
+from builder.outputs import BuildRequest
+from builder.project import Project
 
 LOG = logging.getLogger("guideprint")
 POLL_S = 0.5  # between two looks at the files
@@ -86,7 +87,7 @@ class Poller:
 
 
 def watched(project: Project) -> list[Path]:
-    """What the outputs are made from, as the manifest hashes it (builder code aside)."""
+    """What the outputs are made from, the ledger records as read (builder code aside)."""
     roots = [project.source, project.root / "layouts", project.root / "assets"]
     roots.append(project.root / SETTINGS_FILE)
     if project.settings.path:
@@ -96,44 +97,46 @@ def watched(project: Project) -> list[Path]:
 
 def watch(
     project: Project,
-    args: argparse.Namespace,
+    request: BuildRequest,
     diag: Diagnostics,
     *,
+    reload: Callable[[], Project] | None = None,
     changes: Callable[[], list[str]] | None = None,
     max_cycles: int | None = None,
 ) -> int:
     """Build, then rebuild after every change until Ctrl-C (exit 0).
 
+    `reload` makes the project again after a change (guideprint.toml may have changed);
     `changes` blocks until files changed and returns them (default: a stat poll every
     0.5 s); `max_cycles` stops after that many rebuilds (tests). Each build gets its own
     Diagnostics, so a mistake fixed on the next save is forgotten; errors are logged as one
     line and watching goes on.
     """
-    once = argparse.Namespace(**{**vars(args), "watch": False})
     if changes is None:
         changes = Poller(watched(project), skip=[project.out, project.cache]).wait
     LOG.warning("watching %s; Ctrl-C to stop", _names(watched(project), project.root))
     cycles = 0
     try:
-        _cycle(project, once)
+        _cycle(project, request)
         while max_cycles is None or cycles < max_cycles:
             names = changes()
             cycles += 1
             LOG.warning("changed: %s", _names([Path(n) for n in names], project.root))
-            project = _reload(project, once)
-            _cycle(project, once)
+            project = _reload(project, reload)
+            _cycle(project, request)
     except KeyboardInterrupt:
         LOG.warning("stopped watching")
     return 0
 
 
-def _cycle(project: Project, args: argparse.Namespace) -> None:
+def _cycle(project: Project, request: BuildRequest) -> None:
     """One build; whatever goes wrong is logged, never raised (but Ctrl-C)."""
     from builder import build as build_mod  # looked up each time: tests replace it
 
     diag = Diagnostics()
     try:
-        build_mod.build(project, args, diag)
+        with activate(project.gate):
+            build_mod.build(project, request, diag)
     except GuideError as exc:
         LOG.error("%s", exc)
     except Exception:  # a bug: its traceback, and the next save tries again
@@ -142,10 +145,12 @@ def _cycle(project: Project, args: argparse.Namespace) -> None:
         LOG.warning("%d error(s), %d warning(s)", len(diag.errors), len(diag.warnings))
 
 
-def _reload(project: Project, args: argparse.Namespace) -> Project:
+def _reload(project: Project, reload: Callable[[], Project] | None) -> Project:
     """The project again (guideprint.toml may have changed); the old one if it is now wrong."""
+    if reload is None:
+        return project
     try:
-        return load_project(Path.cwd(), source=args.source, out=args.out, space=args.space)
+        return reload()
     except GuideError as exc:
         LOG.error("%s", exc)
         return project

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -25,10 +26,11 @@ OUTPUTS = [
 
 
 def digests(out: Path) -> dict[str, str]:
-    """Every PDF under out/, by relative path: the hash of its bytes."""
+    """Every PDF under out/ (the build's hidden steps aside), by relative path: its hash."""
     return {
         p.relative_to(out).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(out.rglob("*.pdf"))
+        if not p.relative_to(out).as_posix().startswith(".")
     }
 
 
@@ -81,16 +83,18 @@ def test_one_core_makes_the_same_pdfs(built: dict[str, Path]) -> None:
         assert text == [p.extract_text() for p in PdfReader(alone).pages], key
 
 
-def test_the_a5_step_stays_in_the_cache(built: dict[str, Path]) -> None:
-    a5 = built["all"].parent / ".guideprint-cache" / "manuel-a5.pdf"
+def test_the_a5_step_stays_in_its_out_folder(built: dict[str, Path]) -> None:
+    """Never in the shared cache: two builds into two out/ folders never mix their steps."""
+    a5 = built["all"] / ".guideprint-steps" / "manuel-a5.pdf"
     assert all(round(w) == 420 and round(h) == 595 for w, h in pages(a5))
     assert not (built["all"] / "print" / "manuel-a5.pdf").exists()
 
 
-def test_a_card_error_found_while_reading_writes_nothing(
+def test_a_card_error_fails_that_card_and_its_sheets_only(
     built: dict[str, Path], tmp_path: Path
 ) -> None:
-    """The reader process finds the mistake; the renderer process writes no file at all."""
+    """The reader process finds the mistake: the card and the sheets made of it are not
+    written, and say so; the manual, stale too, is written; the report names each."""
     import shutil
 
     folder = tmp_path / "p"
@@ -106,8 +110,14 @@ def test_a_card_error_found_while_reading_writes_nothing(
     errors = [line for line in err.splitlines() if line.startswith("error: ")]
     assert errors[0].startswith("error: content/cards/vpn.md"), err
     assert "titel" in errors[0]
-    assert sum("titel" in line for line in err.splitlines()) == 1  # reported once
-    assert digests(folder / "out") == before
+    assert sum("titel" in line and "failed" not in line for line in err.splitlines()) == 1
+    after = digests(folder / "out")
+    rewritten = {key for key in before if after[key] != before[key]}
+    assert rewritten == {"manual.pdf", "print/manuel-livret.pdf"}
+    failed = sorted(line.split(":")[0] for line in err.splitlines() if ": failed: " in line)
+    assert failed == ["cards/vpn.pdf", "print/cartes-bureau.pdf",
+                      "print/imprimeur/planche-sra3.pdf", "print/imprimeur/vpn-fond-perdu.pdf"]
+    assert re.search(r"\b\d+ written, 0 up to date, 4 failed\b", err), err
     assert not list((folder / "out").rglob("*.part"))
     assert no_children_left()
 
@@ -120,30 +130,30 @@ def _bug() -> None:
 
 
 def test_a_worker_returns_its_result() -> None:
-    from builder.build import _fork
+    from builder.workers import fork
 
-    assert _fork(lambda: {"made": ["manual.pdf"]})() == {"made": ["manual.pdf"]}
+    assert fork(lambda: {"made": ["manual.pdf"]})() == {"made": ["manual.pdf"]}
     assert no_children_left()
 
 
 def test_a_workers_guide_error_comes_back_as_it_was() -> None:
-    from builder.build import _fork
     from builder.errors import ContentError
+    from builder.workers import fork
 
     def job() -> None:
         raise ContentError("include cycle", file="a.md", line=3, hint="remove one")
 
     with pytest.raises(ContentError) as caught:
-        _fork(job)()
+        fork(job)()
     assert str(caught.value) == "a.md:3: include cycle (remove one)"
     assert no_children_left()
 
 
 def test_a_workers_bug_keeps_its_traceback_as_a_note() -> None:
-    from builder.build import _fork
+    from builder.workers import fork
 
     with pytest.raises(ValueError, match="a bug in a worker") as caught:
-        _fork(_bug)()
+        fork(_bug)()
     (note,) = caught.value.__notes__
     assert note.startswith("in a worker process:")
     assert "in _bug" in note
@@ -153,11 +163,11 @@ def test_a_workers_bug_keeps_its_traceback_as_a_note() -> None:
 def test_a_killed_worker_is_an_error_naming_the_signal() -> None:
     import signal
 
-    from builder.build import _fork
     from builder.errors import RenderError
+    from builder.workers import fork
 
     with pytest.raises(RenderError, match="ended with signal 9"):
-        _fork(lambda: os.kill(os.getpid(), signal.SIGKILL))()
+        fork(lambda: os.kill(os.getpid(), signal.SIGKILL))()
     assert no_children_left()
 
 
@@ -186,7 +196,7 @@ def test_ctrl_c_stops_every_process_and_leaves_no_part_file(copy: Path) -> None:
         time.sleep(0.05)
     assert not _group_alive(build.pid)
     assert not list(copy.rglob("*.part"))
-    assert not (copy / "out" / ".guideprint-manifest.json").exists()
+    assert not (copy / "out" / ".guideprint-ledger.json").exists()
 
 
 def _group_alive(pgid: int) -> bool:

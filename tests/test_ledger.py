@@ -1,13 +1,13 @@
-"""What is stale: the manifest of content hashes decides, per output, in a copy of the project.
+"""What is stale: the ledger of what each output was really made from decides, per output,
+in a copy of the project.
 
-The staleness tests replace the rendering by a stand-in that only touches the outputs, so
-they run in milliseconds; one test builds for real and checks that a no-op build writes
-nothing and does not even import WeasyPrint.
+The staleness tests replace the rendering by a stand-in that only writes the outputs (the
+reading, which records the inputs, is real), so they run fast; others build for real and
+check that a no-op build writes nothing and does not even import WeasyPrint.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import subprocess
@@ -20,14 +20,14 @@ import pytest
 import builder
 from builder import build as build_mod
 from builder.cli import main
-from builder.diagnostics import Diagnostics
-from builder.manifest import MANIFEST
-from builder.project import Project
+from builder.ledger import LEDGER
+from builder.outputs import JobContext, Made, Output, Read
 
 ROOT = Path(__file__).resolve().parent.parent
 TREE = Path(builder.__file__).resolve().parent.parent
 CARDS = ["desktop", "smartphone", "vpn", "webclient", "yealink"]
 SHEETS, BOOKLET = "print/cartes-bureau.pdf", "print/manuel-livret.pdf"
+SRA3 = "print/imprimeur/planche-sra3.pdf"
 
 
 def card(name: str) -> set[str]:
@@ -36,7 +36,7 @@ def card(name: str) -> set[str]:
 
 
 ALL_CARDS = {key for name in CARDS for key in card(name)}
-EVERYTHING = {"manual.pdf", SHEETS, BOOKLET, *ALL_CARDS}
+EVERYTHING = {"manual.pdf", SHEETS, SRA3, BOOKLET, *ALL_CARDS}
 
 
 Build = Callable[..., set[str]]
@@ -48,17 +48,14 @@ def build(copy: Path, monkeypatch: pytest.MonkeyPatch) -> Build:
     asked: list[set[str]] = []
 
     def render(
-        project: Project, todo: object, stale: set[str], args: argparse.Namespace, diag: Diagnostics
-    ) -> list[str]:
-        asked.append(set(stale))
-        for key in stale:
-            target = project.out / key
-            if key.endswith("/"):
-                target.mkdir(parents=True, exist_ok=True)
-            else:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(b"%PDF-1.7 stand-in")
-        return sorted(stale)
+        todo: list[Output], reads: dict[str, Read], ctx: JobContext, **_: object
+    ) -> list[Made]:
+        asked.append({o.key for o in todo})
+        for o in todo:
+            target = ctx.out / o.key
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(b"%PDF-1.7 stand-in")
+        return [Made(o.key) for o in todo]
 
     monkeypatch.setattr(build_mod, "_render", render)
 
@@ -89,13 +86,13 @@ def test_force_rebuilds_everything(build: Build) -> None:
 def test_one_card_changed_makes_that_card_and_the_sheets_stale(build: Build, copy: Path) -> None:
     build()
     edit(copy / "content" / "cards" / "desktop.md")
-    assert build() == {*card("desktop"), SHEETS}
+    assert build() == {*card("desktop"), SHEETS, SRA3}
 
 
 def test_a_page_a_card_includes_makes_both_stale(build: Build, copy: Path) -> None:
     build()
     edit(copy / "content" / "client-web.md")  # included by the webclient and yealink cards
-    assert build() == {"manual.pdf", *card("webclient"), *card("yealink"), SHEETS, BOOKLET}
+    assert build() == {"manual.pdf", *card("webclient"), *card("yealink"), SHEETS, SRA3, BOOKLET}
 
 
 def test_a_page_no_card_includes_makes_the_manual_and_its_booklet_stale(
@@ -110,7 +107,7 @@ def test_a_page_no_card_includes_makes_the_manual_and_its_booklet_stale(
     ("layout", "stale"),
     [
         ("manual/manual.css", {"manual.pdf", BOOKLET}),
-        ("cards/card.css", {*ALL_CARDS, SHEETS}),
+        ("cards/card.css", {*ALL_CARDS, SHEETS, SRA3}),
     ],
 )
 def test_a_layout_makes_its_outputs_stale(
@@ -121,18 +118,24 @@ def test_a_layout_makes_its_outputs_stale(
     assert build() == stale
 
 
-@pytest.mark.parametrize("changed", ["guideprint.toml", "assets/logo.svg"])
-def test_settings_and_assets_make_everything_stale(build: Build, copy: Path, changed: str) -> None:
+def test_the_settings_make_everything_stale(build: Build, copy: Path) -> None:
     build()
-    edit(copy / changed, "\n# edited\n" if changed.endswith(".toml") else "\n<!-- edited -->\n")
+    edit(copy / "guideprint.toml", "\n# edited\n")
     assert build() == EVERYTHING
+
+
+def test_the_logo_makes_what_prints_it_stale(build: Build, copy: Path) -> None:
+    """Not a guess over assets/: what was read. The cover prints the logo; no card does."""
+    build()
+    edit(copy / "assets" / "logo.svg", "\n<!-- edited -->\n")
+    assert build() == {"manual.pdf", BOOKLET}
 
 
 def test_a_new_card_is_built_and_the_sheets_again(build: Build, copy: Path) -> None:
     build()
     cards = copy / "content" / "cards"
     shutil.copy(cards / "desktop.md", cards / "desktop2.md")
-    assert build() == {*card("desktop2"), SHEETS}
+    assert build() == {*card("desktop2"), SHEETS, SRA3}
 
 
 @pytest.mark.parametrize(
@@ -141,7 +144,9 @@ def test_a_new_card_is_built_and_the_sheets_again(build: Build, copy: Path) -> N
 def test_a_deleted_output_is_stale(build: Build, copy: Path, output: str) -> None:
     build()
     (copy / "out" / output).unlink()
-    assert build() == {output}
+    # The sheets are imposed from the print-shop files: one laid out again, they are too.
+    sheets = {SHEETS, SRA3} if "fond-perdu" in output else set()
+    assert build() == {output, *sheets}
 
 
 def test_a_changed_option_makes_its_outputs_stale(build: Build) -> None:
@@ -170,7 +175,7 @@ def noop_in_a_fresh_process(copy: Path, *args: str) -> None:
     """Build for real, then again in a new process: nothing written, WeasyPrint not imported."""
     assert main(["build", "-q", *args]) == 0
     out = copy / "out"
-    assert (out / MANIFEST).is_file()
+    assert (out / LEDGER).is_file()
     before = snapshot(out)
     code = (
         "import sys; from builder.cli import main; "
@@ -195,7 +200,7 @@ def test_noop_build_of_everything(copy: Path) -> None:
 
 
 def test_copies_of_a_card_do_not_make_the_booklet(build: Build) -> None:
-    assert build("--card", "vpn", "--copies", "2") == {*card("vpn"), SHEETS}
+    assert build("--card", "vpn", "--copies", "2") == {"cards/vpn.pdf", "print/vpn-x2.pdf"}
 
 
 def test_a_space_without_cards_still_gets_its_booklet(build: Build, copy: Path) -> None:

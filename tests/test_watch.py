@@ -3,11 +3,11 @@ Ctrl-C exits 0; one real rebuild of one card in a copy of the project."""
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,20 +15,16 @@ from builder import build as build_mod
 from builder.cli import main
 from builder.diagnostics import Diagnostics
 from builder.errors import RenderError
+from builder.outputs import BuildRequest
 from builder.project import Project, load_project
 from builder.watch import Poller, watch, watched
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def args(**given: object) -> argparse.Namespace:
-    """The namespace `guideprint build` parses, with these values."""
-    base: dict[str, object] = dict(
-        command="build", source=None, space=None, strict=False, verbose=False, quiet=False,
-        out=None, manual=False, card=None, sheets=False, copies=0, allow_remote=False,
-        force=False, watch=True,
-    )  # fmt: skip
-    return argparse.Namespace(**{**base, **given})
+def args(**given: Any) -> BuildRequest:
+    """The request `guideprint build --watch` makes, with these values."""
+    return BuildRequest(**given)
 
 
 def script(*steps: Callable[[], None]) -> Callable[[], list[str]]:
@@ -43,11 +39,11 @@ def script(*steps: Callable[[], None]) -> Callable[[], list[str]]:
 
 
 @pytest.fixture
-def builds(monkeypatch: pytest.MonkeyPatch) -> list[argparse.Namespace]:
+def builds(monkeypatch: pytest.MonkeyPatch) -> list[BuildRequest]:
     """Replace the build by a recorder (no rendering); return what it was called with."""
-    calls: list[argparse.Namespace] = []
+    calls: list[BuildRequest] = []
 
-    def fake(project: Project, a: argparse.Namespace, diag: Diagnostics) -> int:
+    def fake(project: Project, a: BuildRequest, diag: Diagnostics) -> int:
         calls.append(a)
         return 0
 
@@ -92,12 +88,11 @@ def test_watched_covers_what_the_manifest_hashes(copy: Path) -> None:
     assert names == {"content", "layouts", "assets", "guideprint.toml"}
 
 
-def test_one_build_then_one_per_change(copy: Path, builds: list[argparse.Namespace]) -> None:
+def test_one_build_then_one_per_change(copy: Path, builds: list[BuildRequest]) -> None:
     project = load_project(copy)
     code = watch(project, args(), Diagnostics(), changes=script(lambda: None), max_cycles=1)
     assert code == 0
     assert len(builds) == 2
-    assert not any(a.watch for a in builds)  # the build itself does not watch again
 
 
 def test_errors_are_one_line_and_watching_goes_on(
@@ -110,7 +105,7 @@ def test_errors_are_one_line_and_watching_goes_on(
     ]
     done: list[bool] = []
 
-    def flaky(project: Project, a: argparse.Namespace, diag: Diagnostics) -> int:
+    def flaky(project: Project, a: BuildRequest, diag: Diagnostics) -> int:
         error = outcomes.pop(0)
         if error is not None:
             raise error
@@ -132,12 +127,9 @@ def test_errors_are_one_line_and_watching_goes_on(
 
 
 def test_ctrl_c_exits_0_through_the_cli(copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = build_mod.build
-    cycles: list[argparse.Namespace] = []
+    cycles: list[BuildRequest] = []
 
-    def build(project: Project, a: argparse.Namespace, diag: Diagnostics) -> int:
-        if a.watch:
-            return real(project, a, diag)  # the CLI's call: into watch()
+    def build(project: Project, a: BuildRequest, diag: Diagnostics) -> int:
         cycles.append(a)
         return 0
 
@@ -147,13 +139,13 @@ def test_ctrl_c_exits_0_through_the_cli(copy: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(build_mod, "build", build)
     monkeypatch.setattr(Poller, "wait", interrupt)
     assert main(["build", "--watch", "--card", "vpn"]) == 0
-    assert len(cycles) == 1
+    assert cycles == [BuildRequest(cards=("vpn",))]
 
 
 def test_settings_changes_are_read_again(copy: Path) -> None:
     seen: list[str] = []
 
-    def record(project: Project, a: argparse.Namespace, diag: Diagnostics) -> int:
+    def record(project: Project, a: BuildRequest, diag: Diagnostics) -> int:
         seen.append(project.settings.title)
         return 0
 
@@ -164,7 +156,8 @@ def test_settings_changes_are_read_again(copy: Path) -> None:
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(build_mod, "build", record)
-        watch(load_project(copy), args(), Diagnostics(), changes=script(retitle), max_cycles=1)
+        watch(load_project(copy), args(), Diagnostics(), changes=script(retitle), max_cycles=1,
+              reload=lambda: load_project(copy))  # fmt: skip
     assert seen[1] == "Nouveau : " + seen[0]
 
 
@@ -179,7 +172,7 @@ def test_a_card_edit_rebuilds_that_card(copy: Path) -> None:
         card.write_text(card.read_text(encoding="utf-8") + "\n<!-- edited -->\n", "utf-8")
 
     project = load_project(copy)
-    a = args(card=["vpn"], out=None)
+    a = args(cards=("vpn",))
     assert watch(project, a, Diagnostics(), changes=script(edit), max_cycles=1) == 0
     assert (out / "cards" / "vpn.pdf").stat().st_mtime_ns > stamps[0]
     assert not (out / "manual.pdf").exists()

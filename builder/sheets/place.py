@@ -8,6 +8,7 @@ its own /BBox (trim or bleed, as asked) and drawn with one `cm` and one `Do` per
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ from pypdf.generic import (
 )
 
 from builder.errors import RenderError
+from builder.gate import current
 from builder.output import atomic_path
 from builder.sheets.geometry import Rect, Segment
 
@@ -38,7 +40,7 @@ MARK_WIDTH = 0.25  # pt: the usual weight of crop marks
 def read_pdf(path: Path) -> PdfReader:
     """Open a PDF the build wrote; a missing or broken file is a RenderError naming it."""
     try:
-        reader = PdfReader(path)
+        reader = PdfReader(io.BytesIO(current().read_bytes(path, what="PDF")))
         if not reader.pages:
             raise RenderError("the PDF has no page", file=path, hint="rebuild it")
         return reader

@@ -1,0 +1,138 @@
+"""The manual's outputs: the space read and assembled once, rendered on each paper.
+
+`read` runs in the reading process (no WeasyPrint); `render_manual` and `render_booklet`
+are the jobs of the manual and booklet kinds (builder.outputs).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from builder.diagnostics import Diagnostics
+from builder.outputs import JobContext, Made, Output, Read, making
+
+if TYPE_CHECKING:
+    from builder.content.model import Space
+    from builder.pdf import Renderer
+    from builder.project import Project
+
+LOG = logging.getLogger("guideprint")
+CSS = "manual/manual.css"
+STEPS = ".guideprint-steps"  # in out/: files a build makes on the way to its outputs
+
+
+@dataclass(frozen=True)
+class Paper:
+    css: str  # @page size and margins, chapter breaks, the wording CSS prints
+    box: tuple[int, int]  # the pixel box an image needs at 300 dpi on this paper
+
+
+@dataclass(frozen=True)
+class Assembled:
+    """The manual read and assembled once, for each paper it is rendered on."""
+
+    html: str  # one document; its images are the originals, each paper prepares its own
+    meta: dict[str, Any]  # PDF metadata
+    chapters: int
+    papers: dict[str, Paper]
+    css: str  # the manual's stylesheet, read with the pages
+
+
+def read_spaces(
+    project: Project, diag: Diagnostics, *, render: bool = True, allow_remote: bool = False
+) -> list[Space]:
+    """Every space of the source, read (and rendered to HTML when asked)."""
+    from builder.content.space import find_spaces, read_space
+
+    return [
+        read_space(
+            layout, diag, lang=project.settings.language, allow_remote=allow_remote, render=render
+        )
+        for layout in find_spaces(project.source, project.space)
+    ]
+
+
+def read(project: Project, papers: list[str], diag: Diagnostics, *, allow_remote: bool) -> Read:
+    """Read the pages and assemble the manual for these papers; what it read is recorded."""
+    from builder import manual as manual_mod
+    from builder.gate import current
+
+    with current().recording() as seen:
+        spaces = read_spaces(project, diag, allow_remote=allow_remote)
+        settings = project.settings
+        book = manual_mod.assemble(spaces, settings, project.root, diag)
+        html = manual_mod.to_html(
+            book, settings, project.layouts, root=spaces[0].root, allow_remote=allow_remote
+        )
+        for path in project.layouts.files("manual"):  # the templates and CSS it is made with
+            current().read_bytes(path, what="layout")
+        css = project.layouts.read(CSS)
+    sizes = {}
+    for paper in papers:
+        on = replace(settings, manual=replace(settings.manual, paper=paper))
+        sizes[paper] = Paper(manual_mod.page_css(on), manual_mod.image_box(on))
+    meta = manual_mod.metadata(book, settings)
+    return Read(Assembled(html, meta, len(book.chapters), sizes, css), dict(seen), diag)
+
+
+def render_manual(outputs: list[Output], reads: dict[str, Read], ctx: JobContext) -> list[Made]:
+    """The manual on the settings' paper, tagged (the settings' PDF variant)."""
+    project = ctx.project
+    paper = project.settings.manual.paper
+    made = []
+    for output in outputs:
+        with making(output.key, ctx) as one:
+            draw(project, reads["pages"].value, paper, ctx.renderer, ctx.out / output.key)
+        made.append(one)
+    return made
+
+
+def render_booklet(outputs: list[Output], reads: dict[str, Read], ctx: JobContext) -> list[Made]:
+    """The manual at A5, imposed as a saddle-stitched booklet on A4."""
+    from builder.sheets import impose_booklet
+
+    made = []
+    for output in outputs:
+        with making(output.key, ctx) as one:
+            # Only a step towards the booklet, whose imposed sheets are new pages: no tags.
+            # Kept in this out/ (never shared with another build), an input of the booklet.
+            a5 = ctx.out / STEPS / "manuel-a5.pdf"
+            manual = reads["pages"].value
+            draw(ctx.project, manual, "A5", ctx.renderer, a5, variant="",
+                 images_from_the_end=True)  # fmt: skip
+            impose_booklet(a5, ctx.out / output.key)
+        made.append(one)
+    return made
+
+
+def draw(
+    project: Project,
+    manual: Assembled,
+    paper: str,
+    renderer: Renderer,
+    target: Path,
+    *,
+    variant: str | None = None,
+    images_from_the_end: bool = False,
+) -> Any:
+    """Render the manual on one paper to target; return the laid-out document.
+
+    variant: the PDF variant, the settings' (PDF/UA-1 by default) unless given.
+    images_from_the_end: see builder.downsample.downsample_pages.
+    """
+    from builder.downsample import downsample_pages
+    from builder.pdf import Metadata
+
+    on = manual.papers[paper]
+    cache = project.cache / "images"
+    html = downsample_pages([manual.html], on.box, cache, from_the_end=images_from_the_end)[0]
+    base = project.layouts.path(CSS).parent
+    css = [renderer.stylesheet(manual.css, base), renderer.stylesheet(on.css, project.root)]
+    LOG.info("rendering the manual (%d chapters, %s)", manual.chapters, paper)
+    document = renderer.render(html, project.source, css, source="manual")
+    variant = variant if variant is not None else project.settings.manual.pdf_variant
+    renderer.write(document, target, Metadata(**manual.meta), variant=variant or None)
+    return document

@@ -1,0 +1,172 @@
+"""Every kind of output, as data: what it is made from, which job makes it, where it goes.
+
+Planning, the ledger's keys, the jobs and the final report all derive from KINDS, the way
+markdown-it-py lists its rules: a new kind of output is one entry here and one renderer in
+its product package (builder.manual.job, builder.cards.job, builder.sheets.job).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from builder.diagnostics import Collected, Diagnostic, Diagnostics
+from builder.errors import GuideError, OutputError, UsageError
+from builder.gate import Seen, current
+
+if TYPE_CHECKING:
+    from builder.pdf import Renderer
+    from builder.project import Project
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    path: str  # relative to out/; "{card}" and "{copies}" filled in per output
+    made_from: str  # "pages" (the space), "card" (one card file), "cards" (every card's bleed)
+    job: str  # the job that renders it: "manual", "booklet", "cards", "sheets"
+    per_card: bool = False
+    doc: str = ""
+
+
+KINDS: tuple[Kind, ...] = (
+    Kind("manual", "manual.pdf", "pages", "manual", doc="the manual, tagged PDF/UA"),
+    Kind("booklet", "print/manuel-livret.pdf", "pages", "booklet",
+         doc="the manual at A5, imposed as a saddle-stitched booklet on A4"),
+    Kind("card", "cards/{card}.pdf", "card", "cards", per_card=True,
+         doc="a quick card, cut to its trim"),
+    Kind("bleed", "print/imprimeur/{card}-fond-perdu.pdf", "card", "cards", per_card=True,
+         doc="a card with its bleed, for the print shop"),
+    Kind("copies", "print/{card}-x{copies}.pdf", "card", "sheets", per_card=True,
+         doc="N copies of one card on office sheets"),
+    Kind("office-sheet", "print/cartes-bureau.pdf", "cards", "sheets",
+         doc="every card on A4, front and back, with cut guides"),
+    Kind("shop-sheet", "print/imprimeur/planche-sra3.pdf", "cards", "sheets",
+         doc="every card on SRA3 with bleed and crop marks"),
+)  # fmt: skip
+BY_NAME = {kind.name: kind for kind in KINDS}
+
+
+@dataclass(frozen=True)
+class Output:
+    """One file to make: a kind, for a card when the kind is per card."""
+
+    kind: Kind
+    card: str | None = None
+    copies: int = 0
+
+    @property
+    def key(self) -> str:
+        """The output's path relative to out/: its name in the ledger and the report."""
+        return self.kind.path.format(card=self.card, copies=self.copies)
+
+    @property
+    def group(self) -> str:
+        """What it is read from: "pages", "card:NAME" or "cards"."""
+        return f"card:{self.card}" if self.kind.made_from == "card" else self.kind.made_from
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    """What a command asks of the build; nothing below the commands sees argparse."""
+
+    manual: bool = False
+    cards: tuple[str, ...] = ()
+    sheets: bool = False
+    copies: int = 0
+    allow_remote: bool = False
+    force: bool = False
+    strict: bool = False
+    write: bool = True  # False: `check`, the build without writing
+
+    @property
+    def everything(self) -> bool:
+        return not (self.manual or self.cards or self.sheets)
+
+
+@dataclass
+class Read:
+    """What a group of outputs is made from, read and checked, with what reading found."""
+
+    value: Any  # the product's own: the assembled manual, a checked card
+    seen: dict[str, Seen]
+    diag: Diagnostics
+
+
+@dataclass
+class Made:
+    """What happened to one output: written (error None) or failed, and what it read."""
+
+    key: str
+    seen: dict[str, Seen] = field(default_factory=dict)
+    diag: list[Diagnostic] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass
+class JobContext:
+    """What a renderer job gets: the project, the renderer, where to write."""
+
+    project: Project
+    renderer: Renderer
+    out: Path  # out/, or a scratch folder for `check`
+    request: BuildRequest
+    cards: tuple[str, ...] = ()  # every card of the space, in order (the sheets hold them all)
+
+
+@contextlib.contextmanager
+def making(key: str, ctx: JobContext) -> Iterator[Made]:
+    """Make one output in the block: what it reads and what the renderer reports are its
+    own; a GuideError fails this output only (the others go on)."""
+    made = Made(key)
+    diag = Collected()
+    ctx.renderer.report_to(diag)
+    with current().recording() as seen:
+        try:
+            yield made
+        except OutputError:
+            raise  # out/ cannot be written (disk full, a folder in the way): the whole build
+        except GuideError as exc:
+            made.error = str(exc)
+    made.seen, made.diag = dict(seen), list(diag.items)
+
+
+def plan(request: BuildRequest, names: list[str]) -> list[Output]:
+    """The outputs a request makes, in the order they are reported."""
+    unknown = [n for n in request.cards if n not in names]
+    if unknown:
+        raise UsageError(f"unknown card '{unknown[0]}'", hint=card_hint(unknown[0], names))
+    if request.everything or request.sheets:
+        chosen = names
+        wanted = {"card", "bleed", "office-sheet", "shop-sheet", "booklet"}
+        wanted |= {"manual"} if request.everything else set()
+        if not names:
+            wanted = {"booklet", *(["manual"] if request.everything else [])}
+    else:
+        chosen = list(request.cards)
+        wanted = {"card"} if chosen else set()
+        wanted |= {"manual"} if request.manual else set()
+        wanted |= {"copies"} if request.copies else set()
+    wanted |= {"manual"} if request.manual else set()
+    outputs: list[Output] = []
+    for kind in KINDS:
+        if kind.name not in wanted:
+            continue
+        if kind.per_card:
+            outputs += [Output(kind, name, request.copies) for name in chosen]
+        else:
+            outputs.append(Output(kind))
+    return outputs
+
+
+def card_hint(name: str, names: list[str]) -> str:
+    """Suggest the closest card and always list them all."""
+    from builder.config import did_you_mean
+
+    if not names:
+        return "this space has no cards/ folder"
+    hint = did_you_mean(name, names)
+    return hint if hint.startswith("known:") else f"{hint} known: {', '.join(names)}"
