@@ -27,12 +27,13 @@ setup-test: setup $(VENV)/.test-deps
 build: setup
 	$(BIN)/guideprint build
 
-test: setup-test
+test: lint
 	$(BIN)/pytest -q
 
 lint: setup-test
 	$(BIN)/ruff check builder tests
 	$(BIN)/mypy builder
+	$(BIN)/lint-imports
 
 bench: setup-test
 	command -v pandoc >/dev/null || apt-get install -y -qq pandoc

@@ -365,7 +365,7 @@ def welcome(b: Bench, counts: list[int]) -> None:
             "--people",
             str(people),
             "--renderer",
-            "builder.packs:make_renderer",
+            "builder.welcome.packs:make_renderer",
             *(arg for value in renderer for arg in ("--renderer-arg", value)),
             "--out",
             str(fresh(b.work / f"welcome-{people}")),

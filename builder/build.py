@@ -171,27 +171,25 @@ def _refused(output: Output, reads: dict[str, Read], request: BuildRequest) -> M
 def _render(todo: list[Output], reads: dict[str, Read], ctx: JobContext, *, parallel: bool,
             failed: list[Made]) -> list[Made]:  # fmt: skip
     """Run each job over its outputs: the manual's in forked processes, the cards then the
-    sheets here."""
+    sheets here. `check` lays out but does not impose (a sheet of a failed card fails)."""
     by_job: dict[str, list[Output]] = {}
     for o in todo:
-        if ctx.request.write or o.kind.job not in IMPOSED:
-            by_job.setdefault(o.kind.job, []).append(o)
+        by_job.setdefault(o.kind.job, []).append(o)
+    write = ctx.request.write
+    forked = [j for j in FORKED if j in by_job and parallel and (write or j not in IMPOSED)]
     made: list[Made] = []
-    forked = [partial(in_child, partial(_job(j), by_job[j], reads, ctx)) for j in FORKED
-              if j in by_job and parallel]  # fmt: skip
-    here = [j for j in JOBS if j in by_job and not (j in FORKED and parallel)]
 
     def run_here() -> None:
-        for name in here:
-            if name == "sheets":
-                broken = [m for m in [*failed, *made] if m.error and m.key.startswith("card")]
-                if broken:
-                    made.extend(Made(o.key, error=f"{broken[0].key} failed; not imposed")
-                                for o in by_job[name])  # fmt: skip
-                    continue
-            made.extend(_job(name)(by_job[name], reads, ctx))
+        for name in [j for j in JOBS if j in by_job and j not in forked]:
+            broken = [m.key for m in [*failed, *made] if m.error and m.key.startswith("card")]
+            if name == "sheets" and broken:
+                made.extend(Made(o.key, error=f"{broken[0]} failed; not imposed")
+                            for o in by_job[name])  # fmt: skip
+            elif write or name not in IMPOSED:
+                made.extend(_job(name)(by_job[name], reads, ctx))
 
-    alongside(run_here, forked, made.extend)
+    jobs = [partial(in_child, partial(_job(j), by_job[j], reads, ctx)) for j in forked]
+    alongside(run_here, jobs, made.extend)
     return made
 
 

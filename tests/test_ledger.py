@@ -207,3 +207,103 @@ def test_a_space_without_cards_still_gets_its_booklet(build: Build, copy: Path) 
     shutil.rmtree(copy / "content" / "cards")
     assert build() == {"manual.pdf", BOOKLET}
     assert build("--sheets") == set()  # the booklet is the only print sheet, and it is fresh
+
+
+# -- the ledger, not a guess: each example of the build issue ------------------------------
+
+
+def test_an_include_at_any_depth_makes_the_card_stale(build: Build, copy: Path) -> None:
+    """vpn card -> vpn.md -> a file vpn.md includes: editing the innermost one is seen."""
+    content = copy / "content"
+    (content / ".gitbook" / "includes").mkdir(parents=True, exist_ok=True)
+    inner = content / ".gitbook" / "includes" / "rappel.md"
+    inner.write_text("Pensez à vous déconnecter.\n", encoding="utf-8")
+    edit(content / "vpn.md", '\n{% include ".gitbook/includes/rappel.md" %}\n')
+    build()
+    edit(inner, "\nEt à redémarrer.\n")
+    assert {"cards/vpn.pdf", "manual.pdf"} <= build()
+
+
+def test_an_emptied_output_is_stale(build: Build, copy: Path) -> None:
+    build()
+    (copy / "out" / "manual.pdf").write_bytes(b"")  # `: > out/manual.pdf`
+    assert build() == {"manual.pdf"}
+
+
+def test_an_output_changed_by_hand_is_stale(build: Build, copy: Path) -> None:
+    build()
+    target = copy / "out" / "cards" / "vpn.pdf"
+    stat = target.stat()
+    target.write_bytes(b"%PDF-1.7 stand-iN")  # same size, same mtime: the hash tells
+    os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert build() == {"cards/vpn.pdf"}
+
+
+def test_warnings_are_replayed_and_strict_fails_on_them(copy: Path) -> None:
+    """An up-to-date output says again what its build said; --strict fails on it."""
+    from clirun import cli
+
+    edit(copy / "content" / "vpn.md", "\n![plan](.gitbook/assets/absent.png)\n")
+    code, _, first = cli(["build", "--card", "vpn"], copy)
+    assert code == 0, first
+    warning = [line for line in first.splitlines() if "absent.png" in line]
+    assert warning, first
+    code, _, again = cli(["build", "--card", "vpn"], copy)
+    assert code == 0
+    assert "1 up to date" in again
+    assert [line for line in again.splitlines() if "absent.png" in line] == warning
+    code, _, strict = cli(["build", "--card", "vpn", "--strict"], copy)
+    assert code == 1
+    assert "warnings are fatal with --strict" in strict
+
+
+def test_a_page_saved_during_the_build_leaves_the_output_stale(
+    copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The inputs are checked again after rendering: a save mid-build is not recorded fresh."""
+    page = copy / "content" / "vpn.md"
+
+    def render(todo: list[Output], reads: dict[str, Read], ctx: JobContext, **_: object
+               ) -> list[Made]:  # fmt: skip
+        edit(page, "\nSauvé pendant la construction.\n")  # the writer saves meanwhile
+        for o in todo:
+            (ctx.out / o.key).parent.mkdir(parents=True, exist_ok=True)
+            (ctx.out / o.key).write_bytes(b"%PDF-1.7 stand-in")
+        return [Made(o.key) for o in todo]
+
+    monkeypatch.setattr(build_mod, "_render", render)
+    from clirun import cli
+
+    code, _, err = cli(["build", "--card", "vpn"], copy)
+    assert code == 0
+    assert "changed while the build read it" in err, err
+    code, _, err = cli(["build", "--card", "vpn"], copy)
+    assert "1 written" in err, err  # stale: built again
+
+
+def test_a_ledger_of_the_wrong_shape_means_rebuild(build: Build, copy: Path) -> None:
+    from builder.ledger import LEDGER
+
+    build()
+    ledger = copy / "out" / LEDGER
+    text = ledger.read_text(encoding="utf-8")
+    ledger.write_text(text.replace('"options": "manual', '"options": null, "x": "', 1))
+    assert "manual.pdf" in build()
+    ledger.write_text('{"version": 2, "tool": null, "outputs": {"manual.pdf": 3}}')
+    assert build() == EVERYTHING
+
+
+def test_an_interrupt_caught_by_a_library_writes_nothing(tmp_path: Path) -> None:
+    """WeasyPrint catches a Ctrl-C while drawing an SVG and goes on: nothing is put in place."""
+    from builder import output
+
+    target = tmp_path / "card.pdf"
+    target.write_bytes(b"old")
+    try:
+        output._interrupted = True
+        with pytest.raises(KeyboardInterrupt), output.atomic_path(target) as tmp:
+            tmp.write_bytes(b"half a card, its QR code missing")
+    finally:
+        output._interrupted = False
+    assert target.read_bytes() == b"old"
+    assert list(tmp_path.iterdir()) == [target]

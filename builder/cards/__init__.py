@@ -16,21 +16,21 @@ from builder.cards.model import (
     Side,
     card_names,
     load_card,
-    load_cards,
     parse_card,
     project_of,
 )
 
 if TYPE_CHECKING:
     from builder.cards.fit import CardResult, render_card
+    from builder.cards.html import load_cards, sides_html
     from builder.cards.html import markdown as card_markdown
-    from builder.cards.html import sides_html
 
 _LAZY = {
     "CardResult": ("builder.cards.fit", "CardResult"),
     "render_card": ("builder.cards.fit", "render_card"),
     "card_markdown": ("builder.cards.html", "markdown"),
     "sides_html": ("builder.cards.html", "sides_html"),
+    "load_cards": ("builder.cards.html", "load_cards"),
 }
 
 

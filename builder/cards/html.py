@@ -23,9 +23,13 @@ from builder.cards.model import (
     Card,
     QrCode,
     Side,
+    card_names,
     find_icon,
+    load_card,
 )
+from builder.config import Settings
 from builder.diagnostics import Diagnostics
+from builder.errors import GuideError
 from builder.gate import current
 from builder.layouts import Layouts
 
@@ -219,3 +223,30 @@ def _icon_tag(alt: str, name: str, project: Path) -> str:
     path = find_icon(name, project)
     assert path is not None  # the loader refused unknown icons
     return f'<img class="icon" alt="{html.escape(alt)}" src="{icon_uri(path)}">'
+
+
+def load_cards(
+    folder: Path,
+    settings: Settings,
+    diag: Diagnostics,
+    *,
+    project: Path | None = None,
+    check: bool = True,
+) -> list[Card]:
+    """Read every card of a folder; a wrong card is recorded in diag as an error and left out.
+
+    With `check`, each side's Markdown also goes through the reader (includes, images): its
+    warnings land in diag, and no PDF is rendered.
+    """
+    cards = []
+    for name in card_names(folder):
+        try:
+            card = load_card(folder, name, settings, project=project)
+        except GuideError as exc:
+            diag.add_error(exc)
+            continue
+        for side in (card.front, card.back) if check else ():
+            if side is not None:
+                markdown(card, side, diag)
+        cards.append(card)
+    return cards

@@ -10,8 +10,7 @@ from typing import Any
 
 from builder.config import CARD_SIZES, Settings, Urls, did_you_mean
 from builder.content.frontmatter import split_front_matter
-from builder.diagnostics import Diagnostics
-from builder.errors import ConfigError, ContentError, GuideError
+from builder.errors import ConfigError, ContentError
 from builder.gate import ReadRefused, current
 from builder.layouts import Layouts
 
@@ -97,35 +96,6 @@ def card_names(folder: Path) -> list[str]:
 def project_of(folder: Path, settings: Settings) -> Path:
     """The project a cards folder belongs to: where guideprint.toml is, else above the space."""
     return Path(settings.path).parent if settings.path else folder.resolve().parent.parent
-
-
-def load_cards(
-    folder: Path,
-    settings: Settings,
-    diag: Diagnostics,
-    *,
-    project: Path | None = None,
-    check: bool = True,
-) -> list[Card]:
-    """Read every card of a folder; a wrong card is recorded in diag as an error and left out.
-
-    With `check`, each side's Markdown also goes through the reader (includes, images): its
-    warnings land in diag, and no PDF is rendered.
-    """
-    from builder.cards.html import markdown  # the reader; still no WeasyPrint
-
-    cards = []
-    for name in card_names(folder):
-        try:
-            card = load_card(folder, name, settings, project=project)
-        except GuideError as exc:
-            diag.add_error(exc)
-            continue
-        for side in (card.front, card.back) if check else ():
-            if side is not None:
-                markdown(card, side, diag)
-        cards.append(card)
-    return cards
 
 
 def load_card(folder: Path, name: str, settings: Settings, *, project: Path | None = None) -> Card:

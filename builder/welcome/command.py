@@ -25,8 +25,8 @@ def welcome(project: Project, args: argparse.Namespace, diag: Diagnostics) -> in
     """Packs and drafts into out/welcome/; the CSV named is the one file read besides the
     project's."""
     from builder.build import build, card_names
-    from builder.packs import make_renderer
     from builder.welcome import run_welcome, send, send_summary, smtp_from_env
+    from builder.welcome.packs import make_renderer
 
     if not args.csv.is_file():
         raise GuideError("no such file", file=args.csv, hint="give the CSV HR sent")
