@@ -61,11 +61,13 @@ class Gate:
 
     @classmethod
     def of(cls, roots: Iterable[Path], files: Iterable[Path] = ()) -> Gate:
-        """A gate allowing roots (folders, real paths taken) and single files."""
-        real = [_real(r) for r in roots]
+        """A gate allowing roots and single files where they stand: a root or a file that is
+        itself a link leading elsewhere allows nothing there (its parent's links are followed:
+        the project may live under a linked folder)."""
+        real = [_real(Path(r).parent) / Path(r).name for r in roots]
         # The filesystem root as a root would allow every file: never meant, always dropped.
         kept = tuple(dict.fromkeys(r for r in real if r != Path(r.anchor)))
-        return cls(kept, frozenset(_real(f) for f in files))
+        return cls(kept, frozenset(_real(Path(f).parent) / Path(f).name for f in files))
 
     # -- the rule -------------------------------------------------------------------------
 

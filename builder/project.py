@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from builder.config import SETTINGS_FILE, Settings, load_settings
-from builder.errors import ContentError, GuideError
+from builder.errors import ConfigError, ContentError, GuideError
 from builder.gate import Gate
 from builder.layouts import BUILTIN, Layouts
 
@@ -40,6 +40,11 @@ def project_gate(root: Path, source: Path, out: Path, *, extra: tuple[Path, ...]
     return Gate.of(roots, [*settings, *fonts, *extra])
 
 
+def _stays_in(path: Path, folder: Path) -> bool:
+    """Does path, links followed, lead somewhere inside folder (links followed too)?"""
+    return Path(os.path.realpath(path)).is_relative_to(os.path.realpath(folder))
+
+
 def find_root(start: Path) -> Path:
     """The nearest folder upwards holding guideprint.toml, else start itself."""
     for folder in (start, *start.parents):
@@ -53,10 +58,22 @@ def load_project(
 ) -> Project:
     """Load settings and resolve the folders of a run."""
     root = find_root(cwd.resolve())
-    src = (cwd / source).resolve() if source else root / "content"
+    # The space is the user's choice: followed if it is a link; links inside it are gated.
+    src = (cwd / source).resolve() if source else (root / "content").resolve()
     if not src.is_dir():
         raise ContentError("no such folder", file=src, hint="give --source a GitBook space")
     target = (cwd / out).resolve() if out else root / "out"
+    # The project's own folders are roots by their names: one that is a link elsewhere would
+    # make that elsewhere readable (an --out given is the user's word, as --source is).
+    own = [root / "layouts", root / "assets", root / ".guideprint-cache"]
+    for folder in own if out else [*own, target]:
+        if not _stays_in(folder, root):
+            raise ConfigError(
+                f"{folder.name}/ refused: it is a link leading outside the project",
+                file=folder,
+                hint="replace the link with the folder itself"
+                + (", or give --out" if folder == target else ""),
+            )
     gate = project_gate(root, src, target)
     own_settings = (src / SETTINGS_FILE).is_file() and src != root / "content"
     if not own_settings and src.is_relative_to(root):
