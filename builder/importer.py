@@ -1,7 +1,8 @@
 """A raw GitBook page or space -> clean pages: mojibake repaired, one page per section, assets.
 
 Everything is read and checked first; nothing is written until the whole import is known to work.
-Nothing outside the source (a space folder, or the folder holding a raw page) is ever read.
+Nothing outside the source (a space folder, or the folder holding a raw page) is ever read: every
+read goes through a gate (builder.gate) whose roots are the source and the destination.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ftfy.badness import is_bad
 from builder.content.model import slugify
 from builder.diagnostics import Diagnostics
 from builder.errors import ContentError, InputError, OutputError
+from builder.gate import Gate, ReadRefused, activate, current
 
 # The defaults would uncurl typographic apostrophes and unescape `&#x20;` on some lines only:
 # both alter GitBook markup, so only encoding repairs (and their harmless companions) run.
@@ -121,9 +123,14 @@ def import_source(src: Path, dest: Path, diag: Diagnostics, *, force: bool = Fal
     except OSError as exc:  # a destination that cannot even be listed
         raise _unwritable(dest, exc) from exc
     report = ImportReport(source=src, dest=dest)
-    plan = _plan_space(src, report, diag) if space else _plan_page(src, report, diag)
-    _collect_assets(plan, root, single=not space, report=report, diag=diag)
-    _write(plan, dest)
+    # The folder and the page named on the command line are read where they lead (as any
+    # file named there); what they point at is read only inside that folder.
+    real = Path(os.path.realpath(src))
+    gate = Gate.of([Path(os.path.realpath(root)), dest], [] if space else [real])
+    with activate(gate):
+        plan = _plan_space(src, report, diag) if space else _plan_page(src, report, diag)
+        _collect_assets(plan, root, single=not space, report=report, diag=diag)
+        _write(plan, dest)
     report.pages = [
         d.path
         for d in plan.drafts
@@ -153,7 +160,9 @@ def _check_dest(dest: Path, root: Path, *, space: bool, force: bool) -> None:
 def read_repaired(path: Path, report: ImportReport, diag: Diagnostics) -> list[Line]:
     """Read a UTF-8 file and repair its mojibake line by line, recording each repair."""
     try:
-        raw = path.read_bytes()
+        raw = current().read_bytes(path, what="page")
+    except ReadRefused as exc:
+        raise InputError(exc.message, file=path, hint=exc.hint) from exc
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", file=path) from exc
     try:
@@ -308,7 +317,7 @@ def _plan_space(src: Path, report: ImportReport, diag: Diagnostics) -> _Plan:
         is_page = path.suffix == ".md" and not rel.endswith("SUMMARY.md")
         title = _page_title(lines, path) if is_page else ""
         plan.drafts.append(Draft(rel, title, lines, path))
-    if not (src / "SUMMARY.md").is_file():
+    if not current().is_file(src / "SUMMARY.md"):
         pages = [d for d in plan.drafts if d.title and not d.path.startswith(".gitbook/")]
         plan.drafts.append(_summary(pages, src))
     return plan
@@ -320,8 +329,8 @@ def _space_files(src: Path, diag: Diagnostics) -> Iterator[Path]:
         hidden = [part for part in rel.parts[:-1] if part.startswith(".")]
         if not path.is_file() or (hidden and hidden != [".gitbook"]):
             continue
-        if not _inside(path, src):
-            diag.warn("skipped: a link to a file outside the space", file=path)
+        if not current().allows(path):
+            diag.warn("refused: a link leading outside the space, not imported", file=path)
             continue
         if path.suffix == ".md" and ASSETS_DIR not in rel.as_posix():
             yield path
@@ -401,7 +410,9 @@ class _RefContext:
         if found is None:
             self.report.missing.append(where)
             self.diag.warn(
-                f"missing asset '{ref}'",
+                f"asset '{ref}' refused: it leads outside the folder imported"
+                if self.leads_out(name)
+                else f"missing asset '{ref}'",
                 file=self.draft.source,
                 line=self.line,
                 hint=f"put the file in {ASSETS_DIR}/ of the imported space",
@@ -416,11 +427,23 @@ class _RefContext:
         base = written if unquote(html.unescape(written)) == PurePosixPath(target).name else None
         return _relative(target, self.page_dir, base)
 
+    def leads_out(self, name: str) -> bool:
+        """Does a file that locate passed over lead outside root (a link, or ../)?"""
+        return any(current().kind(path) == "refused" or not _inside(path, self.root)
+                   for path, _ in self._candidates(name))  # fmt: skip
+
     def _in_place(self, name: str) -> str:
         return os.path.normpath(self.page_dir / name).replace(os.sep, "/")
 
     def locate(self, name: str) -> tuple[Path | None, str]:
         """The source file (inside root only) and its dest-relative path."""
+        for path, target in self._candidates(name):
+            if _inside(path, self.root) and current().is_file(path):
+                return path, target
+        return None, f"{ASSETS_DIR}/{PurePosixPath(name).name}"
+
+    def _candidates(self, name: str) -> list[tuple[Path, str]]:
+        """Where the file called name may be, with its dest-relative path, in order."""
         base = PurePosixPath(name).name
         candidates: list[tuple[Path, str]] = []
         in_place = self._in_place(name)
@@ -431,10 +454,7 @@ class _RefContext:
         candidates.append((self.root / ASSETS_DIR / base, f"{ASSETS_DIR}/{base}"))
         if self.single:
             candidates.append((self.root / base, f"{ASSETS_DIR}/{base}"))
-        for path, target in candidates:
-            if _inside(path, self.root) and path.is_file():
-                return path, target
-        return None, f"{ASSETS_DIR}/{base}"
+        return candidates
 
 
 def _inside(path: Path, root: Path) -> bool:
@@ -461,7 +481,7 @@ def _write(plan: _Plan, dest: Path) -> None:
         _atomic(dest / draft.path, text.encode("utf-8"))
     for rel, source in sorted(plan.copies.items()):
         try:
-            data = source.read_bytes()
+            data = current().read_bytes(source, what="asset")
         except OSError as exc:
             raise InputError(f"cannot read: {exc.strerror}", file=source) from exc
         _atomic(dest / rel, data)

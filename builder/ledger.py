@@ -52,6 +52,8 @@ class Ledger:
     @classmethod
     def load(cls, out: Path) -> Ledger:
         """The ledger of out/; empty when absent, unreadable or of another form (rebuild)."""
+        if os.path.islink(out / LEDGER):
+            return cls()  # never follow a link: the next save replaces it with the file
         try:
             with open(out / LEDGER, encoding="utf-8") as handle:
                 data = json.load(handle)

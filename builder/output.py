@@ -108,7 +108,11 @@ def build_lock(out_dir: Path) -> Iterator[None]:
     """Hold an exclusive lock on out_dir for the whole build; a second build is told so."""
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        handle = open(out_dir / ".guideprint.lock", "a+b")
+        lock = out_dir / ".guideprint.lock"
+        if lock.is_symlink():  # never ours: opening it would open (or create) a file elsewhere
+            lock.unlink()
+        flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW
+        handle = os.fdopen(os.open(lock, flags, 0o644), "a+b")
     except OSError as exc:
         raise OutputError(
             f"cannot write the output folder: {exc.strerror}",

@@ -63,8 +63,10 @@ def load_project(
     if not src.is_dir():
         raise ContentError("no such folder", file=src, hint="give --source a GitBook space")
     target = (cwd / out).resolve() if out else root / "out"
-    # The project's own folders are roots by their names: one that is a link elsewhere would
-    # make that elsewhere readable (an --out given is the user's word, as --source is).
+    # The project's own folders are roots by their names (builder.gate): one that is a link
+    # leading elsewhere would have each file in it refused, a layout silently replaced by
+    # guideprint's own, and outputs or cache entries written there. Said once, here. (An --out
+    # given is the user's word, as --source is.)
     own = [root / "layouts", root / "assets", root / ".guideprint-cache"]
     for folder in own if out else [*own, target]:
         if not _stays_in(folder, root):

@@ -202,7 +202,7 @@ class _Fields:
             return None
         found = find_icon(name, project)
         if found is None:
-            raise self.error("icon", f"unknown icon '{name}'", did_you_mean(name, icons(project)))
+            raise self.error("icon", *_unknown_icon(name, project))
         return found
 
     def min_size(self) -> float:
@@ -308,12 +308,20 @@ def _check_icon_refs(body: str, first: int, file: str, project: Path) -> None:
     for m in ICON_REF.finditer(body):
         if find_icon(m.group(2), project) is None:
             line = first + body.count("\n", 0, m.start())
-            raise ConfigError(
-                f"unknown icon '{m.group(2)}'",
-                file=file,
-                line=line,
-                hint=did_you_mean(m.group(2), icons(project)),
+            message, hint = _unknown_icon(m.group(2), project)
+            raise ConfigError(message, file=file, line=line, hint=hint)
+
+
+def _unknown_icon(name: str, project: Path) -> tuple[str, str]:
+    """Why no icon is called name (its file leads outside the project?), and a hint."""
+    for folder in icon_dirs(project):
+        path = folder / f"{name}.svg"
+        if current().kind(path) == "refused":
+            where = path.relative_to(project) if path.is_relative_to(project) else path
+            return f"icon '{name}' refused: {where} leads outside the project", (
+                "replace the link with the SVG file itself"
             )
+    return f"unknown icon '{name}'", did_you_mean(name, icons(project))
 
 
 def _key_lines(text: str) -> dict[str, int]:
@@ -337,7 +345,7 @@ def icons(project: Path) -> list[str]:
     """The names of the icons a card may use."""
     gate = current()
     found = [p for d in icon_dirs(project) for p in gate.walk(d, ".svg", recursive=False)]
-    return sorted({p.stem for p in found})
+    return sorted({p.stem for p in found if gate.allows(p)})  # a link leading out is no icon
 
 
 def find_icon(name: str, project: Path) -> Path | None:

@@ -97,6 +97,7 @@ def assemble(spaces: list[Space], settings: Settings, project: Path, diag: Diagn
     _check_links(chapters, diag)
     first = spaces[0]
     logo = _logo(settings, project, diag)
+    _check_cover(first, diag)
     return Manual(
         title=settings.title or first.title,
         description=settings.description or first.description,
@@ -127,6 +128,22 @@ def _logo(settings: Settings, project: Path, diag: Diagnostics) -> Path | None:
         )
         return None
     return path
+
+
+def _check_cover(space: Space, diag: Diagnostics) -> None:
+    """Say so when README's cover is a file leading outside the space (it is left out)."""
+    cover = space.cover
+    if not cover or re.match(r"[a-z][a-z0-9+.-]*:|//", cover, re.IGNORECASE):
+        return  # none, or remote: _cover_image decides
+    path = space.root / clean_url(cover)
+    inside = Path(os.path.realpath(path)).is_relative_to(os.path.realpath(space.root))
+    if not inside or current().kind(path) == "refused":
+        readme = next((p for p in space.pages if p.front.get("cover") == cover), None)
+        diag.warn(
+            f"cover '{cover}' refused: it leads outside the space",
+            file=readme.path if readme else None,
+            hint="put the image in .gitbook/assets/ of the space",
+        )
 
 
 def _prefix_anchors(space: Space, prefix: str) -> None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import smtplib
 import ssl
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import formatdate, make_msgid
+from functools import partial
 from pathlib import Path
 
 import jinja2
@@ -19,6 +20,7 @@ import jinja2
 from builder.config import Settings
 from builder.diagnostics import Diagnostics
 from builder.errors import ConfigError, InputError, OutputError
+from builder.gate import ReadRefused, current
 from builder.output import write_bytes
 from builder.welcome.people import Person
 
@@ -32,15 +34,33 @@ REFUSED = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMT
 
 
 def environment(layouts: Sequence[Path] = (DEFAULT_LAYOUTS,)) -> jinja2.Environment:
-    """Jinja environment for text/plain mail, layouts searched in order (project first)."""
+    """Jinja environment for text/plain mail, layouts searched in order (project first),
+    each template read through the gate."""
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(p) for p in layouts]),
+        loader=jinja2.FunctionLoader(partial(_template, tuple(Path(p) for p in layouts))),
         autoescape=False,  # text/plain: "<b>" in a name must stay "<b>", not "&lt;b&gt;"
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+
+
+def _template(folders: tuple[Path, ...], name: str) -> tuple[str, str, Callable[[], bool]] | None:
+    """Jinja's loader: the first file called name, read through the gate; one that is a link
+    leading outside the project is refused, not passed over for guideprint's own."""
+    if ".." in Path(name).parts:
+        return None
+    gate = current()
+    for folder in folders:
+        path = folder / name
+        if gate.kind(path) in ("file", "refused"):
+            try:
+                text = gate.read_text(path, what="template")
+            except ReadRefused as exc:
+                raise ReadRefused(exc.message, file=path, hint=exc.hint) from exc
+            return text, str(path), lambda: True  # read once per environment
+    return None
 
 
 def check_template(env: jinja2.Environment) -> None:
@@ -110,8 +130,8 @@ def write_eml(message: EmailMessage, target: Path) -> None:
 
 def read_eml(path: Path) -> EmailMessage:
     """Read an .eml draft back."""
-    with path.open("rb") as handle:
-        message = BytesParser(policy=policy.default).parse(handle)
+    data = current().read_bytes(path, what="draft")
+    message = BytesParser(policy=policy.default).parsebytes(data)
     assert isinstance(message, EmailMessage)
     return message
 

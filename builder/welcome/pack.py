@@ -11,6 +11,7 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.generic import BooleanObject, NameObject, TextStringObject
 
 from builder.config import Settings
+from builder.gate import current
 from builder.output import write_bytes
 from builder.welcome.people import Person
 
@@ -48,9 +49,14 @@ def pack_name(settings: Settings, person: Person) -> str:
     return PACK_NAME.get(settings.language, PACK_NAME["en"]).format(slug=person.slug)
 
 
-def card_title(card: Path) -> str:
+def read_pdf(path: Path, what: str = "PDF") -> PdfReader:
+    """A PDF of out/ (a card, the manual), read through the gate."""
+    return PdfReader(io.BytesIO(current().read_bytes(path, what=what)))
+
+
+def card_title(card: Path, reader: PdfReader | None = None) -> str:
     """A card's bookmark title: its PDF title, else its file name."""
-    meta = PdfReader(card).metadata
+    meta = (reader or read_pdf(card, "card")).metadata
     title = meta.title if meta is not None else None
     return title.strip() if title and title.strip() else card.stem
 
@@ -59,7 +65,8 @@ def assemble(cards: Sequence[Path], manual: PdfReader, meta: PackMeta) -> bytes:
     """Merge cards (one bookmark each) and the manual (its outline nested) into PDF bytes."""
     writer = PdfWriter()
     for card in cards:
-        writer.append(card, outline_item=card_title(card), import_outline=False)
+        reader = read_pdf(card, "card")
+        writer.append(reader, outline_item=card_title(card, reader), import_outline=False)
     writer.append(manual, outline_item=meta.manual_label, import_outline=True)
     info = {"/Title": meta.title, "/Author": meta.author, "/Subject": meta.subject}
     writer.add_metadata({k: v for k, v in info.items() if v} | {"/Creator": "guideprint"})

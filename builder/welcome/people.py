@@ -14,6 +14,7 @@ from pathlib import Path
 from builder.config import Settings, did_you_mean
 from builder.diagnostics import Diagnostics
 from builder.errors import ConfigError, InputError
+from builder.gate import current
 
 REQUIRED = ("name", "email", "extension")
 # Header spellings HR sends, compared after _key(): lower case, no accents, letters only.
@@ -114,7 +115,7 @@ def decode(data: bytes, path: Path) -> str:
 
 def _records(path: Path) -> list[list[str]]:
     try:
-        text = decode(path.read_bytes(), path)
+        text = decode(current().read_bytes(path, what="CSV"), path)
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", file=path) from exc
     first = next((line for line in text.splitlines() if line.strip()), "")

@@ -8,14 +8,14 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
+from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import Any, Protocol
-
-from pypdf import PdfReader
 
 from builder.config import Settings
 from builder.diagnostics import Diagnostic, Diagnostics
 from builder.errors import GuideError, RenderError
+from builder.gate import current
 from builder.welcome.mail import (
     DEFAULT_LAYOUTS,
     check_template,
@@ -24,12 +24,12 @@ from builder.welcome.mail import (
     sender,
     write_eml,
 )
-from builder.welcome.pack import MAX_PACK_BYTES, pack_meta, pack_name, write_pack
+from builder.welcome.pack import MAX_PACK_BYTES, pack_meta, pack_name, read_pdf, write_pack
 from builder.welcome.people import Person, Roster, read_people
 
 WELCOME_DIR = "welcome"
 # Modules the fork server imports once, so each worker starts with them loaded.
-PRELOAD = ["weasyprint", "pypdf", "jinja2", "builder.welcome"]
+PRELOAD = ["builder.weasy", "pypdf", "jinja2", "builder.welcome"]  # weasyprint by its short-cut
 
 
 class PackRenderer(Protocol):
@@ -109,7 +109,7 @@ class PackBuilder:
         self.job = job
         self.renderer = renderer
         self.diag = diag
-        self.manual = PdfReader(job.manual)  # parsed once, merged into every pack
+        self.manual = read_pdf(job.manual, "manual")  # parsed once, merged into every pack
         self.env = environment(job.layouts)
 
     def build(self, person: Person) -> PackOutcome:
@@ -196,7 +196,7 @@ def build_packs(
     if manual is None:
         renderer = factory(diag, *factory_args)
         manual = renderer.manual_pdf()
-    if not manual.is_file():
+    if not current().is_file(manual):
         raise RenderError(f"manual not found: {manual}", hint="build it first: guideprint build")
     job = PackJob(settings, out / WELCOME_DIR, manual, roster.source, tuple(layouts))
     workers = min(jobs or os.cpu_count() or 1, len(roster.people))
@@ -227,8 +227,7 @@ def _parallel(
 ) -> list[PackOutcome]:
     # One task per person, one renderer per process (made by the initializer): each worker
     # pays WeasyPrint's start-up once, and progress and load balancing stay per person.
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(PRELOAD)
+    context = _fork_server()
     outcomes: list[PackOutcome] = []
     with ProcessPoolExecutor(workers, context, _start_worker, (job, *renderer)) as pool:
         futures = [pool.submit(_build_in_worker, person) for person in people]
@@ -242,6 +241,33 @@ def _parallel(
             pool.shutdown(cancel_futures=True)
             raise
     return sorted(outcomes, key=lambda o: o.person.row)
+
+
+def _fork_server() -> BaseContext:
+    """The forkserver context, its server started without the working folder on sys.path.
+
+    The server is a fresh `python -c`, which puts the working folder (the project) first on
+    sys.path: a weasyprint.py or jinja2.py there would be imported instead of the real one,
+    and run. PYTHONSAFEPATH (Python 3.11) leaves the folder out; guideprint's own folder goes
+    on PYTHONPATH instead, for a guideprint run from its source tree.
+    """
+    from multiprocessing import forkserver
+
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    saved = {name: os.environ.get(name) for name in ("PYTHONSAFEPATH", "PYTHONPATH")}
+    own = str(Path(__file__).resolve().parents[2])
+    os.environ["PYTHONSAFEPATH"] = "1"
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [own, saved["PYTHONPATH"]]))
+    try:
+        forkserver.ensure_running()  # the pool's workers are forked from this server
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    return context
 
 
 def _results(futures: Iterable[Future[PackOutcome]]) -> Iterable[PackOutcome]:
