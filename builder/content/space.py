@@ -15,6 +15,7 @@ from builder.content.encoding import check_mojibake
 from builder.content.frontmatter import split_front_matter
 from builder.content.model import NavItem, Page, Space, flatten, page_anchor
 from builder.content.summary import SummaryEntry, parse_summary
+from builder.content.yamlsafe import load_yaml
 from builder.diagnostics import Diagnostic, Diagnostics
 from builder.errors import ContentError
 from builder.gate import ReadRefused, current
@@ -79,11 +80,11 @@ def _subspaces(repo: Path) -> list[Path]:
 def _site_order(repo: Path) -> list[str]:
     """Space order from a docs.yaml site configuration, when there is one."""
     config = repo / "docs.yaml"
-    if not current().is_file(config):
+    if current().kind(config) not in ("file", "refused"):  # a refused one is reported
         return []
     text = _gated_text(config, errors="replace")
     try:
-        dirs = list(_directories(yaml.safe_load(text)))
+        dirs = list(_directories(load_yaml(text, what="docs.yaml")))
     except yaml.YAMLError:
         dirs = re.findall(r"directory:\s*['\"]?([^\s'\",}]+)", text)
     return [Path(d).name for d in dirs]
@@ -104,11 +105,11 @@ def _directories(data: object) -> Iterator[str]:
 
 def _layout(folder: Path) -> Layout:
     config = folder / ".gitbook.yaml"
-    if not current().is_file(config):
+    if current().kind(config) not in ("file", "refused"):  # a refused one is reported
         return Layout(folder)
     text = _gated_text(config, errors="strict")
     try:
-        data = yaml.safe_load(text) or {}
+        data = load_yaml(text, what=".gitbook.yaml") or {}
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         line = getattr(getattr(exc, "problem_mark", None), "line", None)
         raise ContentError(
@@ -219,7 +220,7 @@ class _Collector(Diagnostics):
 
 def _entries(layout: Layout, diag: Diagnostics) -> list[SummaryEntry]:
     summary = layout.root / layout.summary
-    if current().is_file(summary):
+    if current().kind(summary) in ("file", "refused"):  # a refused one is reported
         return parse_summary(summary, layout.root, diag)
     diag.warn("no SUMMARY.md: README first, then every page by path", file=layout.root)
     files = sorted(

@@ -10,7 +10,9 @@ from typing import Any
 
 import yaml
 
+from builder.content.yamlsafe import load_yaml
 from builder.diagnostics import Diagnostics
+from builder.gate import current
 
 DOTTED = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+")
 
@@ -18,31 +20,44 @@ DOTTED = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+")
 def space_variables(root: Path, diag: Diagnostics) -> dict[str, Any]:
     """The space's variables (empty when it has none, or when the file is wrong)."""
     path = root / ".gitbook" / "vars.yaml"
-    try:
-        stamp = path.stat().st_mtime_ns
-    except OSError:
+    kind = current().kind(path)
+    if kind == "refused":
+        hint = "replace the link with the file itself"
+        diag.warn("variables refused: vars.yaml leads outside the space",
+                  file=".gitbook/vars.yaml", hint=hint)  # fmt: skip
         return {}
-    data, problem = _load(path, stamp)
+    if kind != "file":
+        return {}
+    try:  # read through the gate each time: the ledger records it for every page's output
+        text = current().read_text(path, what="variables")
+    except (OSError, UnicodeDecodeError) as exc:
+        data: dict[str, Any] = {}
+        problem, line = str(exc).split("\n")[0], None
+    else:
+        data, problem, line = _load(text)
     if problem:
         diag.warn(
             f"variables not read: {problem}",
             file=".gitbook/vars.yaml",
+            line=line,
             hint="write one 'name: value' per line",
         )
     return data
 
 
 @lru_cache(maxsize=16)
-def _load(path: Path, stamp: int) -> tuple[dict[str, Any], str]:
+def _load(text: str) -> tuple[dict[str, Any], str, int | None]:
+    """(variables, problem, its line): the problem is empty when there is none."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError, OSError) as exc:
-        return {}, str(exc).split("\n")[0]
+        data = load_yaml(text, what=".gitbook/vars.yaml")
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        return {}, str(exc).split("\n")[0], mark.line + 1 if mark is not None else None
     if data is None:
-        return {}, ""
+        return {}, "", None
     if not isinstance(data, dict):
-        return {}, "not a list of 'name: value'"
-    return data, ""
+        return {}, "not a list of 'name: value'", None
+    return data, "", None
 
 
 def evaluate(expression: str, variables: dict[str, Any]) -> str | None:
