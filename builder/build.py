@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import logging
 import os
 import tempfile
 import time
@@ -24,19 +23,28 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from builder.diagnostics import Collected, Diagnostic, Diagnostics
+from builder.diagnostics import Collected, Diagnostics
 from builder.gate import activate, current
-from builder.ledger import Entry, Ledger, changed, seen_file
+from builder.ledger import Entry, Ledger, changed_warning
 from builder.output import build_lock
-from builder.outputs import BuildRequest, JobContext, Made, Output, Read, plan
+from builder.outputs import (
+    BuildRequest,
+    JobContext,
+    Made,
+    Output,
+    Read,
+    dependents_of_stale,
+    output_options,
+    plan,
+    with_cards_of_copies,
+)
 from builder.project import Project
+from builder.report import report
 from builder.workers import alongside, in_child
 
 if TYPE_CHECKING:
     from builder.pdf import Renderer
 
-LOG = logging.getLogger("guideprint")
-STATUS = logging.getLogger("guideprint.status")  # printed without "warning:", hidden by -q
 Job = Callable[[list[Output], dict[str, Read], JobContext], list[Made]]
 JOBS = {  # job name -> its renderer, imported when something has to be rendered
     "manual": "builder.manual.job:render_manual",
@@ -64,48 +72,35 @@ def build(project: Project, request: BuildRequest, diag: Diagnostics) -> int:
     lock = build_lock(project.out) if request.write else contextlib.nullcontext()
     with lock:
         ledger = Ledger.load(project.out)
-        options = {o.key: _options(project, request, o, names) for o in outputs}
+        options = {o.key: output_options(o, request, project.source, project.space, names)
+                   for o in outputs}  # fmt: skip
         fresh: dict[str, Entry] = {}
         for o in outputs if not request.force else ():
             entry = ledger.fresh(o.key, options[o.key], project.out, project.gate)
             if entry is not None:
                 fresh[o.key] = entry
-        _made_of_stale_cards(outputs, fresh)
+        for key in dependents_of_stale(outputs, set(fresh)):
+            fresh.pop(key)
         stale = [o for o in outputs if o.key not in fresh]
         made = _make(project, request, stale, names) if stale else []
         for one in made:
             one.seen = {**common, **one.seen}
         if request.write and made:
-            _record(ledger, made, options, project, read_ns, diag)
+            for one in ledger.record(made, options, project.out, project.gate, read_ns):
+                one.diag.append(changed_warning(one.seen, read_ns, project))
     for entry in fresh.values():
         diag.extend(Diagnostics(list(entry.diagnostics)))  # replayed: --strict fails on them
     for one in made:
         diag.extend(Diagnostics(list(one.diag)))
-    return _report(outputs, fresh, made, request, time.perf_counter() - started)
-
-
-def _made_of_stale_cards(outputs: list[Output], fresh: dict[str, Entry]) -> None:
-    """Sheets are imposed from the cards' layouts: a card laid out again makes them stale."""
-    shop = {o.card for o in outputs if o.kind.name == "bleed"}  # sheets read these files
-    relaid = {o.card for o in outputs if o.kind.job == "cards" and o.key not in fresh
-              and (o.kind.name == "bleed" or o.card not in shop)}  # fmt: skip
-    for o in outputs:
-        if o.kind.job == "sheets" and (o.card in relaid or (o.card is None and relaid)):
-            fresh.pop(o.key, None)
-
-
-def _options(project: Project, request: BuildRequest, output: Output, names: list[str]) -> str:
-    """What, besides its inputs, an output depends on."""
-    cards = ",".join(names) if output.kind.made_from == "cards" else ""
-    return (f"{output.kind.name}|remote={request.allow_remote}|space={project.space}"
-            f"|source={project.source}|copies={output.copies}|cards={cards}")  # fmt: skip
+    return report(outputs, set(fresh), made, write=request.write, force=request.force,
+                  seconds=time.perf_counter() - started)  # fmt: skip
 
 
 def _make(project: Project, request: BuildRequest, stale: list[Output], names: list[str]
           ) -> list[Made]:  # fmt: skip
     """Read what the stale outputs are made from, then render those it lets through."""
     if request.copies:  # N copies are imposed from the card's layout: lay it out again
-        stale = _with_cards_of_copies(stale, plan(request, names))
+        stale = with_cards_of_copies(stale, plan(request, names))
     parallel = (os.cpu_count() or 1) > 1
     read = partial(_read, project, request, stale)
     renderers: list[Renderer] = []
@@ -127,12 +122,6 @@ def _make(project: Project, request: BuildRequest, stale: list[Output], names: l
     finally:
         for renderer in renderers:
             renderer.close()
-
-
-def _with_cards_of_copies(stale: list[Output], planned: list[Output]) -> list[Output]:
-    cards = {o.card for o in stale if o.kind.name == "copies"}
-    extra = [o for o in planned if o.kind.name == "card" and o.card in cards and o not in stale]
-    return [*extra, *stale]
 
 
 def _read(project: Project, request: BuildRequest, stale: list[Output]) -> dict[str, Read]:
@@ -228,56 +217,3 @@ def _scratch(project: Project, request: BuildRequest) -> Iterator[Path]:
         gate = current()
         with activate(replace(gate, roots=(*(gate.roots or ()), Path(folder).resolve()))):
             yield Path(folder)
-
-
-def _record(ledger: Ledger, made: list[Made], options: dict[str, str], project: Project,
-            read_ns: int, diag: Diagnostics) -> None:  # fmt: skip
-    """Write each output made into the ledger, unless an input changed while it was made."""
-    from builder.ledger import tool_fingerprint
-
-    ledger.tool = tool_fingerprint()
-    for one in made:
-        ledger.entries.pop(one.key, None)
-        if one.error or one.key not in options:
-            continue
-        moved = changed(one.seen, read_ns, project.gate)
-        if moved:
-            one.diag.append(_changed_warning(moved[0], project))
-            continue
-        output = seen_file(project.out / one.key)
-        ledger.entries[one.key] = Entry(options[one.key], one.seen, output, one.diag, read_ns)
-    ledger.save(project.out)
-
-
-def _changed_warning(path: str, project: Project) -> Diagnostic:
-    shown = os.path.relpath(path, project.root) if path.startswith(str(project.root)) else path
-    why = f"{shown} changed while the build read it; the output is rebuilt by the next build"
-    return Diagnostic("warning", why, hint="run the build again")
-
-
-def _report(outputs: list[Output], fresh: dict[str, Entry], made: list[Made],
-            request: BuildRequest, seconds: float) -> int:  # fmt: skip
-    """What happened to each output; 1 when any failed."""
-    by_key = {m.key: m for m in made}
-    written = [o.key for o in outputs if o.key in by_key and not by_key[o.key].error]
-    failed = [o.key for o in outputs if o.key in by_key and by_key[o.key].error]
-    verb = "checked" if not request.write else "written"
-    for key in written:
-        LOG.info("%s: %s", key, verb)
-    for key in fresh:
-        LOG.info("%s: up to date", key)
-    for key in failed:
-        STATUS.error("%s: failed: %s", key, by_key[key].error)
-    parts = [f"{len(written)} {verb}", f"{len(fresh)} up to date"]
-    parts += [f"{len(failed)} failed"] if failed else []
-    skipped = [o.key for o in outputs if o.key not in by_key and o.key not in fresh]
-    parts += [f"{len(skipped)} not imposed by check"] if skipped else []
-    hint = (
-        ""
-        if written or failed or request.force or not request.write
-        else "; use --force to rebuild"
-    )
-    (STATUS.warning if request.write else LOG.info)(
-        "%s in %.2f s%s", ", ".join(parts), seconds, hint
-    )
-    return 1 if failed else 0

@@ -20,12 +20,16 @@ import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from builder import __version__
 from builder.diagnostics import Diagnostic
 from builder.gate import ABSENT, REFUSED, Gate, Seen, listing, parse_listing_key
 from builder.output import write_text
+
+if TYPE_CHECKING:
+    from builder.outputs import Made
+    from builder.project import Project
 
 LEDGER = ".guideprint-ledger.json"
 VERSION = 2
@@ -82,6 +86,32 @@ class Ledger:
         if changed(entry.inputs, entry.read_ns, gate):
             return None
         return entry
+
+    def record(self, made: list[Made], options: dict[str, str], out: Path, gate: Gate,
+               read_ns: int) -> list[Made]:  # fmt: skip
+        """Enter each output made and save; return those whose inputs changed while they
+        were made (left out: stale for the next build)."""
+        self.tool = tool_fingerprint()
+        moved = []
+        for one in made:
+            self.entries.pop(one.key, None)
+            if one.error or one.key not in options:
+                continue
+            if changed(one.seen, read_ns, gate):
+                moved.append(one)
+                continue
+            output = seen_file(out / one.key)
+            self.entries[one.key] = Entry(options[one.key], one.seen, output, one.diag, read_ns)
+        self.save(out)
+        return moved
+
+
+def changed_warning(inputs: dict[str, Seen], read_ns: int, project: Project) -> Diagnostic:
+    """What to say of an output whose input changed while the build read it."""
+    path = (changed(inputs, read_ns, project.gate) or ["an input"])[0]
+    shown = os.path.relpath(path, project.root) if path.startswith(str(project.root)) else path
+    why = f"{shown} changed while the build read it; the output is rebuilt by the next build"
+    return Diagnostic("warning", why, hint="run the build again")
 
 
 def changed(inputs: dict[str, Seen], read_ns: int, gate: Gate) -> list[str]:

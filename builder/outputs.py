@@ -170,3 +170,27 @@ def card_hint(name: str, names: list[str]) -> str:
         return "this space has no cards/ folder"
     hint = did_you_mean(name, names)
     return hint if hint.startswith("known:") else f"{hint} known: {', '.join(names)}"
+
+
+def output_options(output: Output, request: BuildRequest, source: Path, space: str | None,
+                   names: list[str]) -> str:  # fmt: skip
+    """What, besides its inputs, an output depends on (its ledger entry holds it)."""
+    cards = ",".join(names) if output.kind.made_from == "cards" else ""
+    return (f"{output.kind.name}|remote={request.allow_remote}|space={space}"
+            f"|source={source}|copies={output.copies}|cards={cards}")  # fmt: skip
+
+
+def dependents_of_stale(outputs: list[Output], fresh: set[str]) -> list[str]:
+    """Fresh sheets imposed from a card laid out again: they are stale too."""
+    shop = {o.card for o in outputs if o.kind.name == "bleed"}  # the sheets read these files
+    relaid = {o.card for o in outputs if o.kind.job == "cards" and o.key not in fresh
+              and (o.kind.name == "bleed" or o.card not in shop)}  # fmt: skip
+    return [o.key for o in outputs if o.key in fresh and o.kind.job == "sheets"
+            and (o.card in relaid or (o.card is None and relaid))]  # fmt: skip
+
+
+def with_cards_of_copies(stale: list[Output], planned: list[Output]) -> list[Output]:
+    """N copies are imposed from their card's layout: that card is laid out again."""
+    cards = {o.card for o in stale if o.kind.name == "copies"}
+    extra = [o for o in planned if o.kind.name == "card" and o.card in cards and o not in stale]
+    return [*extra, *stale]
