@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,37 @@ from builder.diagnostics import Diagnostics
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ROOT = Path(__file__).resolve().parent.parent
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture(autouse=True)
+def assert_no_weasyprint_logs(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a test on any warning WeasyPrint logs (WeasyPrint's own `assert_no_logs`).
+
+    Our renderer turns them into diagnostics, which the tests check; one the test does not
+    expect is a defect. A test that provokes them on purpose says so with
+    `@pytest.mark.weasyprint_logs`. Forked workers log in their own process: this sees the
+    renderer's work done here (cards, sheets, the single-core path).
+    """
+    handler = _Records()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+    if handler.records and not request.node.get_closest_marker("weasyprint_logs"):
+        messages = "; ".join(r.getMessage()[:160] for r in handler.records[:3])
+        pytest.fail(f"{len(handler.records)} unexpected WeasyPrint warning(s): {messages}",
+                    pytrace=False)  # fmt: skip
 
 
 @pytest.fixture
@@ -36,6 +68,17 @@ def make_space(tmp_path: Path) -> Callable[[dict[str, str | bytes]], Path]:
         return root
 
     return make
+
+
+def require_shared(path: Path) -> Path:
+    """A file of ../shared (the seed, the corpus): its absence fails the test, never skips it.
+
+    CI clones the repository beside shared/; a checkout without it is not the one tested.
+    """
+    if not path.exists():
+        pytest.fail(f"{path} is missing: clone the repository beside its shared/ folder",
+                    pytrace=False)  # fmt: skip
+    return path
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from clirun import cli
+from conftest import require_shared
 
 from builder import fonts
 
@@ -188,8 +189,8 @@ def test_check_is_the_build_without_writing(copy: Path) -> None:
     assert sorted(p.relative_to(copy) for p in copy.rglob("*")) == before
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="the shared corpus is not here")
 def test_check_another_gitbook_space() -> None:
+    require_shared(CORPUS)
     code, _, err = cli(["check", "--source", "../shared/corpus/lawnchair-docs"], ROOT)
     assert code == 0, err
     assert "Traceback" not in err

@@ -693,6 +693,7 @@ def test_strict_render_warning_keeps_the_previous_pdf(work: tuple[Path, bytes]) 
     assert_intact(folder / "out", before)
 
 
+@pytest.mark.weasyprint_logs  # a refused remote image, on purpose
 def test_strict_renderer_writes_nothing_after_a_warning(tmp_path: Path) -> None:
     """What build.py needs for the test above: Renderer(strict=True) refuses to write."""
     from builder.errors import RenderError
@@ -711,6 +712,7 @@ def test_strict_renderer_writes_nothing_after_a_warning(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.weasyprint_logs  # a refused remote image, on purpose
 def test_strict_renderer_checks_after_drawing(tmp_path: Path) -> None:
     """An SVG image fetches what it holds while the PDF is drawn, after layout."""
     from builder.errors import RenderError

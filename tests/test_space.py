@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import require_shared
 
 from builder.content.model import NavItem, Space
 from builder.content.space import Layout, find_spaces, read_space
@@ -47,8 +48,7 @@ def dangling_links(space: Space) -> list[str]:
 
 @pytest.fixture(scope="module")
 def corpus() -> tuple[list[Space], Diagnostics]:
-    if not CORPUS.is_dir():
-        pytest.skip("the shared corpus is not available")
+    require_shared(CORPUS)
     diag = Diagnostics()
     return [read_space(layout, diag, lang="en") for layout in find_spaces(CORPUS)], diag
 
