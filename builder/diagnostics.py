@@ -14,6 +14,8 @@ LOG = logging.getLogger("guideprint")
 
 @dataclass(frozen=True)
 class Diagnostic:
+    """One warning or error: where it is, and how to fix it."""
+
     level: str  # "warning" or "error"
     message: str
     file: str | None = None

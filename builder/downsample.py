@@ -126,7 +126,12 @@ def _target_mode(im: Image.Image) -> str | None:
 
 
 def downsample_pages(
-    pages: list[str], box: tuple[int, int], cache: Path, *, from_the_end: bool = False
+    pages: list[str],
+    box: tuple[int, int],
+    cache: Path,
+    *,
+    from_the_end: bool = False,
+    swapped: dict[str, str] | None = None,
 ) -> list[str]:
     """Swap every local raster image in the pages for its print-ready copy, each image
     prepared once, first to last or from the end.
@@ -141,6 +146,9 @@ def downsample_pages(
         path = Path(urllib.request.url2pathname(urllib.parse.urlsplit(url).path))
         if gate.is_file(path):  # a refused one is left to the fetcher, which reports it
             made[url] = downsample(path, box, cache).as_uri()
+
+    if swapped is not None:  # original URL -> what takes its place, for the renderer's words
+        swapped.update((url, uri) for url, uri in made.items() if uri != url)
 
     def swap(m: re.Match[str]) -> str:
         return f'{m.group(1)}{made.get(m.group(2), m.group(2))}"'

@@ -3,9 +3,12 @@ http(s) only when the user asked for it (bounded in time and size, cached)."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import io
+import socket
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -26,6 +29,9 @@ from builder.weasy import URLFetcher, URLFetcherResponse, iri_to_uri
 REMOTE_TIMEOUT = 3.0  # seconds per URL (WeasyPrint's default is 10, one URL after another)
 REMOTE_MAX_BYTES = 20 * 1024 * 1024
 MAX_REDIRECTS = 5
+# The watchdog cuts a connection this long after REMOTE_TIMEOUT: after the socket timeout,
+# so that a host sending nothing at all is reported as not answering (and not asked again).
+WATCHDOG_GRACE = 0.2
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 RASTER_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"RIFF", b"BM", b"II*\x00", b"MM\x00*")
 
@@ -60,13 +66,15 @@ class SandboxFetcher(URLFetcher):  # type: ignore[misc]
         self.cache_dir = cache_dir
         self.source = "document"  # named in warnings; set per document by the renderer
         self._dead: set[str] = set()  # hosts that did not answer: not asked again this run
+        self._watchdog: _Watchdog | None = None  # the deadline of the download under way
+        self.add_handler(_WatchedHandler())
 
     def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
         """Serve url from the sandbox, or refuse it with a warning."""
         self._request = None  # never reuse a request URLFetcher.open left behind
         scheme = url.split(":", 1)[0].strip().lower()
         if scheme == "data":
-            return super().fetch(url, headers)
+            return self._data(url, headers)
         if scheme == "file":
             return self._file(url)
         if scheme in ("http", "https"):
@@ -79,6 +87,16 @@ class SandboxFetcher(URLFetcher):  # type: ignore[misc]
     def _refuse(self, url: str, why: str, hint: str | None) -> None:
         self.diag.warn(f"{why}: {_short(url)}", file=self.source, hint=hint)
         raise Refused(f"{why}: {url}")
+
+    def _data(self, url: str, headers: Any) -> URLFetcherResponse:
+        """A data: URL, decoded, under the same pixel limit as a file."""
+        response = super().fetch(url, headers)
+        try:
+            body = response.read()
+        finally:
+            response.close()
+        self._check_pixels(_short(url), body)
+        return URLFetcherResponse(response.url, body, response.headers)
 
     def _file(self, url: str) -> URLFetcherResponse:
         path = Path(urllib.request.url2pathname(urllib.parse.urlsplit(url).path)).resolve()
@@ -108,6 +126,14 @@ class SandboxFetcher(URLFetcher):  # type: ignore[misc]
 
     def _download(self, url: str, headers: Any) -> tuple[str, bytes, str]:
         """GET url, following redirects through the sandbox; at most REMOTE_TIMEOUT overall."""
+        self._watchdog = watchdog = _Watchdog(self._timeout, grace=WATCHDOG_GRACE)
+        try:
+            return self._follow(url, headers, watchdog)
+        finally:
+            self._watchdog = None
+            watchdog.close()
+
+    def _follow(self, url: str, headers: Any, watchdog: _Watchdog) -> tuple[str, bytes, str]:
         deadline = time.monotonic() + self._timeout
         for _ in range(MAX_REDIRECTS + 1):
             host = urllib.parse.urlsplit(url).netloc.lower()
@@ -117,12 +143,15 @@ class SandboxFetcher(URLFetcher):  # type: ignore[misc]
             request = urllib.request.Request(
                 iri_to_uri(url), headers={**self._http_headers, **dict(headers or {})}
             )
+            left = max(deadline - time.monotonic(), 0.001)
             try:
                 # OpenerDirector.open, not URLFetcher.open: no redirect handler, no decoding.
-                with urllib.request.OpenerDirector.open(self, request, timeout=self._timeout) as r:
+                with urllib.request.OpenerDirector.open(self, request, timeout=left) as r:
                     body = self._read(url, r, deadline)
+                    self._in_time(url, watchdog)  # a cut connection reads as a short body
                     return r.geturl(), body, str(r.headers.get("Content-Type", ""))
             except urllib.error.HTTPError as exc:
+                self._in_time(url, watchdog)
                 location = exc.headers.get("Location") if exc.code in REDIRECTS else None
                 exc.close()
                 if not location:
@@ -134,11 +163,18 @@ class SandboxFetcher(URLFetcher):  # type: ignore[misc]
             except Refused:
                 raise
             except (OSError, http.client.HTTPException, ValueError) as exc:
+                if not _timed_out(exc):  # a silent host has not answered, even if cut too
+                    self._in_time(url, watchdog)
                 self._dead.add(host)
                 self._refuse(url, f"remote resource not fetched ({_reason(exc, self._timeout)})",
                              "check the address, or download the file into the space")  # fmt: skip
         self._refuse(url, f"more than {MAX_REDIRECTS} redirects", None)
         raise AssertionError  # unreachable: _refuse raises
+
+    def _in_time(self, url: str, watchdog: _Watchdog) -> None:
+        """Refuse url when the watchdog cut its connection."""
+        if watchdog.expired:
+            self._refuse(url, f"remote resource took more than {self._timeout:g} s", None)
 
     def _read(self, url: str, response: Any, deadline: float) -> bytes:
         """The body, decoded, refused when too slow or too large."""
@@ -203,6 +239,99 @@ class SandboxFetcher(URLFetcher):  # type: ignore[misc]
             self.diag.warn(f"remote cache not written: {exc}", file=self.source)
 
 
+class _Watchdog:
+    """Shuts a download's connections down at its deadline.
+
+    A socket timeout starts again with every byte: a server sending its headers one byte
+    at a time held a build 61 s against a timeout of 3 s.
+    """
+
+    def __init__(self, seconds: float, *, grace: float = 0.0) -> None:
+        self.expired = False
+        self._lock = threading.Lock()
+        # Duplicates of the connections' sockets: shutting one down ends the connection, even
+        # once TLS has taken over the original socket object.
+        self._sockets: list[socket.socket] = []
+        self._timer = threading.Timer(seconds + grace, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def watch(self, sock: socket.socket) -> None:
+        """Shut sock down at the deadline (at once if it has passed)."""
+        dup = sock.dup()
+        with self._lock:
+            if not self.expired:
+                self._sockets.append(dup)
+                return
+        _shut(dup)
+        dup.close()
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for sock in self._sockets:
+                _shut(sock)
+
+    def close(self) -> None:
+        """Stop the timer and let go of the sockets (the connections close themselves)."""
+        self._timer.cancel()
+        with self._lock:
+            for sock in self._sockets:
+                sock.close()
+            self._sockets.clear()
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # already closed by its connection
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+class _WatchedHTTP(http.client.HTTPConnection):
+    """An HTTP connection whose socket is watched by the fetcher's current watchdog."""
+
+    def __init__(self, *args: Any, watchdog: _Watchdog | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _watch(self, watchdog)
+
+
+class _WatchedHTTPS(http.client.HTTPSConnection):
+    """An HTTPS connection whose socket is watched by the fetcher's current watchdog."""
+
+    def __init__(self, *args: Any, watchdog: _Watchdog | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _watch(self, watchdog)
+
+
+def _watch(connection: http.client.HTTPConnection, watchdog: _Watchdog | None) -> None:
+    """Have watchdog watch the TCP socket of connection, before any TLS handshake."""
+    if watchdog is None:
+        return
+
+    def create(address: Any, *args: Any, **kwargs: Any) -> socket.socket:
+        sock = socket.create_connection(address, *args, **kwargs)
+        watchdog.watch(sock)  # a TLS handshake can be dribbled too
+        return sock
+
+    # http.client's own seam: HTTPConnection.__init__ sets it to socket.create_connection.
+    connection._create_connection = create  # type: ignore[attr-defined]
+
+
+class _WatchedHandler(urllib.request.AbstractHTTPHandler):
+    """http(s) through watched connections; ahead of urllib's own handlers of both."""
+
+    handler_order = 499
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_WatchedHTTP, req, watchdog=self._watchdog())
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        # No context given: the default one, as urllib's handler has with WeasyPrint's default.
+        return self.do_open(_WatchedHTTPS, req, watchdog=self._watchdog())
+
+    def _watchdog(self) -> _Watchdog | None:
+        return getattr(self.parent, "_watchdog", None)
+
+
 def _type_headers(path: Path) -> dict[str, str]:
     types = {".svg": "image/svg+xml", ".css": "text/css", ".png": "image/png"}
     kind = types.get(path.suffix.lower())
@@ -219,6 +348,11 @@ def _reason(exc: BaseException, timeout: float) -> str:
     if isinstance(exc, TimeoutError):
         return f"no answer within {timeout:g} s"
     return str(getattr(exc, "strerror", None) or exc) or type(exc).__name__
+
+
+def _timed_out(exc: BaseException) -> bool:
+    reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+    return isinstance(reason, TimeoutError)
 
 
 def _short(url: str) -> str:

@@ -11,6 +11,7 @@ from PIL import Image, ImageFile, UnidentifiedImageError
 
 from builder.errors import GuideError
 from builder.gate import current
+from builder.png import idat_intact
 
 # Pillow refuses images above twice this many pixels (a decompression bomb); we refuse
 # from this many, which is already a 8000 x 8000 picture.
@@ -50,6 +51,8 @@ def _check_raster(data: bytes) -> str | None:
             with Image.open(io.BytesIO(data)) as im:
                 fmt = im.format
                 im.verify()
+            if fmt == "PNG" and not idat_intact(data):
+                return "is truncated or corrupt (its image data does not inflate)"
             if fmt not in VERIFIED:
                 with Image.open(io.BytesIO(data)) as im:
                     im.draft("RGB", (max(1, im.width // 8), max(1, im.height // 8)))

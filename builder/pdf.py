@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,7 +22,10 @@ from builder.weasy import FontConfiguration, weasyprint
 # WeasyPrint reports missing images and CSS it ignores through these loggers, to a handler
 # nobody sees; the PDF still builds. We forward them into our diagnostics and count them.
 WEASY_LOGGERS = ("weasyprint", "weasyprint.progress")
-IGNORED = ("Ignored `hyphenate-limit", "Anchor defined twice")
+# The glyph check (builder.glyphs) names the characters no font has with their file and
+# line, before rendering: WeasyPrint's own ".notdef" line per character would say it again.
+IGNORED = ("Ignored `hyphenate-limit", "Anchor defined twice", ".notdef glyph rendered")
+FILE_URL = re.compile(r"file://[^'\"\s]+")
 # guideprint's own layouts and icons: read whatever folder the build runs from.
 OWN_FILES = (BUILTIN, BUILTIN.parent / "assets")
 
@@ -54,7 +58,13 @@ class _Forward(logging.Handler):
         message = record.getMessage()
         if message.startswith(IGNORED) or "Refused: " in message:
             return  # the fetcher reported refusals already, with file and hint
-        self.renderer.diag.warn(f"renderer: {message}", file=self.renderer.fetcher.source)
+        where = self.renderer.fetcher.source
+        for url in FILE_URL.findall(message):  # an image of a page: name the page and line
+            if url in self.renderer.images:
+                where, written = self.renderer.images[url]
+                message = message.replace(url, written)
+        file, _, line = where.rpartition(":") if re.search(r":\d+$", where) else (where, "", "")
+        self.renderer.diag.warn(f"renderer: {message}", file=file, line=int(line) if line else None)
 
 
 @dataclass
@@ -92,6 +102,7 @@ class Renderer:
             cache_dir=cache_dir,
         )
         self._css: dict[str, weasyprint.CSS] = {}
+        self.images: dict[str, tuple[str, str]] = {}  # src -> (page:line, original URL)
         self._fonts_css = weasyprint.CSS(
             string=font_face_css(), font_config=self.fonts, url_fetcher=self.fetcher
         )
@@ -135,9 +146,22 @@ class Renderer:
                 return here.relative_to(root).as_posix()
         return str(folder)
 
-    def render(self, html: str, base: Path, css: list[weasyprint.CSS], *, source: str) -> Any:
-        """Lay out html (relative URLs resolved against base) into a weasyprint Document."""
+    def render(
+        self,
+        html: str,
+        base: Path,
+        css: list[weasyprint.CSS],
+        *,
+        source: str,
+        images: dict[str, tuple[str, str]] | None = None,
+    ) -> Any:
+        """Lay out html (relative URLs resolved against base) into a weasyprint Document.
+
+        images: each image's URL -> (where the page writes it, the path as written), so that
+        a warning about it names the page and line.
+        """
         self.fetcher.source = source
+        self.images = dict(images or {})
         with collector_paused():
             document = weasyprint.HTML(
                 string=html, base_url=str(base) + "/", url_fetcher=self.fetcher

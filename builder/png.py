@@ -76,3 +76,23 @@ def embedded_as_is(data: bytes) -> bool:
     if header[1] == 3:
         return png_palette(data) is not None
     return header[0] == 8 and header[1] in PASS_THROUGH and b"tRNS" not in _chunks(data)
+
+
+def idat_intact(data: bytes) -> bool:
+    """Does the PNG's image data inflate whole? Pillow's verify() checks the chunks' CRCs,
+    not the compressed stream; the renderer embeds such a PNG as it is (builder.weasy), so a
+    broken stream would print as a broken picture without a word. zlib in C: ~1 ms for a
+    full-HD screenshot, against ~20 ms to decode it."""
+    import zlib
+
+    idat = _chunks(data).get(b"IDAT")
+    if not idat:
+        return False
+    inflater = zlib.decompressobj()
+    try:
+        while idat:
+            inflater.decompress(idat, 1 << 20)
+            idat = inflater.unconsumed_tail
+    except zlib.error:
+        return False
+    return inflater.eof

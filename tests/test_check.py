@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from clirun import cli
 
 
@@ -49,8 +50,63 @@ def test_check_and_build_agree_on_broken_content(copy: Path) -> None:
     overfull += "\n" + "\n".join(steps)
     (content / "cards" / "trop.md").write_text(overfull, encoding="utf-8")
     with (content / "smartphone.md").open("a", encoding="utf-8") as page:
-        page.write("\n![plan](.gitbook/assets/absent.png)\n\n{% include \"nulle-part.md\" %}\n")
+        page.write('\n![plan](.gitbook/assets/absent.png)\n\n{% include "nulle-part.md" %}\n')
     found = same_as_build(copy)
     assert any(line.startswith("cards/trop.pdf: failed: ") and "fit" in line for line in found)
     assert any("smartphone.md:" in line and "absent.png" in line for line in found), found
     assert any("smartphone.md:" in line and "nulle-part.md" in line for line in found), found
+
+
+def test_renderer_warnings_name_the_page_and_line(copy: Path) -> None:
+    """An image that WeasyPrint cannot draw: the warning names the page and line that put it
+    there and the image's own path, not "manual"."""
+    assets = copy / "content" / ".gitbook" / "assets"
+    (assets / "casse.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'><g></svg>")
+    with (copy / "content" / "smartphone.md").open("a", encoding="utf-8") as page:
+        page.write("\n![cassée](.gitbook/assets/casse.svg)\n")
+    line = (copy / "content" / "smartphone.md").read_text(encoding="utf-8").count("\n")
+    for command in (["check"], ["build", "--manual"]):
+        _, _, err = cli(command, copy)
+        lines = [text for text in err.splitlines() if "casse.svg" in text]
+        assert lines, err
+        assert all(
+            text.startswith(f"warning: smartphone.md:{line}: renderer: ") for text in lines
+        ), err
+
+
+def test_a_png_whose_data_is_broken_is_reported_where_it_is_used(copy: Path) -> None:
+    """Its chunks are whole (Pillow's verify passes) but its image data does not inflate:
+    embedded as it is, it would print as a broken picture without a word."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", 40, 30, 8, 2, 0, 0, 0)
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", b"pas une image")
+    (copy / "content" / ".gitbook" / "assets" / "casse.png").write_bytes(png + chunk(b"IEND", b""))
+    with (copy / "content" / "smartphone.md").open("a", encoding="utf-8") as page:
+        page.write("\n![cassée](.gitbook/assets/casse.png)\n")
+    found = same_as_build(copy)
+    assert any(line.startswith("warning: smartphone.md:") and "casse.png is truncated" in line
+               for line in found), found  # fmt: skip
+
+
+@pytest.mark.weasyprint_logs  # its .notdef lines, which the renderer leaves to the check
+def test_characters_no_font_has_are_reported_with_their_line(copy: Path) -> None:
+    """Korean in a page and on a card: a warning each, with the file and the line, found by
+    check as by build (from the fonts' character maps), not empty boxes on paper."""
+    with (copy / "content" / "smartphone.md").open("a", encoding="utf-8") as page:
+        page.write("\nUne ligne en français.\n\n전화를 받으려면 누르세요.\n")
+    line = (copy / "content" / "smartphone.md").read_text(encoding="utf-8").count("\n")
+    card = copy / "content" / "cards" / "vpn.md"
+    card.write_text(card.read_text(encoding="utf-8") + "\n연결\n", encoding="utf-8")
+    found = same_as_build(copy)
+    assert any(text.startswith(f"warning: smartphone.md:{line}: ") and "U+C804" in text
+               for text in found), found  # fmt: skip
+    assert any(text.startswith("warning: content/cards/vpn.md:") and "U+C5F0" in text
+               for text in found), found  # fmt: skip
+    assert not any("é" in text or "U+00E9" in text for text in found)

@@ -8,12 +8,14 @@ error in its Markdown) fails its own outputs only.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from builder.diagnostics import Collected
 from builder.errors import GuideError
 from builder.gate import current
+from builder.glyphs import check_html
 from builder.outputs import JobContext, Made, Output, Read, making
 
 if TYPE_CHECKING:
@@ -45,6 +47,9 @@ def read(project: Project, names: list[str]) -> dict[str, Read]:
                 # card depend on the others' names.
                 card = parse_card(project.source / "cards" / f"{name}.md", project.settings)
                 checked = Checked(card, sides_html(card, diag))
+                text = current().read_text(card.path, errors="replace")
+                file = os.path.relpath(card.path, project.root)
+                check_html(f"{card.title}\n" + "\n".join(checked.bodies.values()), text, file, diag)
                 for path in [*project.layouts.files("cards"), *stylesheets(card, project.layouts)]:
                     current().read_bytes(path, what="layout")
             except GuideError as exc:

@@ -28,7 +28,7 @@ def on_pre(w: Walker, parent: Element, el: Element, source: Path) -> None:
     if figure is None and (title or numbers or wrap):
         figure = Element("figure", {"class": "code-block"})
         figure.tail, el.tail = el.tail, "\n"
-        replace(parent, el, figure)
+        replace(parent, el, figure, w.at)
         figure.append(el)
     if figure is None:
         return

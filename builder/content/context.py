@@ -23,6 +23,8 @@ class Context:
     includes: tuple[Path, ...] = ()  # the include chain, for cycle detection
     sources: dict[Path, tuple[str, int]] = field(default_factory=dict)  # text, first line
     variables: dict[str, Any] = field(default_factory=dict)  # {"space": {...}, "page": {...}}
+    # Each image's file URL -> (where it is written, "page.md:12", and the path as written).
+    images: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def rel(self) -> str:

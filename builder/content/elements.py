@@ -37,10 +37,10 @@ def on_input(w: Walker, parent: Element, el: Element, source: Path) -> None:
     if el.get("type") == "checkbox":
         box = Element("span", {"class": "task-box", "aria-hidden": "true"})
         box.tail = el.tail
-        replace(parent, el, box)
+        replace(parent, el, box, w.at)
         return
     w.warn("<input> removed (not allowed in printed content)", source, "<input")
-    remove(parent, el)
+    remove(parent, el, w.at)
 
 
 def on_details(w: Walker, parent: Element, el: Element, source: Path) -> None:
@@ -113,7 +113,7 @@ def on_code(w: Walker, parent: Element, el: Element, source: Path) -> None:
         return
     new = Element("span", {"class": "variable"})
     new.text, new.tail = w.text(value), el.tail
-    replace(parent, el, new)
+    replace(parent, el, new, w.at)
 
 
 def on_div(w: Walker, parent: Element, el: Element, source: Path) -> None:

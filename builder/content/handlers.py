@@ -23,6 +23,7 @@ Handler = Callable[[Block, Context], str]
 _KEYS = itertools.count()
 HANDLERS: dict[str, Handler] = {}
 HINT_STYLES = ("info", "success", "warning", "danger")
+_KEY_RE = re.compile(re.escape(f"<!--{BLOCK_COMMENT}") + r"\d+-->")
 
 
 def handler(*names: str) -> Callable[[Handler], Handler]:
@@ -61,23 +62,40 @@ def children(block: Block, ctx: Context) -> str:
             inserts[key] = (len(lines), render_block(child, ctx).strip("\n"))
             lines.append(child.indent + key)
             numbers.append(child.line)
-    html = _markdown(lines, numbers, dedent=block.name != "root")
-    if any(key not in html for key in inserts):
+    html = _markdown(lines, numbers, ctx, dedent=block.name != "root")
+    # Keys looked for in one pass each: one search (and one replace) per block made a page
+    # of a thousand hints quadratic.
+    found = set(_KEY_RE.findall(html))
+    if any(key not in found for key in inserts):
         # Indented like code where no list holds it: read the tag flush left instead.
         for key, (index, _) in inserts.items():
-            if key not in html:
+            if key not in found:
                 lines[index] = key
-        html = _markdown(lines, numbers, dedent=block.name != "root")
-    for key, (_, value) in inserts.items():
-        html = html.replace(key, value, 1)
-    return html.strip("\n")
+        html = _markdown(lines, numbers, ctx, dedent=block.name != "root")
+    return _put_back(html, inserts).strip("\n")
 
 
-def _markdown(lines: list[str], numbers: list[int], *, dedent: bool) -> str:
+def _put_back(html: str, inserts: dict[str, tuple[int, str]]) -> str:
+    """Replace the first placeholder of each block by its HTML."""
+    done: set[str] = set()
+
+    def value(m: re.Match[str]) -> str:
+        key = m.group(0)
+        if key in done or key not in inserts:
+            return key
+        done.add(key)
+        return inserts[key][1]
+
+    return _KEY_RE.sub(value, html)
+
+
+def _markdown(lines: list[str], numbers: list[int], ctx: Context, *, dedent: bool) -> str:
     text = "\n".join(lines)
     if dedent:
         text = textwrap.dedent(text)  # a body indented under a list item reads flush left
-    return to_html(text, lines=numbers) if text.strip() else ""
+    if not text.strip():
+        return ""
+    return to_html(text, lines=numbers, diag=ctx.diag, file=ctx.rel)
 
 
 def render_block(block: Block, ctx: Context) -> str:

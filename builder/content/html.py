@@ -12,7 +12,7 @@ import io
 import re
 import urllib.parse
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from html import escape
 from pathlib import Path
 
@@ -24,7 +24,7 @@ from builder.content.context import Context, rel_path
 from builder.content.links import clean_url, read_text, resolve_local
 from builder.content.markdown import LINE_ATTR, LINE_COMMENT, SRC_ATTR
 from builder.content.model import Heading, page_anchor, slugify
-from builder.content.sanitize import add_class, local_names, remove, sanitise
+from builder.content.sanitize import add_class, local_names, remove, remove_all, sanitise
 from builder.gate import current
 from builder.typography import typeset
 
@@ -36,6 +36,26 @@ FOREIGN = frozenset({"svg", "math"})
 MAX_DEPTH = 64
 HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 Handler = Callable[["Walker", Element, Element, Path], None]
+TINYHTML5_CHECKED = "2.1.0"
+
+
+class _CharacterRuns(dict[tuple[Collection[str], bool], re.Pattern[str]]):
+    """tinyhtml5's cache of `chars_until` patterns, filled under the key it looks up.
+
+    Its own code stores each pattern under the pattern itself (`characters = cache[key] =`
+    rebinds characters first), so every call builds its pattern again: 60% of parsing a
+    2 MB page (13 s, 5 s with this). Same patterns, so the same tree.
+    """
+
+    def __missing__(self, key: tuple[Collection[str], bool]) -> re.Pattern[str]:
+        characters, opposite = key
+        regex = "".join([f"\\x{ord(character):02x}" for character in characters])
+        self[key] = pattern = re.compile(f"[{regex}]+" if opposite else f"[^{regex}]+")
+        return pattern
+
+
+if tinyhtml5.__version__ == TINYHTML5_CHECKED:  # another version runs unpatched, slower
+    tinyhtml5.inputstream.characters_until_regex = _CharacterRuns()
 
 
 def finish(raw: str, ctx: Context) -> tuple[str, list[Heading]]:
@@ -71,6 +91,7 @@ class Walker:
         self.raw = 0  # > 0 inside code, where text is printed as written
         self.foreign = 0  # > 0 inside <svg>/<math>
         self._starts: dict[Path, list[int]] = {}  # offsets of each source's lines
+        self.at: int | None = None  # the index of the element visited in its parent
 
     # -- where ---------------------------------------------------------------------------
 
@@ -94,9 +115,11 @@ class Walker:
         if starts is None:
             starts = self._starts[source] = _line_starts(text)
         at = current - first if current else 0
-        at = at if 0 <= at < len(starts) - 1 else 0
-        # Only the next 40 lines can match: searching the rest of a large page is waste.
-        end = len(text) if current is None else starts[min(at + 41, len(starts) - 1)]
+        end = len(text)
+        if 0 <= at < len(starts) - 1:  # only the next 40 lines can match: search no further
+            end = starts[min(at + 41, len(starts) - 1)] if current is not None else end
+        else:
+            at = 0
         for candidate in _spellings(needle):
             index = text.find(candidate, starts[at], end + len(candidate))
             if index >= 0:
@@ -110,10 +133,16 @@ class Walker:
     def walk(self, parent: Element, source: Path) -> None:
         if parent.text and not self.raw:
             parent.text = self.text(parent.text)
+        # Children are found by index and comments removed in one pass at the end: a
+        # search (or a removal) per child made a page of thousands of blocks quadratic.
+        comments: list[Element] = []
+        expected = 0  # where the next child should be: after this one, or in its place
         for child in list(parent):
+            at = _position(parent, child, expected)
+            expected = expected if at is None else at + 1
             if not isinstance(child.tag, str):  # comments: line markers, or the author's
                 self.marker(child, source)
-                remove(parent, child)
+                comments.append(child)
                 continue
             local_names(child)
             here = Path(src) if (src := child.attrib.pop(SRC_ATTR, None)) else source
@@ -125,16 +154,19 @@ class Walker:
                 self.unique_id(child)
             if child.tail and not self.raw:
                 child.tail = self.text(child.tail)
+            self.at = at
             self.visit(parent, child, here)
+        if comments:
+            remove_all(parent, comments)
 
     def visit(self, parent: Element, el: Element, source: Path) -> None:
-        tag = str(el.tag).lower()
+        tag, at = str(el.tag).lower(), self.at
         if sanitise(self, parent, el, source, svg=self.foreign > 0):
             return
         handler = HANDLERS.get(tag)
         if handler is not None and not self.foreign:
             handler(self, parent, el, source)
-            if el not in list(parent) and el.tag != "pre":
+            if _position(parent, el, at, near=True) is None and el.tag != "pre":
                 return  # replaced (an image by its placeholder): nothing left to walk
         raw, foreign = tag in RAW or "math" in el.get("class", "").split(), tag in FOREIGN
         self.raw += raw
@@ -185,7 +217,7 @@ def on_a(w: Walker, parent: Element, el: Element, source: Path) -> None:
     """Links: external ones kept, links to pages become #anchors, the rest are unlinked."""
     href = el.get("href")
     if "footnote-backref" in el.get("class", "").split():
-        remove(parent, el)  # "back to the text": a screen's convenience
+        remove(parent, el, w.at)  # "back to the text": a screen's convenience
         return
     if href is None:
         return
@@ -283,9 +315,24 @@ def _heading_id(base: str, fragment: str) -> str:
 
 def _drop_empty_paragraphs(body: Element) -> None:
     for parent in list(body.iter()):
-        for child in list(parent):
-            if child.tag == "p" and not len(child) and not (child.text or "").strip():
-                remove(parent, child)
+        empty = [c for c in parent if c.tag == "p" and not len(c) and not (c.text or "").strip()]
+        if empty:
+            remove_all(parent, empty)
+
+
+def _position(parent: Element, child: Element, at: int | None, near: bool = False) -> int | None:
+    """child's index in parent, looked for at `at` and beside it first; None if not there.
+
+    With near, only there: a handler keeps its element where it is, replaces it or
+    removes it (sanitize.replace, sanitize.remove), so it cannot be further away.
+    """
+    if at is not None:
+        for index in (at, at - 1, at + 1):
+            if 0 <= index < len(parent) and parent[index] is child:
+                return index
+        if near:
+            return None
+    return next((i for i, c in enumerate(parent) if c is child), None)
 
 
 HANDLERS: dict[str, Handler] = {

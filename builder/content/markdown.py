@@ -3,11 +3,13 @@ footnotes) with raw HTML, and GitBook's `$$…$$` math, which is both inline and
 
 Rendered block elements carry their source line (a `data-gp-line-…` attribute, or a
 `<!--gp-line-…:N-->` comment before raw HTML) so that the post-processing can report
-file:line; html.py removes both.
+file:line; html.py removes both. Lists and quotes nested past markdown-it's limit are
+flattened into a paragraph and reported, where markdown-it dropped the rest of the page.
 """
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Sequence
 from functools import lru_cache
@@ -15,10 +17,13 @@ from html import escape
 from typing import Any
 
 from markdown_it import MarkdownIt
+from markdown_it.parser_block import ParserBlock
+from markdown_it.rules_block import StateBlock
 from markdown_it.rules_inline import StateInline
 from mdit_py_plugins.gfm import gfm_plugin
 
 from builder.content.tex import tex_to_html
+from builder.diagnostics import Diagnostics
 
 # The markers carry a token drawn per process, so that a page cannot forge them.
 TOKEN = secrets.token_hex(6)
@@ -26,6 +31,41 @@ LINE_ATTR = f"data-gp-line-{TOKEN}"
 SRC_ATTR = f"data-gp-src-{TOKEN}"
 LINE_COMMENT = f"gp-line-{TOKEN}:"
 BLOCK_COMMENT = f"gp-block-{TOKEN}:"
+CUT = "gp_nesting_cut"  # env key: the lines where _FlatteningBlock flattened
+# List and quote markers at the start of a flattened line: "> > - 1. text" -> "text".
+MARKERS = re.compile(r"^(?:(?:[-*+]|\d{1,9}[.)])(?:[ \t]+|$)|>[ \t]?)+")
+
+
+class _FlatteningBlock(ParserBlock):
+    """markdown-it's block parser, flattening what lies past maxNesting into paragraphs.
+
+    Its own gives up there (20 levels: ten nested lists, a list and its item count one
+    each) and skips to the end of the document: everything after the deep part was lost.
+    """
+
+    def tokenize(self, state: StateBlock, start: int, end: int) -> None:
+        if state.level < state.md.options.maxNesting:
+            super().tokenize(state, start, end)
+            return
+        state.env.setdefault(CUT, []).append(start)
+        line, texts = start, []
+        while line < end:
+            # Where the container being flattened ends, as ParserBlock.tokenize decides it.
+            line = state.skipEmptyLines(line)
+            if line >= end or state.sCount[line] < state.blkIndent:
+                break
+            text = state.src[state.bMarks[line] + state.tShift[line] : state.eMarks[line]]
+            texts.append(MARKERS.sub("", text).strip())
+            line += 1
+        if any(texts):
+            # One paragraph, a line each: a list's paragraphs are hidden when it is tight,
+            # and two of them would run into each other.
+            state.push("paragraph_open", "p", 1).map = [start, line]
+            inline = state.push("inline", "", 0)
+            inline.content = "\\\n".join(t for t in texts if t)
+            inline.map, inline.children = [start, line], []
+            state.push("paragraph_close", "p", -1)
+        state.line = line
 
 
 def _math_inline(state: StateInline, silent: bool) -> bool:
@@ -60,29 +100,48 @@ def engine() -> MarkdownIt:
     md.options["alerts"] = False  # GitHub's "> [!NOTE]" is not GitBook's; keep it a quote
     md.inline.ruler.before("escape", "math_double", _math_inline)
     md.add_render_rule("math_inline_double", _render_math)
+    flattening = _FlatteningBlock()
+    flattening.ruler = md.block.ruler  # the rules as configured above, plugins' included
+    md.block = flattening
     return md
 
 
-def to_html(text: str, first_line: int | None = None, *, lines: Sequence[int] | None = None) -> str:
+def to_html(
+    text: str,
+    first_line: int | None = None,
+    *,
+    lines: Sequence[int] | None = None,
+    diag: Diagnostics | None = None,
+    file: str | None = None,
+) -> str:
     """Render Markdown text to an HTML fragment; mark source lines when told them.
 
     first_line is the source line of text's first line; lines, when the text was put
-    together from several places, gives the source line of each of its lines.
+    together from several places, gives the source line of each of its lines. Nesting
+    flattened is reported to diag, when given.
     """
     md = engine()
     env: dict[str, Any] = {}
     tokens = md.parse(text, env)
+
+    def source_line(index: int) -> int:
+        return lines[min(index, len(lines) - 1)] if lines else (first_line or 1) + index
+
     if first_line is not None or lines:
         for token in tokens:
             if token.map is None:
                 continue
-            index = token.map[0]
-            if lines:
-                line = lines[min(index, len(lines) - 1)]
-            else:
-                line = (first_line or 1) + index
+            line = source_line(token.map[0])
             if token.nesting == 1:
                 token.attrSet(LINE_ATTR, str(line))
             elif token.type == "html_block":
                 token.content = f"<!--{LINE_COMMENT}{line}-->{token.content}"
+    if diag is not None and (cuts := env.get(CUT)):
+        more = f" (and {len(cuts) - 1} more places)" if len(cuts) > 1 else ""
+        diag.warn(
+            f"nested deeper than {md.options.maxNesting} levels; flattened{more}",
+            file=file,
+            line=source_line(cuts[0]) if first_line is not None or lines else None,
+            hint="a list counts two levels (list and item), a quote one: lift the deepest",
+        )
     return str(md.renderer.render(tokens, md.options, env))

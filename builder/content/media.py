@@ -24,7 +24,7 @@ SIZES = {"line": "inline-icon", "original": "original-size"}
 def on_img(w: Walker, parent: Element, el: Element, source: Path) -> None:
     """Point the image at its file in the space, or replace it with a placeholder."""
     if "src" not in el.attrib:  # none written, or a javascript: one removed (and warned)
-        remove(parent, el)
+        remove(parent, el, w.at)
         return
     src = el.get("src", "")
     el.attrib.pop("srcset", None)  # print takes the plain src; srcset could fetch
@@ -37,7 +37,7 @@ def on_img(w: Walker, parent: Element, el: Element, source: Path) -> None:
     url = clean_url(src)
     if not url:
         w.warn("image without a source removed", source, "<img")
-        remove(parent, el)
+        remove(parent, el, w.at)
         return
     if url.startswith("data:image/"):
         return
@@ -49,9 +49,8 @@ def on_img(w: Walker, parent: Element, el: Element, source: Path) -> None:
                 src,
                 hint="download it into .gitbook/assets, or pass --allow-remote",
             )
-            replace(
-                parent, el, placeholder(w, parent, el, url, remote=True, captioned=bool(caption))
-            )
+            box = placeholder(w, parent, el, url, remote=True, captioned=bool(caption))
+            replace(parent, el, box, w.at)
         return
     line = w.line_of(source, src)
     path = resolve_local(url, w.ctx, line, what="image", source=source)
@@ -62,9 +61,12 @@ def on_img(w: Walker, parent: Element, el: Element, source: Path) -> None:
     if problem:
         w.ctx.diag.warn(f"image {url} {problem}", file=w.rel(source), line=line)
     if path is None or problem:
-        replace(parent, el, placeholder(w, parent, el, url, remote=False, captioned=bool(caption)))
+        box = placeholder(w, parent, el, url, remote=False, captioned=bool(caption))
+        replace(parent, el, box, w.at)
         return
     el.set("src", path.as_uri())
+    where = f"{w.rel(source)}:{line}" if line else w.rel(source)
+    w.ctx.images[path.as_uri()] = (where, url)  # the renderer's warnings name it so
 
 
 def placeholder(
@@ -99,10 +101,10 @@ def on_picture(w: Walker, parent: Element, el: Element, source: Path) -> None:
     """<picture>: print its plain <img> (the light version); the <source>s are for screens."""
     img = el.find("img")
     if img is None:
-        remove(parent, el)
+        remove(parent, el, w.at)
         return
     img.tail = el.tail
-    replace(parent, el, img)
+    replace(parent, el, img, w.at)
     on_img(w, parent, img, source)
 
 

@@ -28,6 +28,7 @@ class Page:
     headings: list[Heading]
     anchor: str  # id of the page in a document
     hidden: bool = False
+    images: dict[str, tuple[str, str]] = field(default_factory=dict)  # see Rendered.images
 
 
 @dataclass

@@ -24,6 +24,7 @@ __all__ = ["Context", "Rendered", "render_body", "render_markdown"]
 class Rendered:
     html: str
     headings: list[Heading]
+    images: dict[str, tuple[str, str]]  # file URL -> ("page.md:12", path as written)
 
 
 def render_markdown(
@@ -59,7 +60,7 @@ def render_markdown(
     )
     raw = render_text(text, ctx, first_line)
     body, headings = post.finish(raw, ctx)
-    return Rendered(body, headings)
+    return Rendered(body, headings, ctx.images)
 
 
 def render_body(text: str, ctx: Context, first_line: int = 1) -> str:

@@ -64,12 +64,12 @@ def sanitise(walker: Walker, parent: Element, el: Element, source: Path, svg: bo
     if tag in DANGEROUS or (svg and tag in ("input", "img", "picture")):
         if tag not in SILENT:
             walker.warn(f"<{tag}> removed (not allowed in printed content)", source, f"<{tag}")
-        remove(parent, el)
+        remove(parent, el, walker.at)
         return True
     for name, value in list(el.attrib.items()):
         _attribute(walker, el, tag, name, value, source, svg)
     if svg and tag in SVG_REFERENCES and not ({"href", "xlink:href"} & set(el.attrib)):
-        remove(parent, el)  # its reference was refused: nothing left to draw
+        remove(parent, el, walker.at)  # its reference was refused: nothing left to draw
         return True
     return False
 
@@ -109,29 +109,53 @@ def clean_style(walker: Walker, el: Element, value: str, source: Path) -> None:
         del el.attrib["style"]
 
 
-def remove(parent: Element, child: Element) -> None:
-    """Remove child, keeping the text that follows it."""
-    tail = child.tail
-    index = list(parent).index(child)
-    parent.remove(child)
-    before = (parent[index - 1].tail if index > 0 else parent.text) or ""
+def remove(parent: Element, child: Element, at: int | None = None) -> None:
+    """Remove child, keeping the text that follows it; at is where child probably is."""
+    index = _index(parent, child, at)
+    del parent[index]
+    _keep_tail(parent, parent[index - 1] if index > 0 else None, child.tail)
+
+
+def remove_all(parent: Element, doomed: list[Element]) -> None:
+    """Remove every child in doomed at once, keeping the text as remove() one by one would.
+
+    One pass over parent: removing one child after another scans and shifts the rest each
+    time, quadratic for a page of thousands of blocks.
+    """
+    gone = set(doomed)
+    kept: list[Element] = []
+    for child in parent:
+        if child in gone:
+            _keep_tail(parent, kept[-1] if kept else None, child.tail)
+        else:
+            kept.append(child)
+    parent[:] = kept
+
+
+def _keep_tail(parent: Element, prev: Element | None, tail: str | None) -> None:
+    """Join the text that followed a removed child to the text before it."""
+    before = (prev.tail if prev is not None else parent.text) or ""
     if tail and not tail.strip() and (not before or before[-1:].isspace()):
         return  # whitespace between blocks: one run of it is enough
     if tail and before[-1:] == " " and tail[:1] == " ":
         tail = tail[1:]  # "Text <removed> after": one space left, not two
     if tail:
-        if index > 0:
-            prev = parent[index - 1]
+        if prev is not None:
             prev.tail = (prev.tail or "") + tail
         else:
             parent.text = (parent.text or "") + tail
 
 
-def replace(parent: Element, old: Element, new: Element) -> None:
-    """Put new where old was (new keeps its own tail)."""
-    index = list(parent).index(old)
-    parent.remove(old)
-    parent.insert(index, new)
+def replace(parent: Element, old: Element, new: Element, at: int | None = None) -> None:
+    """Put new where old was (new keeps its own tail); at is where old probably is."""
+    parent[_index(parent, old, at)] = new
+
+
+def _index(parent: Element, child: Element, at: int | None) -> int:
+    """child's index in parent: at when right (the walker knows it), else searched for."""
+    if at is not None and 0 <= at < len(parent) and parent[at] is child:
+        return at
+    return list(parent).index(child)
 
 
 def add_class(el: Element, name: str) -> None:

@@ -285,7 +285,7 @@ def _render(
 ) -> Page:
     from builder.content.render import render_markdown
 
-    html, headings = "", []
+    html, headings, images = "", [], {}
     if render:
         rendered = render_markdown(
             item.body,
@@ -299,7 +299,7 @@ def _render(
             allow_remote=allow_remote,
             page_vars=vars_ if isinstance(vars_ := item.front.get("vars"), dict) else None,
         )
-        html, headings = rendered.html, rendered.headings
+        html, headings, images = rendered.html, rendered.headings, rendered.images
     return Page(
         path=item.path,
         source=item.source,
@@ -310,6 +310,7 @@ def _render(
         headings=headings,
         anchor=page_anchor(item.path),
         hidden=str(item.front.get("hidden", "")).strip().lower() == "true",
+        images=images,
     )
 
 

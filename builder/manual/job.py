@@ -39,6 +39,7 @@ class Assembled:
     chapters: int
     papers: dict[str, Paper]
     css: str  # the manual's stylesheet, read with the pages
+    images: dict[str, tuple[str, str]]  # file URL -> ("page.md:12", path as written)
 
 
 def read_spaces(
@@ -62,6 +63,7 @@ def read(project: Project, papers: list[str], diag: Diagnostics, *, allow_remote
 
     with current().recording() as seen:
         spaces = read_spaces(project, diag, allow_remote=allow_remote)
+        _check_glyphs(project, spaces, diag)
         settings = project.settings
         book = manual_mod.assemble(spaces, settings, project.root, diag)
         html = manual_mod.to_html(
@@ -75,7 +77,23 @@ def read(project: Project, papers: list[str], diag: Diagnostics, *, allow_remote
         on = replace(settings, manual=replace(settings.manual, paper=paper))
         sizes[paper] = Paper(manual_mod.page_css(on), manual_mod.image_box(on))
     meta = manual_mod.metadata(book, settings)
-    return Read(Assembled(html, meta, len(book.chapters), sizes, css), dict(seen), diag)
+    pages = [page for space in spaces for page in space.pages]
+    images = {url: at for page in pages for url, at in page.images.items()}
+    return Read(Assembled(html, meta, len(book.chapters), sizes, css, images), dict(seen), diag)
+
+
+def _check_glyphs(project: Project, spaces: list[Space], diag: Diagnostics) -> None:
+    """Characters no font of the set has, page by page (titles too: the TOC prints them)."""
+    import os
+
+    from builder.gate import current
+    from builder.glyphs import check_html
+
+    for space in spaces:
+        for page in space.pages:
+            text = current().read_text(page.source, errors="replace")
+            file = os.path.relpath(page.source, project.source)
+            check_html(f"{page.title}\n{page.html}", text, file, diag)
 
 
 def render_manual(outputs: list[Output], reads: dict[str, Read], ctx: JobContext) -> list[Made]:
@@ -128,11 +146,14 @@ def draw(
 
     on = manual.papers[paper]
     cache = project.cache / "images"
-    html = downsample_pages([manual.html], on.box, cache, from_the_end=images_from_the_end)[0]
+    swapped: dict[str, str] = {}
+    html = downsample_pages([manual.html], on.box, cache, from_the_end=images_from_the_end,
+                            swapped=swapped)[0]  # fmt: skip
     base = project.layouts.path(CSS).parent
     css = [renderer.stylesheet(manual.css, base), renderer.stylesheet(on.css, project.root)]
     LOG.info("rendering the manual (%d chapters, %s)", manual.chapters, paper)
-    document = renderer.render(html, project.source, css, source="manual")
+    images = {swapped.get(url, url): at for url, at in manual.images.items()}
+    document = renderer.render(html, project.source, css, source="manual", images=images)
     variant = variant if variant is not None else project.settings.manual.pdf_variant
     renderer.write(document, target, Metadata(**manual.meta), variant=variant or None)
     return document
