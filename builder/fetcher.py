@@ -114,10 +114,11 @@ class SandboxFetcher(URLFetcher):  # type: ignore[misc]
 
     def _remote(self, url: str, headers: Any) -> URLFetcherResponse:
         cached = self._cache_path(url)
-        if cached is not None and cached.is_file():
-            kind = cached.with_suffix(".type")
-            ctype = kind.read_text(encoding="utf-8") if kind.is_file() else ""
-            return URLFetcherResponse(url, cached.read_bytes(), _ctype(ctype))
+        hit = self._cached(cached) if cached is not None else None
+        if hit is not None:
+            body, ctype = hit
+            self._check_pixels(url, body)
+            return URLFetcherResponse(url, body, _ctype(ctype))
         final, body, ctype = self._download(url, headers)
         self._check_pixels(url, body)
         if cached is not None:
@@ -229,12 +230,30 @@ class SandboxFetcher(URLFetcher):  # type: ignore[misc]
             return None
         return self.cache_dir / hashlib.sha256(url.encode()).hexdigest()
 
+    def _cached(self, cached: Path) -> tuple[bytes, str] | None:
+        """A cached download and its type, when whole: its bytes are checked against the hash
+        written beside them (a truncated or edited entry is fetched again, never trusted)."""
+        gate = current()
+        check, kind = cached.with_suffix(".sha256"), cached.with_suffix(".type")
+        try:
+            if not (gate.is_file(cached) and gate.is_file(check)):
+                return None
+            body = gate.read_bytes(cached)
+            if hashlib.sha256(body).hexdigest() != gate.read_text(check).strip():
+                return None
+            return body, gate.read_text(kind) if gate.is_file(kind) else ""
+        except (OSError, UnicodeDecodeError, GuideError):
+            return None
+
     def _store(self, cached: Path, body: bytes, ctype: str) -> None:
         from builder.output import write_bytes
 
+        hint = "the remote cache (.guideprint-cache) cannot be written; fix or delete it"
         try:
-            write_bytes(cached.with_suffix(".type"), ctype.encode("utf-8"))
-            write_bytes(cached, body)
+            write_bytes(cached.with_suffix(".type"), ctype.encode("utf-8"), hint=hint)
+            write_bytes(cached, body, hint=hint)
+            digest = hashlib.sha256(body).hexdigest().encode()
+            write_bytes(cached.with_suffix(".sha256"), digest, hint=hint)  # written last
         except (OSError, GuideError) as exc:  # a cache that cannot be written costs a refetch
             self.diag.warn(f"remote cache not written: {exc}", file=self.source)
 

@@ -504,6 +504,21 @@ def test_fetcher_fetches_and_caches_with_allow_remote(tmp_path: Path) -> None:
         assert not diag.items
 
 
+def test_a_damaged_remote_cache_entry_is_fetched_again(tmp_path: Path) -> None:
+    """Truncated by a killed build or edited by hand: checked against its hash, not trusted."""
+    cache = tmp_path / "cache"
+    with listening() as listener:
+        fetcher, _ = make(tmp_path, allow_remote=True, cache_dir=cache)
+        whole = fetcher.fetch(listener.url("/a.png")).read()
+        (entry,) = [p for p in cache.iterdir() if not p.suffix]
+        entry.write_bytes(whole[: len(whole) // 2])
+        fetcher, diag = make(tmp_path, allow_remote=True, cache_dir=cache)
+        assert fetcher.fetch(listener.url("/a.png")).read() == whole
+        assert listener.requests == ["/a.png", "/a.png"]
+        assert entry.read_bytes() == whole
+        assert not diag.items
+
+
 def test_fetcher_timeout_is_ours(tmp_path: Path) -> None:
     fetcher, _ = make(tmp_path, allow_remote=True)
     assert REMOTE_TIMEOUT <= 3
