@@ -17,6 +17,7 @@ from builder.fetcher import SandboxFetcher
 from builder.fonts import check_fonts, font_face_css, font_files
 from builder.layouts import BUILTIN
 from builder.output import atomic_path
+from builder.resources import bundled
 from builder.weasy import FontConfiguration, weasyprint
 
 # WeasyPrint reports missing images and CSS it ignores through these loggers, to a handler
@@ -24,10 +25,13 @@ from builder.weasy import FontConfiguration, weasyprint
 WEASY_LOGGERS = ("weasyprint", "weasyprint.progress")
 # The glyph check (builder.glyphs) names the characters no font has with their file and
 # line, before rendering: WeasyPrint's own ".notdef" line per character would say it again.
+# An image with alt="" is decorative (GitBook's way to say so); the reader warns about an
+# image with no alt at all, so WeasyPrint's line for every empty alt is not repeated.
 IGNORED = ("Ignored `hyphenate-limit", "Anchor defined twice", ".notdef glyph rendered")
+DECORATIVE = "has no required alt description"
 FILE_URL = re.compile(r"file://[^'\"\s]+")
 # guideprint's own layouts and icons: read whatever folder the build runs from.
-OWN_FILES = (BUILTIN, BUILTIN.parent / "assets")
+OWN_FILES = (BUILTIN, bundled("assets"))
 
 
 @contextmanager
@@ -56,7 +60,7 @@ class _Forward(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
-        if message.startswith(IGNORED) or "Refused: " in message:
+        if message.startswith(IGNORED) or "Refused: " in message or DECORATIVE in message:
             return  # the fetcher reported refusals already, with file and hint
         where = self.renderer.fetcher.source
         for url in FILE_URL.findall(message):  # an image of a page: name the page and line

@@ -146,7 +146,7 @@ def test_a_leader_is_one_text_box_of_all_its_dots(
     monkeypatch.setattr(weasy.inline, "handle_leader", weasy._handle_leader)
     (unpatched,) = _leader_boxes(LEADER, tmp_path)
     dots = sorted(unpatched.children, key=lambda dot: dot.position_x)  # one box per ". "
-    assert len(dots) > 40
+    assert len(dots) > 10  # a 120 mm line of ". ": many boxes, whatever the default font
     assert text.text == "".join(dot.text for dot in dots)
     assert text.position_x == dots[0].position_x
     last = dots[-1].position_x + dots[-1].width

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from builder.diagnostics import Diagnostics
 
-TAG_RE = re.compile(r"{%\s*(end)?([A-Za-z][\w-]*)\s*(.*?)\s*%}")
+# A block tag, or a GitBook integration's ({% @github-files/github-code-block url=… %}).
+TAG_RE = re.compile(r"{%\s*(end)?(@[\w./-]+|[A-Za-z][\w-]*)\s*(.*?)\s*%}")
 ATTR_RE = re.compile(r'([\w-]+)\s*=\s*(?:"([^"]*)"|\'([^\']*)\'|(\S+))')
 FENCE_RE = re.compile(r"^\s*(`{3,}|~{3,})")
 ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
@@ -161,7 +162,7 @@ class _Parser:
             return
         is_end, name = bool(m.group(1)), m.group(2)
         if (
-            name not in KNOWN
+            (name not in KNOWN and not name.startswith("@"))
             or (is_end and self.too_deep.get(name))
             or not self.deep_enough(is_end, name, line)
         ):
@@ -175,7 +176,9 @@ class _Parser:
         indent = line.text[: len(line.text) - len(line.text.lstrip())]
         block = Block(name, attrs, line.number, arg, m.group(3), indent)
         self.stack[-1].children.append(block)
-        if name in SELF_CLOSING or (name in OPTIONAL_END and not _has_end(self.lines, index, name)):
+        if name in SELF_CLOSING or name.startswith("@"):
+            return  # an integration's tag stands alone: GitBook fills it from elsewhere
+        if name in OPTIONAL_END and not _has_end(self.lines, index, name):
             return
         self.stack.append(block)
 

@@ -3,6 +3,7 @@ as one printed form, a <figure class="code-block"> with a title and numbered lin
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,10 +14,17 @@ if TYPE_CHECKING:
     from builder.content.html import Walker
 
 Element = ET.Element
+# After / ? & = of a URL, except inside its "://": where a long address may wrap.
+URL_BREAKS = re.compile(r"(?<=[/?&=])(?<!:/)(?<!://)(?!/)")
 
 
 def on_pre(w: Walker, parent: Element, el: Element, source: Path) -> None:
-    """Normalise a <pre>: title, line numbers and wrapping on its figure."""
+    """Normalise a <pre>: title, line numbers and wrapping on its figure; its lines split."""
+    _figure(w, parent, el)
+    split_lines(el)
+
+
+def _figure(w: Walker, parent: Element, el: Element) -> None:
     title = el.attrib.pop("data-title", None)
     numbers = el.attrib.pop("data-line-numbers", None) is not None
     wrap = el.attrib.pop("data-overflow", None) == "wrap"
@@ -42,6 +50,36 @@ def on_pre(w: Walker, parent: Element, el: Element, source: Path) -> None:
         figure.insert(0, caption)
     if "line-numbers" in figure.get("class", "").split():
         number_lines(code if code is not None else el)
+
+
+def split_lines(el: Element) -> None:
+    """Lines of a plain code block as blocks of their own (the stylesheet marks each place
+    a line wraps), and a URL's / ? & = as places a line may wrap."""
+    code = el.find("code")
+    target = code if code is not None and len(el) == 1 else el
+    if len(target) or not target.text:  # numbered or marked up: wrapped, but not split
+        return
+    text = target.text.removesuffix("\n")
+    target.text = None
+    for line in text.split("\n"):
+        span = ET.SubElement(target, "span", {"class": "code-line"})
+        _fill_breakable(span, line)
+
+
+def _fill_breakable(span: Element, line: str) -> None:
+    """Put line in span, with a <wbr> after each / ? & = of the URLs it holds."""
+    pieces = re.split(r"(https?://\S+)", line)
+    span.text = pieces[0]
+    last: Element | None = None
+    for i, piece in enumerate(pieces[1:], 1):
+        parts = URL_BREAKS.split(piece) if i % 2 else [piece]
+        for j, part in enumerate(parts):
+            if j:
+                last = ET.SubElement(span, "wbr")
+            if last is None:
+                span.text = (span.text or "") + part
+            else:
+                last.tail = (last.tail or "") + part
 
 
 def _language(pre: Element, code: Element | None) -> None:

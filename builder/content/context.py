@@ -25,6 +25,9 @@ class Context:
     variables: dict[str, Any] = field(default_factory=dict)  # {"space": {...}, "page": {...}}
     # Each image's file URL -> (where it is written, "page.md:12", and the path as written).
     images: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # Remote images left out, (file, line, url), when the space reports them in one line
+    # (space.py); None: each is reported where it is.
+    remote: list[tuple[str, int | None, str]] | None = None
 
     @property
     def rel(self) -> str:

@@ -100,7 +100,7 @@ def _markdown(lines: list[str], numbers: list[int], ctx: Context, *, dedent: boo
 
 def render_block(block: Block, ctx: Context) -> str:
     """One block, preceded by a marker of its source line."""
-    func = HANDLERS.get(block.name) or _generic
+    func = _integration if block.name.startswith("@") else HANDLERS.get(block.name) or _generic
     return f"<!--{LINE_COMMENT}{block.line}-->" + func(block, ctx)
 
 
@@ -270,6 +270,26 @@ def _prompt(block: Block, ctx: Context) -> str:
     desc = attr(block, "description")
     head = f'<p class="prompt-title">{desc}</p>' if desc else ""
     return f'<div class="prompt">{head}\n{children(block, ctx)}\n</div>'
+
+
+def _integration(block: Block, ctx: Context) -> str:
+    """A GitBook integration ({% @github-files/github-code-block url=… %}): GitBook draws it
+    from another service when the page is shown; paper gets a labelled box with its link."""
+    name = block.name[1:]
+    links = [v for v in block.attrs.values() if re.match(r"https?://", v)]
+    ctx.diag.warn(
+        f"GitBook integration '{name}' printed as a box with its link: its content comes "
+        "from the integration, not from the page",
+        file=ctx.rel,
+        line=block.line,
+        hint="put the content in the page itself (a code block, an image) to print it",
+    )
+    label = f"{words(ctx.lang)['embed']} ({escape(name)})"
+    body = "".join(f'<p class="embed-url"><a href="{escape(u)}">{escape(u)}</a></p>' for u in links)
+    return (
+        f'<div class="embed integration"><p><span class="embed-label">{label}</span></p>'
+        f"{body}</div>"
+    )
 
 
 def _generic(block: Block, ctx: Context) -> str:

@@ -37,6 +37,8 @@ MAX_DEPTH = 64
 HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 Handler = Callable[["Walker", Element, Element, Path], None]
 TINYHTML5_CHECKED = "2.1.0"
+# An image the Markdown parser left as text: ![](image.png>), ![alt](a b.png)
+BROKEN_IMAGE = re.compile(r"!\[[^\]\n]*\]\([^)\n]*\)")
 
 
 class _CharacterRuns(dict[tuple[Collection[str], bool], re.Pattern[str]]):
@@ -132,6 +134,7 @@ class Walker:
 
     def walk(self, parent: Element, source: Path) -> None:
         if parent.text and not self.raw:
+            self.check_text(parent.text, source)
             parent.text = self.text(parent.text)
         # Children are found by index and comments removed in one pass at the end: a
         # search (or a removal) per child made a page of thousands of blocks quadratic.
@@ -153,6 +156,7 @@ class Walker:
             if "id" in child.attrib and child.tag not in HEADINGS:
                 self.unique_id(child)
             if child.tail and not self.raw:
+                self.check_text(child.tail, source)
                 child.tail = self.text(child.tail)
             self.at = at
             self.visit(parent, child, here)
@@ -187,6 +191,18 @@ class Walker:
         text = comment.text or ""
         if text.startswith(LINE_COMMENT) and text[len(LINE_COMMENT) :].isdigit():
             self.lines[source] = int(text[len(LINE_COMMENT) :])
+
+    def check_text(self, text: str, source: Path) -> None:
+        """Markdown that did not parse and would print as it is written."""
+        if "![" not in text:
+            return
+        for m in BROKEN_IMAGE.finditer(text):
+            self.warn(
+                f"malformed image {m.group(0)} printed as text",
+                source,
+                m.group(0),
+                hint="write ![alt](path.png), with <…> around a path holding spaces",
+            )
 
     def text(self, text: str) -> str:
         if ":" in text:
@@ -278,7 +294,13 @@ def on_heading(w: Walker, parent: Element, el: Element, source: Path) -> None:
         remove(holder, a)
     _strip_end(el)
     title = " ".join("".join(el.itertext()).split())
+    if not title and el.find(".//img") is None:
+        w.warn("empty heading left out", source, hint="write its title, or remove the line")
+        remove(parent, el, w.at)
+        return
     anchor = _heading_id(w.ctx.anchor, custom or slugify(title))
+    if ":" in title:  # its text is converted after it; the TOC prints this copy
+        title = emoji.emojize(title, language="alias")
     while anchor in w.ids:
         anchor += "-1"
     w.ids.add(anchor)

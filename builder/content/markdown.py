@@ -31,6 +31,9 @@ LINE_ATTR = f"data-gp-line-{TOKEN}"
 SRC_ATTR = f"data-gp-src-{TOKEN}"
 LINE_COMMENT = f"gp-line-{TOKEN}:"
 BLOCK_COMMENT = f"gp-block-{TOKEN}:"
+# GitBook's export writes this where there was nothing (42 times in two spaces): not an
+# entity (NaN is no number), so it printed as written.
+ARTEFACT = "&#xNAN;"
 CUT = "gp_nesting_cut"  # env key: the lines where _FlatteningBlock flattened
 # List and quote markers at the start of a flattened line: "> > - 1. text" -> "text".
 MARKERS = re.compile(r"^(?:(?:[-*+]|\d{1,9}[.)])(?:[ \t]+|$)|>[ \t]?)+")
@@ -122,7 +125,7 @@ def to_html(
     """
     md = engine()
     env: dict[str, Any] = {}
-    tokens = md.parse(text, env)
+    tokens = md.parse(text.replace(ARTEFACT, ""), env)
 
     def source_line(index: int) -> int:
         return lines[min(index, len(lines) - 1)] if lines else (first_line or 1) + index

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 Element = ET.Element
 SIZES = {"line": "inline-icon", "original": "original-size"}
+REMOTE_HINT = "download it into .gitbook/assets, or pass --allow-remote"
 
 
 def on_img(w: Walker, parent: Element, el: Element, source: Path) -> None:
@@ -32,25 +33,37 @@ def on_img(w: Walker, parent: Element, el: Element, source: Path) -> None:
     if size in SIZES:
         add_class(el, SIZES[size])
     caption = _caption_of(parent)
+    # alt="" is how a writer says an image is decorative; no alt at all says nothing
+    unsaid = "alt" not in el.attrib and not caption and "inline-icon" not in el.get("class", "")
     if not el.get("alt"):
         el.set("alt", caption)
     url = clean_url(src)
+    if url[-1:] == ">" or url[:1] == "<":
+        # ![](image.png>): one angle bracket of the pair that allows spaces in a path
+        w.warn(
+            f"malformed image path '{url}': read as {url.strip('<>')}",
+            source,
+            src,
+            hint="write ![alt](<path with spaces.png>) or ![alt](path.png)",
+        )
+        url = url.strip("<>")
     if not url:
         w.warn("image without a source removed", source, "<img")
         remove(parent, el, w.at)
         return
     if url.startswith("data:image/"):
+        _check_alt(w, unsaid, source, "<img")
         return
     if is_remote(url):
         if not w.ctx.allow_remote:
-            w.warn(
-                f"remote image not fetched: {url}",
-                source,
-                src,
-                hint="download it into .gitbook/assets, or pass --allow-remote",
-            )
+            if w.ctx.remote is not None:  # the space says it once, for all of them
+                w.ctx.remote.append((w.rel(source), w.line_of(source, src), url))
+            else:
+                w.warn(f"remote image not fetched: {url}", source, src, hint=REMOTE_HINT)
             box = placeholder(w, parent, el, url, remote=True, captioned=bool(caption))
             replace(parent, el, box, w.at)
+        else:
+            _check_alt(w, unsaid, source, src)
         return
     line = w.line_of(source, src)
     path = resolve_local(url, w.ctx, line, what="image", source=source)
@@ -67,6 +80,18 @@ def on_img(w: Walker, parent: Element, el: Element, source: Path) -> None:
     el.set("src", path.as_uri())
     where = f"{w.rel(source)}:{line}" if line else w.rel(source)
     w.ctx.images[path.as_uri()] = (where, url)  # the renderer's warnings name it so
+    _check_alt(w, unsaid, source, src)
+
+
+def _check_alt(w: Walker, unsaid: bool, source: Path, needle: str) -> None:
+    """An image printed without any alt attribute: a reader of the tagged PDF gets nothing."""
+    if unsaid:
+        w.warn(
+            "image without alt text",
+            source,
+            needle,
+            hint='describe it in alt="…", or write alt="" for a decorative image',
+        )
 
 
 def placeholder(

@@ -29,6 +29,7 @@ class Page:
     anchor: str  # id of the page in a document
     hidden: bool = False
     images: dict[str, tuple[str, str]] = field(default_factory=dict)  # see Rendered.images
+    lang: str = ""  # the page's own language when its script says so (content.language)
 
 
 @dataclass

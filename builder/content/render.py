@@ -39,6 +39,7 @@ def render_markdown(
     titles: dict[str, str] | None = None,
     allow_remote: bool = False,
     page_vars: Mapping[str, Any] | None = None,
+    remote: list[tuple[str, int | None, str]] | None = None,
 ) -> Rendered:
     """Render GitBook Markdown (no front matter) to HTML with resolved images and links."""
     root = root.resolve()
@@ -57,6 +58,7 @@ def render_markdown(
             "space": {"vars": space_variables(root, diag)},
             "page": {"vars": dict(page_vars or {})},
         },
+        remote=remote,
     )
     raw = render_text(text, ctx, first_line)
     body, headings = post.finish(raw, ctx)

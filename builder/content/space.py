@@ -13,6 +13,7 @@ import yaml
 
 from builder.content.encoding import check_mojibake
 from builder.content.frontmatter import split_front_matter
+from builder.content.inline import title_text
 from builder.content.model import NavItem, Page, Space, flatten, page_anchor
 from builder.content.summary import SummaryEntry, parse_summary
 from builder.content.yamlsafe import load_yaml
@@ -179,11 +180,13 @@ def read_space(
             page = _load(root, entry, diag)
             if page is not None:
                 loaded[entry.path] = page
-    titles = {p.path: p.title for p in loaded.values()}
+    titles = {p.path: title_text(p.title, lang) for p in loaded.values()}
+    remote: list[tuple[str, int | None, str]] = []
     pages = {
-        path: _render(item, layout, diag, lang, titles, allow_remote, render)
+        path: _render(item, layout, diag, lang, titles, allow_remote, render, remote)
         for path, item in loaded.items()
     }
+    _report_remote(remote, diag)
     nav = [_nav(e, pages) for e in entries]
     readme = pages.get(layout.readme)
     cover = readme.front.get("cover") if readme else None
@@ -282,9 +285,13 @@ def _render(
     titles: dict[str, str],
     allow_remote: bool,
     render: bool,
+    remote: list[tuple[str, int | None, str]] | None = None,
 ) -> Page:
+    from builder.content.language import detect
     from builder.content.render import render_markdown
 
+    own = detect(f"{item.title}\n{item.body}")
+    lang = own or lang
     html, headings, images = "", [], {}
     if render:
         rendered = render_markdown(
@@ -298,6 +305,7 @@ def _render(
             titles=titles,
             allow_remote=allow_remote,
             page_vars=vars_ if isinstance(vars_ := item.front.get("vars"), dict) else None,
+            remote=remote,
         )
         html, headings, images = rendered.html, rendered.headings, rendered.images
     return Page(
@@ -311,6 +319,22 @@ def _render(
         anchor=page_anchor(item.path),
         hidden=str(item.front.get("hidden", "")).strip().lower() == "true",
         images=images,
+        lang=own or "",
+    )
+
+
+def _report_remote(remote: list[tuple[str, int | None, str]], diag: Diagnostics) -> None:
+    """The remote images left out, in one line: where the first is, how many in all."""
+    if not remote:
+        return
+    file, line, url = remote[0]
+    pages = len({f for f, _, _ in remote})
+    more = f", and {len(remote) - 1} more on {pages} page(s)" if len(remote) > 1 else ""
+    diag.warn(
+        f"remote image not fetched: {url}{more}",
+        file=file,
+        line=line,
+        hint="pass --allow-remote to include them (or download them into .gitbook/assets)",
     )
 
 

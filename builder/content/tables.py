@@ -3,11 +3,13 @@ cards view, printed as a plain table whose rows name the page each card leads to
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from builder.content.codeblocks import URL_BREAKS
 from builder.content.sanitize import add_class
 
 if TYPE_CHECKING:
@@ -49,6 +51,8 @@ def on_table(w: Walker, parent: Element, el: Element, source: Path) -> None:
         _drop_row(el, header)
     if view == "cards":
         add_class(el, "cards-table")
+    for cell in [c for row in el.iter("tr") for c in _cells(row)]:
+        breakable(cell)
     for node in el.iter():
         if node.tag not in STRUCTURE:
             continue
@@ -129,3 +133,44 @@ def _drop_row(table: Element, row: Element) -> None:
             if section.tag == "thead" and not len(section):
                 table.remove(section)
             return
+
+
+LONG = re.compile(r"\S{24,}")  # a token that long can make a column wider than the page
+PIECE = 12
+TOKEN_BREAKS = re.compile(r"(?<=[/?&=._-])")
+
+
+def breakable(el: Element) -> None:
+    """Let long tokens of a cell wrap: a <wbr> after each / ? & = . _ - of theirs, or every
+    12 characters when they have none. Only there: overflow-wrap: anywhere on a cell lets
+    the table squeeze a short word ("toke|n") to make room for the long one."""
+    el.text, heads = _split_long(el.text)
+    kids: list[Element] = heads
+    for child in list(el):
+        breakable(child)
+        child.tail, tails = _split_long(child.tail)
+        kids += [child, *tails]
+    el[:] = kids
+
+
+def _split_long(text: str | None) -> tuple[str | None, list[Element]]:
+    if not text or not LONG.search(text):
+        return text, []
+    pieces: list[str] = []
+    last = 0
+    for m in LONG.finditer(text):
+        token = m.group(0)
+        breaks = URL_BREAKS if "://" in token else TOKEN_BREAKS
+        parts = [part for part in breaks.split(token) if part]
+        if len(parts) == 1:
+            parts = [token[i : i + PIECE] for i in range(0, len(token), PIECE)]
+        pieces.append(text[last : m.start()] + parts[0])
+        pieces.extend(parts[1:])
+        last = m.end()
+    pieces[-1] += text[last:]
+    wbrs = []
+    for piece in pieces[1:]:
+        wbr = Element("wbr")
+        wbr.tail = piece
+        wbrs.append(wbr)
+    return pieces[0], wbrs

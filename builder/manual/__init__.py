@@ -12,8 +12,11 @@ from typing import Any
 
 from markupsafe import Markup
 
+from builder import fonts
 from builder.config import Settings
 from builder.content.html import clean_url
+from builder.content.inline import title_html, title_text
+from builder.content.language import direction
 from builder.content.model import NavItem, Page, Space, flatten, slugify
 from builder.diagnostics import Diagnostics
 from builder.downsample import max_pixels
@@ -29,19 +32,29 @@ MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "
 
 @dataclass
 class TocEntry:
-    title: str
+    title: Markup  # inline HTML, rendered as the page renders its headings (content.inline)
     anchor: str  # "" for a group without a page
     level: int  # 1 = top of the outline
-    kind: str  # "part", "group", "page" or "heading"
+    kind: str  # "part", "group", "page", "heading" or "external"
     children: list[TocEntry] = field(default_factory=list)
+    lang: str = ""  # the page's own language, when it has one (content.language)
+    url: str = ""  # an external entry of SUMMARY.md: printed, there is no page to turn to
 
 
 @dataclass
 class Chapter:
     page: Page
-    title: str  # typeset
+    title: Markup  # inline HTML, typeset
     level: int  # outline level of the page title
-    parts: list[tuple[str, int]] = field(default_factory=list)  # space/group titles before it
+    parts: list[tuple[Markup, int]] = field(default_factory=list)  # space/group titles before it
+
+    @property
+    def lang(self) -> str:
+        return self.page.lang
+
+    @property
+    def dir(self) -> str:
+        return direction(self.page.lang) if self.page.lang else ""
 
 
 @dataclass
@@ -85,9 +98,9 @@ def assemble(spaces: list[Space], settings: Settings, project: Path, diag: Diagn
         if multi:
             # GitBook keeps a space's name outside the repository: its folder names it.
             name = space.name.replace("-", " ").replace("_", " ").capitalize()
-            toc.append(TocEntry(name, "", 1, "part"))
+            toc.append(TocEntry(Markup.escape(name), "", 1, "part"))
             base = 2
-            pending = [(name, 1)]
+            pending = [(Markup.escape(name), 1)]
         else:
             pending = []
         target = toc[-1].children if multi else toc
@@ -99,7 +112,7 @@ def assemble(spaces: list[Space], settings: Settings, project: Path, diag: Diagn
     logo = _logo(settings, project, diag)
     _check_cover(first, diag)
     return Manual(
-        title=settings.title or first.title,
+        title=manual_title(settings, first, diag),
         description=settings.description or first.description,
         organisation=settings.organisation,
         lang=settings.language,
@@ -110,6 +123,48 @@ def assemble(spaces: list[Space], settings: Settings, project: Path, diag: Diagn
         chapters=chapters,
         toc_depth=settings.manual.toc_depth,
     )
+
+
+# First headings that say nothing of the document: a cover titled so is no title at all.
+GENERIC_TITLES = frozenset({
+    "introduction", "intro", "welcome", "bienvenue", "readme", "home", "accueil", "overview",
+    "index", "start", "getting started", "présentation", "presentation", "sommaire", "about",
+    "à propos", "contents", "table of contents", "docs", "documentation",
+})  # fmt: skip
+# Folders that hold a space rather than name it: the name is one level up.
+HOLDER_FOLDERS = frozenset({"docs", "doc", "content", "contents", "src", "gitbook", "documentation",
+                            "book", "site", "pages", "en", "fr", "source"})  # fmt: skip
+
+
+def manual_title(settings: Settings, space: Space, diag: Diagnostics | None = None) -> str:
+    """The settings' title; else the README's first heading unless it says nothing
+    ("Introduction", "Welcome", an emoji alone…); else the repository's folder name."""
+    if settings.title:
+        return settings.title
+    heading = title_text(space.title, settings.language) if space.title else ""
+    if heading and not _generic(heading):
+        return heading
+    folder = space.root
+    for _ in range(2):
+        if folder.name.casefold() not in HOLDER_FOLDERS or folder.parent == folder:
+            break
+        folder = folder.parent
+    title = folder.name.replace("-", " ").replace("_", " ").strip()
+    title = title[:1].upper() + title[1:]
+    said = f"the README's first heading, '{heading}', names no document" if heading else "no README"
+    if diag is not None:
+        readme = next((p.path for p in space.pages if p.path.lower().endswith("readme.md")), None)
+        diag.warn(
+            f'the title is the folder\'s name, "{title}": {said}',
+            file=readme,
+            hint='set title = "…" in guideprint.toml',
+        )
+    return title
+
+
+def _generic(heading: str) -> bool:
+    words = re.sub(r"[^\w\s'’-]", " ", heading).strip(" -'’").casefold()
+    return not re.search(r"\w", words) or " ".join(words.split()) in GENERIC_TITLES
 
 
 def _logo(settings: Settings, project: Path, diag: Diagnostics) -> Path | None:
@@ -199,13 +254,13 @@ def _walk(
     level: int,
     toc: list[TocEntry],
     chapters: list[Chapter],
-    pending: list[tuple[str, int]],
+    pending: list[tuple[Markup, int]],
     depth: int,
     lang: str,
-) -> list[tuple[str, int]]:
+) -> list[tuple[Markup, int]]:
     for item in items:
         if item.group:
-            entry = TocEntry(typeset(item.title, lang), "", level, "group")
+            entry = TocEntry(Markup(title_html(item.title, lang)), "", level, "group")
             toc.append(entry)
             pending = _walk(
                 item.children,
@@ -218,13 +273,17 @@ def _walk(
             )
             continue
         if item.page is None:
-            continue  # external links of SUMMARY.md have no page to print
+            if item.url:  # an external link of SUMMARY.md: listed with its address
+                title = Markup(title_html(item.title or item.url, lang))
+                toc.append(TocEntry(title, "", level, "external", url=item.url))
+            continue
         page = item.page
-        title = typeset(item.title or page.title, lang)
-        entry = TocEntry(title, page.anchor, level, "page")
-        entry.children = _headings(page, level, depth, lang)
+        own = page.lang or lang
+        title = Markup(title_html(item.title or page.title, own))
+        entry = TocEntry(title, page.anchor, level, "page", lang=page.lang)
+        entry.children = _headings(page, level, depth, own)
         toc.append(entry)
-        chapters.append(Chapter(page, typeset(page.title, lang), level, pending))
+        chapters.append(Chapter(page, Markup(title_html(page.title, own)), level, pending))
         pending = _walk(item.children, level + 1, entry.children, chapters, [], depth, lang)
     return pending
 
@@ -238,7 +297,8 @@ def _headings(page: Page, level: int, depth: int, lang: str) -> list[TocEntry]:
         if h.level not in levels:
             continue
         rank = levels.index(h.level) + 1
-        entry = TocEntry(typeset(h.title, lang), h.anchor, level + rank, "heading")
+        title = Markup.escape(typeset(h.title, lang))
+        entry = TocEntry(title, h.anchor, level + rank, "heading", lang=page.lang)
         while stack and stack[-1].level >= entry.level:
             stack.pop()
         (stack[-1].children if stack else out).append(entry)
@@ -331,13 +391,23 @@ def image_box(settings: Settings) -> tuple[int, int]:
     return max_pixels(text_width, 95.0)
 
 
-def page_css(settings: Settings) -> str:
-    """Paper, double-sided margins, chapter breaks and the wording that CSS prints."""
+def cjk_face(manual: Manual) -> str:
+    """The CJK face of the page margins (running headers): the one of the chapters' most
+    frequent CJK language; the set's default when none is."""
+    langs = [c.lang.split("-")[0] for c in manual.chapters if c.lang.split("-")[0] in fonts.CJK]
+    return fonts.CJK[max(set(langs), key=langs.count)] if langs else fonts.CJK_DEFAULT
+
+
+def page_css(settings: Settings, cjk: str = fonts.CJK_DEFAULT) -> str:
+    """Paper, double-sided margins, chapter breaks and the wording that CSS prints; cjk:
+    the face that draws Han characters in the page margins (cjk_face)."""
     width, height, vertical, inner, outer = PAPER[settings.manual.paper]
+    sans = fonts.SANS.replace(f'"{fonts.CJK_DEFAULT}"', f'"{cjk}"')
     w = words(settings.language)
     brk = "right" if settings.manual.chapters_on_right else "page"
     return f"""
 @page {{ size: {width} {height}; margin: {vertical} {outer} {vertical} {inner};
+  font-family: {sans};
   @bottom-center {{ content: "{w["page"]} " counter(page) " {w["of"]} " counter(pages); }} }}
 @page :left {{ margin: {vertical} {inner} {vertical} {outer}; }}
 @page :right {{ margin: {vertical} {outer} {vertical} {inner}; }}

@@ -75,7 +75,8 @@ def read(project: Project, papers: list[str], diag: Diagnostics, *, allow_remote
     sizes = {}
     for paper in papers:
         on = replace(settings, manual=replace(settings.manual, paper=paper))
-        sizes[paper] = Paper(manual_mod.page_css(on), manual_mod.image_box(on))
+        page = manual_mod.page_css(on, manual_mod.cjk_face(book))
+        sizes[paper] = Paper(page, manual_mod.image_box(on))
     meta = manual_mod.metadata(book, settings)
     pages = [page for space in spaces for page in space.pages]
     images = {url: at for page in pages for url, at in page.images.items()}
