@@ -22,6 +22,30 @@ WORDS: dict[str, dict[str, str]] = {
         "built_on": "Version du",
         "unknown_block": "Bloc non reconnu",
         "guide": "Guide utilisateur",
+        # Quick cards (layouts/cards/card.html.j2): the footer, a person's box, alt texts.
+        "card_help": "Besoin d\u2019aide\u202f?",
+        "card_help_short": "Aide\u00a0:",
+        "card_dial": "poste",
+        "card_edition": "édition",
+        "card_person": "Votre poste",
+        "card_extension": "Extension",
+        "card_login": "Identifiant",
+        "colon": "\u00a0:",
+        "card_qr": "QR code\u00a0:",
+        "card_logo": "Logo",
+        "card_drawing": "Schéma",
+        # QR code labels of the [urls] settings.
+        "qr_webclient": "Client web",
+        "qr_play_store": "Google Play (Android)",
+        "qr_app_store": "App Store (iPhone)",
+        "qr_vpn_portal": "Télécharger FortiClient",
+        # Office sheets (builder/sheets/job.py): how to print them, in the top margin.
+        "sheet_duplex": "Imprimez en recto verso, retournement sur le bord long, à l\u2019échelle"
+        " 100\u202f% (taille réelle, sans «\u00a0ajuster à la page\u00a0»).",
+        "sheet_simplex": "Imprimez en recto seul, à l\u2019échelle 100\u202f% (taille réelle, sans"
+        " «\u00a0ajuster à la page\u00a0»).",
+        "sheet_cut": "Découpez le long des traits de coupe, aux coins de chaque carte.",
+        "sheet_note": "Comment imprimer les planches",
     },
     "en": {
         "contents": "Contents",
@@ -42,6 +66,27 @@ WORDS: dict[str, dict[str, str]] = {
         "built_on": "Version of",
         "unknown_block": "Unknown block",
         "guide": "User guide",
+        "card_help": "Need help?",
+        "card_help_short": "Help:",
+        "card_dial": "ext.",
+        "card_edition": "edition",
+        "card_person": "Your phone",
+        "card_extension": "Extension",
+        "card_login": "Login",
+        "colon": ":",
+        "card_qr": "QR code:",
+        "card_logo": "Logo",
+        "card_drawing": "Drawing",
+        "qr_webclient": "Web client",
+        "qr_play_store": "Google Play (Android)",
+        "qr_app_store": "App Store (iPhone)",
+        "qr_vpn_portal": "Download FortiClient",
+        "sheet_duplex": "Print double-sided, flip on the long edge, at 100% scale (actual size,"
+        " not \u201cfit to page\u201d).",
+        "sheet_simplex": "Print single-sided at 100% scale (actual size, not"
+        " \u201cfit to page\u201d).",
+        "sheet_cut": "Cut along the cut marks at the corners of each card.",
+        "sheet_note": "How to print the sheets",
     },
 }
 

@@ -2,33 +2,47 @@
 
 from __future__ import annotations
 
-import math
+import dataclasses
+import datetime as dt
 import os
 import re
 import shutil
 import subprocess
 import sys
-import unicodedata
-import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 
 import pypdf
 import pytest
+from cardpdf import (
+    assert_tagged,
+    figures,
+    footer_words,
+    lines,
+    plain,
+    raster,
+    struct_elements,
+    text_runs,
+)
 from fontTools.ttLib import TTFont
+from markupsafe import Markup
 from PIL import Image, ImageChops, ImageStat
 from pyzbar.pyzbar import decode
 
 from builder.cards import card_names, load_card, load_cards, parse_card, render_card
+from builder.cards.edition import dated
 from builder.cards.fit import CardResult
-from builder.cards.html import document, markdown
+from builder.cards.html import COMPACT, document, footer_lines, markdown, sides_html
 from builder.cards.model import SIZES_MM
-from builder.config import Settings, load_settings
+from builder.cli import main
+from builder.config import Helpdesk, Settings, load_settings
 from builder.diagnostics import Diagnostics
 from builder.errors import ConfigError, ContentError, RenderError
 from builder.fonts import FACES
+from builder.gate import current
 from builder.layouts import Layouts
 from builder.pdf import Renderer
+from builder.sheets import trim_card
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURE = REPO / "tests" / "fixtures" / "cards"
@@ -51,6 +65,10 @@ WORDS = {
     "desktop": ["Softphone", "Deskphone", "casque", "2 appareils", "numéro professionnel"],
 }  # fmt: skip
 KEY_NAMES = {"yealink": ["Secret", "Attente", "Transfert", "0"], "desktop": ["Softphone"]}
+# Every card takes the brand colour, but the VPN card: FortiClient's red, the colour of the
+# shield people look for in the taskbar, on the one card used away from the office.
+OWN_ACCENT = {"vpn": "#b3261e"}
+JAN_2027 = "1798761600"  # SOURCE_DATE_EPOCH of 2027-01-01 00:00 UTC
 QR_URLS = {
     "smartphone": ["urls.webclient", "urls.play_store", "urls.app_store"],
     "webclient": ["urls.webclient"],
@@ -84,9 +102,11 @@ def built(
     settings: Settings, renderer: Renderer, scratch: Path
 ) -> dict[str, tuple[CardResult, Path]]:
     out = {}
-    for card in load_cards(DECK, settings, renderer.diag):
-        target = scratch / "out" / f"{card.name}.pdf"
-        out[card.name] = (render_card(card, renderer, target), target)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("SOURCE_DATE_EPOCH", JAN_2027)  # the edition printed: the same every run
+        for card in load_cards(DECK, settings, renderer.diag):
+            target = scratch / "out" / f"{card.name}.pdf"
+            out[card.name] = (render_card(card, renderer, target), target)
     return out
 
 
@@ -97,50 +117,6 @@ def fixture_project(scratch: Path) -> Path:
     if not dest.exists():
         shutil.copytree(FIXTURE, dest)
     return dest
-
-
-# -- reading PDFs back ---------------------------------------------------------------------
-
-
-def text_runs(page: pypdf.PageObject) -> list[tuple[str, float]]:
-    """(text, size in points) of every text run, text matrix and CTM applied."""
-    runs: list[tuple[str, float]] = []
-
-    def visit(text: str, cm: list[float], tm: list[float], font: object, size: float) -> None:
-        if text.strip():
-            a, b = tm[0] * cm[0] + tm[1] * cm[2], tm[0] * cm[1] + tm[1] * cm[3]
-            c, d = tm[2] * cm[0] + tm[3] * cm[2], tm[2] * cm[1] + tm[3] * cm[3]
-            runs.append((text.strip(), size * math.sqrt(abs(a * d - b * c))))
-
-    page.extract_text(visitor_text=visit)
-    return runs
-
-
-def plain(text: str) -> str:
-    """Text with typographic spaces and apostrophes made plain, for word checks."""
-    text = unicodedata.normalize("NFC", text).replace("\u2019", "'")
-    return re.sub(r"[\s\u00a0\u202f]+", " ", text)
-
-
-def lines(pdf: Path, page: int) -> list[list[tuple[str, float, float, float, float]]]:
-    """Words of each printed line (text, xMin, yMin, xMax, yMax in points) via pdftotext."""
-    xml = subprocess.run(
-        ["pdftotext", "-bbox-layout", "-f", str(page), "-l", str(page), str(pdf), "-"],
-        check=True, capture_output=True, text=True,
-    ).stdout  # fmt: skip
-    root = ET.fromstring(xml)
-    ns = {"x": "http://www.w3.org/1999/xhtml"}
-    return [
-        [(w.text or "", *(float(w.get(k, 0)) for k in ("xMin", "yMin", "xMax", "yMax")))
-         for w in line.iterfind("x:word", ns)]
-        for line in root.iterfind(".//x:line", ns)
-    ]  # fmt: skip
-
-
-def raster(pdf: Path, dpi: int, dest: Path) -> list[Path]:
-    """Every page of pdf as a PNG."""
-    subprocess.run(["pdftoppm", "-r", str(dpi), "-png", str(pdf), str(dest)], check=True)
-    return sorted(dest.parent.glob(f"{dest.name}-*.png"))
 
 
 # -- the card model ------------------------------------------------------------------------
@@ -231,7 +207,7 @@ def test_a_wrong_card_is_recorded_and_the_others_load(tmp_path: Path, settings: 
     shutil.copy(FIXTURE / "bad/unknown-key.md", tmp_path / "p/content/cards/wrong.md")
     diag = Diagnostics()
     cards = load_cards(tmp_path / "p/content/cards", load_settings(tmp_path / "p"), diag)
-    assert [c.name for c in cards] == ["include", "overfull"]
+    assert [c.name for c in cards] == ["include", "keymap", "overfull"]
     assert [(d.file, d.line) for d in diag.errors] == [("content/cards/wrong.md", 3)]
 
 
@@ -309,7 +285,9 @@ def test_text_stays_5mm_inside_the_trim_and_no_punctuation_starts_a_line(
 def test_every_character_has_a_glyph(name: str, built: dict[str, tuple[CardResult, Path]]) -> None:
     covered: set[int] = set()
     for face in FACES:
-        with TTFont(face.file, lazy=True) as font:
+        # A collection (.ttc: Noto Sans CJK) holds several fonts: their first covers its set.
+        number = 0 if face.file.suffix.lower() in (".ttc", ".otc") else -1
+        with TTFont(face.file, lazy=True, fontNumber=number) as font:
             covered |= set(font.getBestCmap())
     reader = pypdf.PdfReader(built[name][1])
     text = "".join(page.extract_text() for page in reader.pages)
@@ -445,6 +423,287 @@ def test_unknown_person_fields_are_refused(settings: Settings, renderer: Rendere
         document(card, "front", body, Layouts(REPO), body_pt=9, person={"password": "x"})
 
 
+# -- the company's look: brand colour and logo ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def branded(scratch: Path) -> Path:
+    """The fixture project with a logo and every help desk field, inside the sandbox."""
+    dest = scratch / "branded"
+    if not dest.exists():
+        shutil.copytree(FIXTURE, dest)
+        (dest / "content/cards/overfull.md").unlink()
+        (dest / "assets").mkdir()
+        shutil.copy(REPO / "assets/logo.svg", dest / "assets/logo.svg")
+        shutil.copytree(REPO / "assets/icons", dest / "assets/icons")
+        toml = (dest / "guideprint.toml").read_text(encoding="utf-8")
+        toml = toml.replace('language = "fr"', 'language = "fr"\nlogo = "assets/logo.svg"')
+        toml = toml.replace('extension = "999"', 'extension = "999"\nphone = "01 23 45 67 89"')
+        (dest / "guideprint.toml").write_text(toml, encoding="utf-8")
+    return dest
+
+
+def write_card(project: Path, name: str, front: str, body: str = "Appelez le `100`.") -> Path:
+    path = project / "content/cards" / f"{name}.md"
+    path.write_text(f"---\ntitle: Essai\n{front}\n---\n\n{body}\n", encoding="utf-8")
+    return path
+
+
+def render(project: Path, name: str, renderer: Renderer, scratch: Path, **kw: object) -> Path:
+    """Render one card of a project (its edition from this read) and return the PDF."""
+    settings = kw.pop("settings", None) or load_settings(project)
+    assert isinstance(settings, Settings)
+    card = load_card(project / "content/cards", name, settings)
+    pdf = scratch / f"{project.name}-{name}.pdf"
+    render_card(card, renderer, pdf, **kw)  # type: ignore[arg-type]
+    return pdf
+
+
+def test_every_card_takes_the_brand_colour_unless_its_own_means_something(
+    settings: Settings, built: dict[str, tuple[CardResult, Path]], tmp_path: Path
+) -> None:
+    for name in CARDS:
+        assert load_card(DECK, name, settings).accent == OWN_ACCENT.get(name, settings.brand_colour)
+    with Image.open(raster(built["desktop"][1], 60, tmp_path / "band")[0]) as image:
+        band = image.convert("RGB").getpixel((2, 2))
+    assert band == (0x1F, 0x5F, 0xA8)  # brand_colour, the card says no accent of its own
+
+
+def test_a_new_brand_colour_reaches_every_card_without_one(tmp_path: Path) -> None:
+    settings = dataclasses.replace(load_settings(REPO), brand_colour="#8a1c7c")
+    assert {load_card(DECK, n, settings).accent for n in CARDS if n not in OWN_ACCENT} == {
+        "#8a1c7c"
+    }
+
+
+@pytest.mark.parametrize("name", CARDS)
+def test_the_logo_is_small_in_the_footer_of_every_card(
+    name: str, settings: Settings, built: dict[str, tuple[CardResult, Path]]
+) -> None:
+    card = load_card(DECK, name, settings)
+    logos = [box for alt, box in figures(built[name][1]) if alt == settings.organisation]
+    assert len(logos) == (2 if card.back else 1)  # on each side
+    px_per_mm = 96 / 25.4
+    for _, y0, x1, y1 in logos:
+        assert (y1 - y0) / px_per_mm <= 4.6  # small: 4.5 mm high
+        assert y1 / px_per_mm >= card.size_mm[1] - 5.5  # on the footer's bottom line
+        assert x1 / px_per_mm <= card.size_mm[0] - 5 + 0.1  # inside the 5 mm margin
+
+
+def test_logo_false_removes_the_logo(branded: Path, renderer: Renderer, scratch: Path) -> None:
+    write_card(branded, "sans-logo", "logo: false")
+    write_card(branded, "avec-logo", "size: A6")
+    alts = {n: [a for a, _ in figures(render(branded, n, renderer, scratch))]
+            for n in ("sans-logo", "avec-logo")}  # fmt: skip
+    assert alts["avec-logo"] == ["Fixture & Co"]
+    assert alts["sans-logo"] == []
+
+
+def test_a_missing_logo_is_an_error_naming_the_settings_line(settings: Settings) -> None:
+    wrong = dataclasses.replace(settings, logo="assets/logoo.svg")
+    with pytest.raises(ConfigError) as info:
+        load_card(DECK, "desktop", wrong)
+    lines_ = (REPO / "guideprint.toml").read_text(encoding="utf-8").split("\n")
+    assert info.value.file == "guideprint.toml"
+    assert lines_[(info.value.line or 0) - 1].startswith("logo =")
+    assert info.value.message == "logo 'assets/logoo.svg' not found"
+    assert "logo: false" in (info.value.hint or "")
+
+
+def test_check_fails_on_a_missing_logo(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shutil.copytree(FIXTURE, tmp_path / "p")
+    (tmp_path / "p/content/cards/overfull.md").unlink()
+    toml = tmp_path / "p/guideprint.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + 'logo = "assets/typo.svg"\n', "utf-8")
+    # A top-level key after a table belongs to the table: put it first.
+    text = toml.read_text(encoding="utf-8").replace('logo = "assets/typo.svg"\n', "")
+    toml.write_text('logo = "assets/typo.svg"\n' + text, encoding="utf-8")
+    monkeypatch.chdir(tmp_path / "p")
+    assert main(["check"]) == 1
+    err = capsys.readouterr().err
+    assert "error: guideprint.toml:1: logo 'assets/typo.svg' not found" in err
+
+
+# -- the edition -----------------------------------------------------------------------------
+
+
+def test_the_edition_is_the_month_of_source_date_epoch(
+    fixture_project: Path, renderer: Renderer, scratch: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", JAN_2027)
+    pdf = render(fixture_project, "include", renderer, scratch)
+    words = [w[0] for w in footer_words(pdf)]
+    assert words[-2:] == ["édition", "2027-01"]
+
+
+def test_the_edition_setting_wins(
+    fixture_project: Path, renderer: Renderer, scratch: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", JAN_2027)
+    base = load_settings(fixture_project)
+    settings = dataclasses.replace(base, cards=dataclasses.replace(base.cards, edition="2027-B"))
+    pdf = render(fixture_project, "include", renderer, scratch, settings=settings)
+    assert "édition 2027-B" in plain(pypdf.PdfReader(pdf).pages[0].extract_text())
+
+
+def test_without_source_date_epoch_the_newest_include_dates_the_card(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The card file and what it includes (any depth), not the layouts or the icons."""
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    shutil.copytree(FIXTURE, tmp_path / "p")
+    project = tmp_path / "p"
+    when = {"content/cards/include.md": "2020-03-15", "content/guide.md": "2024-07-02"}
+    for name, day in [*when.items(), ("guideprint.toml", "2031-01-01")]:
+        stamp = int(dt.datetime.fromisoformat(f"{day}T12:00+00:00").timestamp())
+        os.utime(project / name, (stamp, stamp))
+    settings = load_settings(project)
+    with current().recording() as seen:
+        card = load_card(project / "content/cards", "include", settings)
+        sides_html(card, Diagnostics())
+    assert dated(card, seen).edition == "2024-07"
+    alone = write_card(project, "alone", "size: A6", "Sans inclusion.")
+    os.utime(alone, (1_600_000_000, 1_600_000_000))  # 2020-09-13
+    with current().recording() as seen:
+        card = load_card(project / "content/cards", "alone", settings)
+        sides_html(card, Diagnostics())
+    assert dated(card, seen).edition == "2020-09"
+
+
+def test_the_same_edition_on_the_card_its_print_shop_file_and_the_sheets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copytree(FIXTURE, tmp_path / "p")
+    (tmp_path / "p/content/cards/overfull.md").unlink()
+    monkeypatch.chdir(tmp_path / "p")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", JAN_2027)
+    assert main(["build", "-q", "--sheets"]) == 0
+    out = tmp_path / "p/out"
+    files = ["cards/include.pdf", "print/imprimeur/include-fond-perdu.pdf",
+             "print/cartes-bureau.pdf", "print/imprimeur/planche-sra3.pdf"]  # fmt: skip
+    for name in files:
+        text = plain(" ".join(p.extract_text() for p in pypdf.PdfReader(out / name).pages))
+        assert "édition 2027-01" in text, name
+    assert_tagged(out / "cards/include.pdf", "fr")  # the card as built: laid out, then cut
+
+
+# -- footers that fit --------------------------------------------------------------------------
+
+DESKS = [
+    Helpdesk("Support", "s@example.fr", "01 23 45 67 89", "999"),
+    Helpdesk("Support", "", "", "999"),
+    Helpdesk("", "s@example.fr", "", ""),
+    Helpdesk("", "", "01 23 45 67 89", ""),
+    Helpdesk("Support", "", "", ""),
+    Helpdesk(),
+]
+
+
+@pytest.mark.parametrize("desk", DESKS)
+@pytest.mark.parametrize("size", ["A6", "A7", "credit-card"])
+@pytest.mark.parametrize("org", ["", "Fixture & Co"])
+def test_no_footer_part_is_empty_whatever_field_is_missing(
+    fixture_project: Path, desk: Helpdesk, size: str, org: str
+) -> None:
+    settings = dataclasses.replace(load_settings(fixture_project), helpdesk=desk, organisation=org)
+    card = load_card(fixture_project / "content/cards", "include", settings)
+    card = dataclasses.replace(card, size=size, edition="2027-01")
+    found = footer_lines(card)
+    assert found
+    assert all(line for line in found)
+    parts = [part for line in found for part in line]
+    assert all(part.value for part in parts)
+    assert parts[-1].value == "2027-01"
+    if size in COMPACT:  # one way to call, and the edition: one short line
+        assert len(found) == 1
+        assert len(parts) <= 2
+    page = document(card, "front", Markup(""), Layouts(REPO), body_pt=9)
+    footer = page[page.index("<footer") :]
+    assert "·" not in footer  # the separators are drawn between parts, never written
+    assert '<span class="value"></span>' not in footer
+
+
+@pytest.mark.parametrize("size", ["A6", "A7", "credit-card"])
+def test_a_footer_with_every_field_wraps_without_dangling_or_clipping(
+    branded: Path, renderer: Renderer, scratch: Path, size: str
+) -> None:
+    write_card(branded, f"pied-{size.lower()}", f"size: {size}")
+    pdf = render(branded, f"pied-{size.lower()}", renderer, scratch)
+    w = SIZES_MM[size][0] * PT_PER_MM
+    words = footer_words(pdf)
+    text = " ".join(word for word, *_ in words)
+    assert "·" not in text
+    for word, x0, _, x1, _ in words:
+        assert x0 >= SAFE_MM * PT_PER_MM - 0.5, word
+        assert x1 <= w - SAFE_MM * PT_PER_MM + 0.5, word
+    height = (max(y1 for *_, y1 in words) - min(y0 for _, _, y0, _, _ in words)) / PT_PER_MM
+    if size in COMPACT:
+        assert "999" in text  # the extension only: one way to call
+        assert "01" not in text
+        assert height <= 0.12 * SIZES_MM[size][1], height  # a third of a credit card before
+    else:
+        for field in ("Support", "01 23 45 67 89", "support@example.fr"):
+            assert field in text
+        assert height <= 11.0, height
+    sizes = {t: s for t, s in text_runs(pypdf.PdfReader(pdf).pages[0])}
+    assert sizes["999"] >= MIN_KEY - 0.01
+
+
+def test_footer_false_keeps_the_edition_only(
+    branded: Path, renderer: Renderer, scratch: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", JAN_2027)
+    write_card(branded, "sans-pied", "size: credit-card\nfooter: false")
+    pdf = render(branded, "sans-pied", renderer, scratch)
+    text = plain(pypdf.PdfReader(pdf).pages[0].extract_text())
+    assert "édition 2027-01" in text
+    for helpdesk in ("Aide", "999", "support@"):
+        assert helpdesk not in text
+    with pytest.raises(ConfigError, match="'footer' must be true or false"):
+        parse_card(write_card(branded, "faux", "footer: non"), load_settings(branded))
+
+
+def test_every_fixed_word_follows_the_language(
+    fixture_project: Path, renderer: Renderer, scratch: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", JAN_2027)
+    settings = dataclasses.replace(load_settings(fixture_project), language="en")
+    person = {"name": "Ann", "extension": "142", "login": "ann@example.org"}
+    pdf = render(fixture_project, "include", renderer, scratch, settings=settings, person=person)
+    text = plain(pypdf.PdfReader(pdf).pages[0].extract_text())
+    for english in ("Need help?", "ext. 999", "edition 2027-01", "YOUR PHONE", "Extension: 142",
+                    "Login: ann@example.org"):  # fmt: skip
+        assert english in text, english
+    for french in ("Besoin", "édition", "Extension :", "Login :", "QR code :"):
+        assert french not in text
+    alts = [alt for alt, _ in figures(pdf)]
+    assert any(alt.startswith("QR code: ") for alt in alts), alts
+
+
+# -- tagged cards (PDF/UA-1) -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", CARDS)
+def test_cards_are_tagged_pdf_ua(
+    name: str, settings: Settings, built: dict[str, tuple[CardResult, Path]]
+) -> None:
+    assert_tagged(built[name][1], settings.language)
+    assert all(alt for alt, _ in figures(built[name][1]))  # icons, QR codes, logo: described
+
+
+def test_the_tags_survive_the_cut_to_the_trim(
+    settings: Settings, renderer: Renderer, scratch: Path
+) -> None:
+    card = load_card(DECK, "webclient", settings)
+    bleed, cut = scratch / "tags-bleed.pdf", scratch / "tags-cut.pdf"
+    render_card(card, renderer, bleed, bleed=True)
+    trim_card(bleed, cut, trim_mm=card.size_mm)
+    assert_tagged(cut, settings.language)
+    assert len(struct_elements(cut)) == len(struct_elements(bleed))
+
+
 # -- what the cards look like --------------------------------------------------------------
 
 
@@ -465,3 +724,10 @@ def test_cards_look_like_their_reviewed_references(
             diff = ImageChops.difference(a.convert("L"), b.convert("L"))
             similarity = 1 - ImageStat.Stat(diff).mean[0] / 255
         assert similarity >= 0.985, f"{png.name}: {similarity:.4f}"
+
+
+def test_the_wording_tables_have_the_same_words_in_french_and_english() -> None:
+    from builder.i18n import WORDS as TABLES
+
+    assert set(TABLES["fr"]) == set(TABLES["en"])
+    assert all(TABLES[lang][key].strip() for lang in TABLES for key in TABLES[lang])

@@ -396,3 +396,79 @@ def test_booklet_order_read_back(inputs: dict[str, Path], tmp_path: Path) -> Non
     assert seen == [(0, 1), (2, 0), (10, 3), (4, 9), (8, 5), (6, 7)]
     cells = placed(reader.pages[2])  # pages meet at the fold
     assert cells[0].x1 == pytest.approx(A4_PT[1] / 2) == pytest.approx(cells[1].x0)
+
+
+# --- how to print an office sheet ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def notes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The print note of office sheets, in French and in English, laid out by our renderer."""
+    from builder.diagnostics import Diagnostics
+    from builder.pdf import Renderer
+    from builder.sheets.job import write_note
+
+    folder = tmp_path_factory.mktemp("notes")
+    renderer = Renderer([folder], Diagnostics())
+    try:
+        found = {
+            lang: write_note(renderer, lang, folder / f"note-{lang}.pdf") for lang in ("fr", "en")
+        }
+    finally:
+        renderer.close()
+    assert not renderer.diag.items
+    return found
+
+
+def note_words(page: list[Word]) -> list[Word]:
+    """The words above the cards: in the top 14 mm of an A4 sheet (margin and note)."""
+    return [w for w in page if w.box.y0 >= A4_PT[1] - mm(14) - 0.5]
+
+
+def test_office_sheets_say_how_to_print_in_the_top_margin(
+    inputs: dict[str, Path], notes: dict[str, Path], tmp_path: Path
+) -> None:
+    target = tmp_path / "noted.pdf"
+    report = impose_cards([inputs["card1"], inputs["card2"], inputs["card3"]], target,
+                          note=notes["fr"])  # fmt: skip
+    assert report.duplex
+    assert report.groups[0].per_sheet == 4  # the note's room costs no card
+    front, back = words(target)
+    text = " ".join(w.text for w in note_words(front))
+    for phrase in ("recto verso", "bord long", "100 %", "Découpez", "traits de coupe"):
+        assert phrase in text, phrase
+    assert not note_words(back)  # the back of the sheet has no note
+    page = PdfReader(target).pages[0]
+    cells = placed(page)[:3]  # the cards: the note is drawn last, as a fourth form
+    for w in note_words(front):
+        assert w.box.y1 <= A4_PT[1] - mm(5) + 0.5  # printable: under the top margin
+        assert not any(c.contains(w.box) or _overlap(c, w.box) for c in cells)
+    band = Rect(0, A4_PT[1] - mm(14), A4_PT[0], A4_PT[1])
+    assert not any(crosses(seg, band.grow(-0.5)) for seg in marks(page))  # no mark on the text
+
+
+def test_one_sided_sheets_and_english_notes_say_so(
+    inputs: dict[str, Path], notes: dict[str, Path], tmp_path: Path
+) -> None:
+    fr = impose_cards([inputs["card2"]], tmp_path / "fr.pdf", note=notes["fr"])
+    en = impose_copies(inputs["card1"], tmp_path / "en.pdf", copies=2, note=notes["en"])
+    assert not fr.duplex
+    assert en.duplex
+    fr_text = " ".join(w.text for w in note_words(words(fr.target)[0]))
+    en_text = " ".join(w.text for w in note_words(words(en.target)[0]))
+    assert "recto seul" in fr_text
+    assert "recto verso" not in fr_text
+    for phrase in ("double-sided", "long edge", "100%", "Cut along the cut marks"):
+        assert phrase in en_text, phrase
+
+
+def test_a_note_of_another_size_is_refused(
+    inputs: dict[str, Path], notes: dict[str, Path], tmp_path: Path
+) -> None:
+    with pytest.raises(RenderError, match="the print note is 210 x 297 mm, not the sheet's"):
+        impose_cards([inputs["card1"]], tmp_path / "a3.pdf", sheet_mm=(297, 420),
+                     note=notes["fr"])  # fmt: skip
+
+
+def _overlap(a: Rect, b: Rect) -> bool:
+    return min(a.x1, b.x1) > max(a.x0, b.x0) and min(a.y1, b.y1) > max(a.y0, b.y0)

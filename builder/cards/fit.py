@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING, Any
 from markupsafe import Markup
 
 from builder.cards import html
+from builder.cards.edition import dated
 from builder.cards.model import MAX_BODY_PT, Card
 from builder.errors import RenderError
+from builder.gate import current
 from builder.layouts import Layouts
 
 if TYPE_CHECKING:
@@ -32,6 +34,7 @@ STEP = 0.1  # points: sizes are tried on this grid, and closer than this is the 
 BRACKET_PT = 0.4  # a fitting size this close below a failing one is good enough
 MAX_RENDERS = 6  # per side: the search is bounded whatever the content
 FOOTER_GAP_MM = 2.0
+TAGGED = "pdf/ua-1"
 # The first guess's model of a side, calibrated on the five cards of the guide (mm): band and
 # footer, fixed heights per element whatever the type size, and the area a character takes at
 # 1 pt (Noto Sans, line height 1.28, ragged lines). Off by a few mm: the fit corrects it.
@@ -39,6 +42,7 @@ GUESS_FRAME_MM = 39.0
 GUESS_BASE_MM = 10.0
 GUESS_FIXED_MM = {"<h2": 7.0, "<h3": 7.0, '<li><img class="icon"': 10.0, "<li": 1.0, "<p": 1.0}
 GUESS_QR_MM = (26.0, 36.0)  # one code beside its caption, a row of codes with captions under
+GUESS_DRAWING_MM = 3.0  # a key map's drawing: its own height and its margin
 GUESS_MM2_PER_CHAR_PT2 = 0.085
 HEIGHT_EXPONENT = 1.1  # measured: a side's height grows as size^0.75..1.4 (fixed parts)
 
@@ -91,6 +95,10 @@ def render_card(
     """
     from builder.pdf import Metadata
 
+    if not card.edition:  # a card read here (welcome packs, tests): its edition from this read
+        with current().recording() as seen:
+            bodies = bodies or html.sides_html(card, renderer.diag)
+        card = dated(card, seen)
     job = _Job(card, renderer, _layouts(card.project), person, bleed)
     result = CardResult(card.name, target, 0, 0, size_mm=card.size_mm, bleed=bleed)
     sides = [("front", card.front)] + ([("back", card.back)] if card.back else [])
@@ -112,7 +120,9 @@ def render_card(
         subject=card.device,
         lang=card.settings.language,
     )
-    renderer.write(merged, target, meta)
+    # Tagged (PDF/UA-1): cards go out with every welcome email. The tags survive the cut to
+    # the trim (builder/sheets/bleed.py keeps the catalogue); the sheets drop them.
+    renderer.write(merged, target, meta, variant=TAGGED)
     return result
 
 
@@ -152,6 +162,8 @@ def fit(
         doc = lay_out(size)
         renders += 1
         m = measure(doc, size)
+        if m.room <= 0:  # the band and the footer meet: no size of text can fit
+            raise _no_room(card, side)
         LOG.debug(
             "card %s (%s): %g pt, %d page(s), %.0f%% of the room",
             card.name,
@@ -232,6 +244,8 @@ def first_guess(card: Card, side: str, body: str) -> float:
     fixed = GUESS_BASE_MM + sum(body.count(tag) * mm for tag, mm in GUESS_FIXED_MM.items())
     if card.qr and side == "front":
         fixed += GUESS_QR_MM[0] if len(card.qr) == 1 else GUESS_QR_MM[1]
+    if card.drawing and side == "front":
+        fixed += html.keymap_size(card)[1] + GUESS_DRAWING_MM
     cols = html.columns(card)
     width = w - 2 * html.SAFE_MM - (cols - 1) * html.COLUMN_GAP_MM
     text_area = (h - GUESS_FRAME_MM - fixed / cols) * width
@@ -245,6 +259,14 @@ def _overfull(card: Card, side: str, m: Measure) -> RenderError:
         f"over by {over_mm:.0f} mm / {m.fill:.1f} pages",
         file=_rel(card),
         hint="shorten the text, move some to the back ('<!-- back -->'), or use a larger size",
+    )
+
+
+def _no_room(card: Card, side: str) -> RenderError:
+    return RenderError(
+        f"card '{card.name}' ({side}): its title band and footer leave no room for the text",
+        file=_rel(card),
+        hint="use a larger size, a shorter title, or 'footer: false'",
     )
 
 

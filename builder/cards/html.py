@@ -15,6 +15,7 @@ from pathlib import Path
 import segno
 from markupsafe import Markup
 
+from builder.cards.keymap import mark_legend, proportions, svg_title
 from builder.cards.model import (
     ICON_REF,
     MIN_BODY_PT,
@@ -31,6 +32,7 @@ from builder.config import Settings
 from builder.diagnostics import Diagnostics
 from builder.errors import GuideError
 from builder.gate import current
+from builder.i18n import words as wording
 from builder.layouts import Layouts
 
 QR_SYMBOL_MM = 21.0  # the symbol without its quiet zone; the print rule asks for 20 at least
@@ -38,12 +40,10 @@ QR_QUIET = 4  # modules of quiet zone on each side (ISO/IEC 18004)
 BLEED_MM = 3.0
 SAFE_MM = 5.0  # text stays this far inside the trim
 COLUMN_GAP_MM = 6.0
-WORDS = {
-    "fr": {"person": "Votre poste", "extension": "Extension", "login": "Identifiant",
-           "help": "Besoin d\u2019aide\u202f?", "dial": "poste"},
-    "en": {"person": "Your phone", "extension": "Extension", "login": "Login",
-           "help": "Need help?", "dial": "ext."},
-}  # fmt: skip
+COMPACT = ("A7", "credit-card")  # sizes whose footer is one short flow: help number, edition
+CALLOUT_PT = 8.5  # the numbers of a key map, in their circles: legible, never under 8 pt
+LOGO_MM = {"full": (4.5, 30.0), "compact": (3.2, 18.0)}  # height, widest: small, in the footer
+DRAWING_SHARE = 0.36  # of the card's height at most, for a key map's drawing
 PERSON_KEYS = ("name", "extension", "login")
 SLOT = '<div class="qr-slot"></div>'  # where `<!-- qr -->` was; comments do not survive the reader
 
@@ -65,11 +65,41 @@ class Scale:
             "title": min(22.0, max(MIN_KEY_PT, self.width_mm * 0.15)),
             "subtitle": max(MIN_BODY_PT, b),
             "small": MIN_BODY_PT,  # footer, QR captions: fixed, so the footer never grows
+            "callout": max(MIN_BODY_PT, CALLOUT_PT),
         }
 
     def css(self) -> str:
         """CSS custom properties read by layouts/cards/card.css."""
         return " ".join(f"--{k}: {v:.2f}pt;" for k, v in self.sizes.items())
+
+
+@dataclass(frozen=True)
+class Part:
+    """One item of a footer line: words, then a value in its own style ("poste" "100")."""
+
+    text: str
+    value: str
+    kind: str  # name, dial, email, org, edition: the value's class in card.css
+
+
+@dataclass(frozen=True)
+class Image:
+    """An image the template draws: a data: URL and its text alternative (tagged PDFs)."""
+
+    uri: str
+    alt: str
+    width_mm: float = 0.0  # as printed, when the template sizes it from here
+    height_mm: float = 0.0
+
+
+@dataclass(frozen=True)
+class KeyMap:
+    """A key map's drawing as printed: its size in millimetres and the callouts on it."""
+
+    image: Image
+    width_mm: float
+    height_mm: float
+    callouts: tuple[tuple[int, float, float], ...]  # number, x %, y %
 
 
 @dataclass(frozen=True)
@@ -96,8 +126,11 @@ def markdown(card: Card, side: Side, diag: Diagnostics) -> Markup:
         first_line=side.first_line,
         lang=card.settings.language,
     )
+    body = rendered.html
+    if card.callouts and side is card.front:
+        body = mark_legend(body, card.callouts, _display(card))
     # Safe: the reader sanitised it. Person data never goes through here: it is escaped.
-    return Markup(rendered.html)
+    return Markup(body)
 
 
 def sides_html(card: Card, diag: Diagnostics) -> dict[str, Markup]:
@@ -165,14 +198,93 @@ def document(
         body=Markup(before),  # the two parts of the reader's sanitised HTML
         body_after=Markup(after),
         lang=lang,
-        words=WORDS.get(lang, WORDS["en"]),
+        words=wording(lang),
         # Ours: sizes, colours and numbers only.
         page_css=Markup(page_css(card, Scale(body_pt, card.size_mm[0]), bleed=bleed)),
-        icon=icon_uri(card.icon) if card.icon else "",
+        icon=icon_image(card.icon) if card.icon else None,
+        logo=logo_image(card),
+        footer=footer_lines(card),
+        compact=card.size in COMPACT,
+        columns=columns(card),
+        keymap=keymap(card) if side == "front" else None,
         qr=[qr_image(code) for code in card.qr] if side == "front" else [],
         person=check_person(person) if side == "front" else None,
         settings=card.settings,
     )
+
+
+def footer_lines(card: Card) -> list[list[Part]]:
+    """The footer's lines, each a list of parts; an empty field is no part at all.
+
+    A5 and A6: who to call and their numbers, then the email, the organisation (unless the
+    logo says it) and the edition. A7 and credit card: one way to call (the extension, else
+    the phone, the email, the name) and the edition.
+    `footer: false`: the edition only. The separators are drawn by card.css between parts,
+    never at either end of a printed line, however the parts wrap.
+    """
+    w = wording(card.settings.language)
+    desk = card.settings.helpdesk
+    edition = [Part(w["card_edition"], card.edition, "edition")] if card.edition else []
+    if not card.footer:
+        return [edition] if edition else []
+    reach = _parts((w["card_dial"], desk.extension, "dial"), ("", desk.phone, "dial"))
+    if card.size in COMPACT:  # one way to reach the help desk: the first there is
+        ways = reach or _parts(("", desk.email, "email"), ("", desk.name, "name"))
+        short = ways[:1]
+        return [line for line in [_lead(w["card_help_short"], short) + edition] if line]
+    org = "" if card.logo else card.settings.organisation
+    help_line = _lead(w["card_help"], _parts(("", desk.name, "name")) + reach)
+    contact = _parts(("", desk.email, "email"), ("", org, "org")) + edition
+    return [line for line in (help_line, contact) if line]
+
+
+def _parts(*items: tuple[str, str, str]) -> list[Part]:
+    return [Part(text, value.strip(), kind) for text, value, kind in items if value.strip()]
+
+
+def _lead(lead: str, parts: list[Part]) -> list[Part]:
+    """parts with lead ("Besoin d'aide ?") before the first one's words; [] when none."""
+    if not parts:
+        return []
+    first = parts[0]
+    text = f"{lead} {first.text}".strip()
+    return [Part(text, first.value, first.kind), *parts[1:]]
+
+
+def logo_image(card: Card) -> Image | None:
+    """The settings' logo for this card, its text alternative the organisation's name."""
+    if card.logo is None:
+        return None
+    data = current().read_bytes(card.logo, what="logo")
+    w = wording(card.settings.language)
+    title = svg_title(data) if card.logo.suffix.lower() == ".svg" else ""
+    alt = card.settings.organisation or title or w["card_logo"]
+    width, height = proportions(card.logo, data)
+    high, wide = LOGO_MM["compact" if card.size in COMPACT else "full"]
+    size = min(high, wide * height / width)  # a very wide logo: as wide as allowed, lower
+    return Image(_data_uri(data, _mime(card.logo)), alt, round(size * width / height, 2), size)
+
+
+def keymap(card: Card) -> KeyMap | None:
+    """A key-map card's drawing, as wide as its column allows and DRAWING_SHARE tall at most."""
+    drawing = card.drawing
+    if drawing is None:
+        return None
+    width, height = keymap_size(card)
+    data = current().read_bytes(drawing.path, what="image")
+    image = Image(_data_uri(data, _mime(drawing.path)), drawing.alt)
+    callouts = tuple((c.number, c.x, c.y) for c in card.callouts)
+    return KeyMap(image, width, height, callouts)
+
+
+def keymap_size(card: Card) -> tuple[float, float]:
+    """The printed width and height of a key map's drawing, in millimetres."""
+    assert card.drawing is not None
+    cols = columns(card)
+    w, h = card.size_mm
+    column = (w - 2 * SAFE_MM - (cols - 1) * COLUMN_GAP_MM) / cols
+    width = min(column, h * DRAWING_SHARE / card.drawing.ratio)
+    return round(width, 2), round(width * card.drawing.ratio, 2)
 
 
 def stylesheets(card: Card, layouts: Layouts) -> list[Path]:
@@ -195,14 +307,27 @@ def check_person(person: dict[str, str] | None) -> dict[str, str] | None:
     return {k: str(person.get(k, "")).strip() for k in PERSON_KEYS}
 
 
-def icon_uri(path: Path) -> str:
-    """An SVG file as a data: URL (nothing for the sandboxed fetcher to read)."""
-    return _data_uri(current().read_bytes(path, what="icon"))
+def icon_image(path: Path) -> Image:
+    """An icon as a data: URL (nothing for the sandboxed fetcher to read) and its text
+    alternative: the SVG's <title>, else its name."""
+    data = current().read_bytes(path, what="icon")
+    return Image(_data_uri(data), svg_title(data) or path.stem)
 
 
 @lru_cache(maxsize=64)
-def _data_uri(svg: bytes) -> str:
-    return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+def _data_uri(data: bytes, mime: str = "image/svg+xml") -> str:
+    return f"data:{mime};base64," + base64.b64encode(data).decode("ascii")
+
+
+def _mime(path: Path) -> str:
+    return "image/svg+xml" if path.suffix.lower() == ".svg" else "image/png"
+
+
+def _display(card: Card) -> str:
+    try:
+        return card.path.relative_to(card.project).as_posix()
+    except ValueError:
+        return str(card.path)
 
 
 def text_on(colour: str) -> str:
@@ -222,7 +347,8 @@ def _luminance(colour: str) -> float:
 def _icon_tag(alt: str, name: str, project: Path) -> str:
     path = find_icon(name, project)
     assert path is not None  # the loader refused unknown icons
-    return f'<img class="icon" alt="{html.escape(alt)}" src="{icon_uri(path)}">'
+    image = icon_image(path)  # no alt in the Markdown: the icon's own title (tagged PDFs)
+    return f'<img class="icon" alt="{html.escape(alt or image.alt)}" src="{image.uri}">'
 
 
 def load_cards(
@@ -245,8 +371,11 @@ def load_cards(
         except GuideError as exc:
             diag.add_error(exc)
             continue
-        for side in (card.front, card.back) if check else ():
-            if side is not None:
-                markdown(card, side, diag)
+        try:
+            if check:
+                sides_html(card, diag)
+        except GuideError as exc:  # its Markdown is wrong (a key map's legend)
+            diag.add_error(exc)
+            continue
         cards.append(card)
     return cards

@@ -36,6 +36,7 @@ class Checked:
 def read(project: Project, names: list[str]) -> dict[str, Read]:
     """Each card read and checked (includes, images, icons), with what it read."""
     from builder.cards import parse_card, sides_html
+    from builder.cards.edition import dated
     from builder.cards.html import stylesheets
 
     found = {}
@@ -46,7 +47,8 @@ def read(project: Project, names: list[str]) -> dict[str, Read]:
                 # By its file: the plan knows it exists; listing cards/ would make every
                 # card depend on the others' names.
                 card = parse_card(project.source / "cards" / f"{name}.md", project.settings)
-                checked = Checked(card, sides_html(card, diag))
+                bodies = sides_html(card, diag)
+                checked = Checked(dated(card, seen), bodies)  # edition: of what it just read
                 text = current().read_text(card.path, errors="replace")
                 file = os.path.relpath(card.path, project.root)
                 check_html(f"{card.title}\n" + "\n".join(checked.bodies.values()), text, file, diag)

@@ -8,15 +8,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from builder.config import CARD_SIZES, Settings, Urls, did_you_mean
+from builder.cards.keymap import (
+    DRAWING_TYPES,
+    KEYMAP,
+    Callout,
+    Drawing,
+    parse_callouts,
+    read_drawing,
+)
+from builder.config import CARD_SIZES, Settings, Urls, _line_of, did_you_mean
 from builder.content.frontmatter import split_front_matter
 from builder.errors import ConfigError, ContentError
 from builder.gate import ReadRefused, current
+from builder.i18n import words
+from builder.images import check_image
 from builder.layouts import Layouts
+from builder.project import card_names as card_names  # there: a no-op build never loads this
+from builder.resources import bundled
 
 CARDS_DIR = "cards"  # inside the space
 ICON_DIR = Path("assets") / "icons"
-BUILTIN = Path(__file__).resolve().parents[2]  # guideprint's own layouts/ and assets/
+BUILTIN_ICONS = bundled("assets") / "icons"  # guideprint's own icons (checkout or wheel)
 
 # Short side x long side, in millimetres (ISO 216 and ISO/IEC 7810 ID-1).
 SIZES_MM: dict[str, tuple[float, float]] = {
@@ -36,14 +48,9 @@ ICON_REF = re.compile(r"!\[([^\]\n]*)\]\(icon:([^)\s]*)\)")
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 SECRET_QUERY = re.compile(r"pass|pwd|token|secret|key|auth|prov", re.IGNORECASE)
 URL_PRINTED_MAX = 48  # longer URLs are not printed under their code unless asked
-KEYS = ("title", "device", "size", "orientation", "accent", "icon", "qr", "min_size", "layout")
+KEYS = ("title", "device", "size", "orientation", "accent", "icon", "qr", "min_size", "layout",
+        "logo", "footer", "drawing", "callouts")  # fmt: skip
 QR_KEYS = ("label", "url", "show_url")
-QR_LABELS = {
-    "fr": {"webclient": "Client web", "play_store": "Google Play (Android)",
-           "app_store": "App Store (iPhone)", "vpn_portal": "Télécharger FortiClient"},
-    "en": {"webclient": "Web client", "play_store": "Google Play (Android)",
-           "app_store": "App Store (iPhone)", "vpn_portal": "Download FortiClient"},
-}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -79,18 +86,17 @@ class Card:
     front: Side
     back: Side | None
     settings: Settings
+    logo: Path | None = None  # the settings' logo, unless the card says `logo: false`
+    footer: bool = True  # False: no help desk lines (the edition stays)
+    drawing: Drawing | None = None  # layout: keymap
+    callouts: tuple[Callout, ...] = ()
+    edition: str = ""  # set once the card's includes are read (builder.cards.edition)
 
     @property
     def size_mm(self) -> tuple[float, float]:
         """Trim width and height in millimetres, orientation applied."""
         short, long = SIZES_MM[self.size]
         return (long, short) if self.orientation == "landscape" else (short, long)
-
-
-def card_names(folder: Path) -> list[str]:
-    """The names of the cards in a cards folder (the space's cards/), without reading them."""
-    files = current().walk(folder, ".md", recursive=False)
-    return sorted(p.stem for p in files if p.name != "README.md")
 
 
 def project_of(folder: Path, settings: Settings) -> Path:
@@ -146,6 +152,9 @@ def parse_card(path: Path, settings: Settings, *, project: Path | None = None) -
         front=sides[0],
         back=sides[1],
         settings=settings,
+        logo=fields.logo(settings, project),
+        footer=fields.flag("footer"),
+        **fields.keymap(path.parent, settings),
     )
 
 
@@ -260,8 +269,62 @@ class _Fields:
         if not ref.startswith("urls.") or key not in known:
             choices = tuple(f"urls.{k}" for k in known)
             raise self.error("qr", f"unknown qr target '{ref}'", did_you_mean(ref, choices))
-        labels = QR_LABELS.get(settings.language, QR_LABELS["en"])
-        return str(getattr(settings.urls, key)), labels.get(key, key)
+        return str(getattr(settings.urls, key)), words(settings.language).get(f"qr_{key}", key)
+
+    def flag(self, key: str, default: bool = True) -> bool:
+        value = self.data.get(key, default)
+        if not isinstance(value, bool):
+            raise self.error(key, f"'{key}' must be true or false")
+        return value
+
+    def logo(self, settings: Settings, project: Path) -> Path | None:
+        """The settings' logo, checked; None when there is none or the card says `logo: false`."""
+        if not self.flag("logo") or not settings.logo:
+            return None
+        path = project / settings.logo
+        problem = file_problem(path)
+        if problem:
+            where = Path(settings.path) if settings.path else None
+            raise ConfigError(
+                f"logo '{settings.logo}' {problem}",
+                file=where.name if where else None,
+                line=_line_of(where, "logo") if where else None,
+                hint="put the logo in assets/ and give its path relative to the project,"
+                " or write 'logo: false' in the card's front matter",
+            )
+        return path
+
+    def keymap(self, folder: Path, settings: Settings) -> dict[str, Any]:
+        """`drawing` and `callouts`, which go together and with `layout: keymap` only."""
+        if (self.text("layout") or "card") != KEYMAP:
+            for key in ("drawing", "callouts"):
+                if key in self.data:
+                    raise self.error(key, f"'{key}' needs 'layout: {KEYMAP}'")
+            return {}
+        name = self.text("drawing")
+        if not name:
+            raise self.error("layout", f"layout '{KEYMAP}' needs a 'drawing' (an SVG or PNG)")
+        path = folder / name
+        problem = None if path.suffix.lower() in DRAWING_TYPES else "is not an SVG or PNG file"
+        problem = problem or file_problem(path)
+        if problem:
+            hint = "give its path relative to the card file, e.g. ../.gitbook/assets/phone.svg"
+            raise self.error("drawing", f"drawing '{name}' {problem}", hint)
+
+        def error(key: str, message: str, hint: str | None = None) -> ConfigError:
+            return self.error(key if key in self.data else "layout", message, hint)
+
+        callouts = parse_callouts(self.data.get("callouts"), self.lines.get("callouts"), error)
+        alt = f"{words(settings.language)['card_drawing']} {self.text('device')}".strip()
+        return {"drawing": read_drawing(path, alt), "callouts": callouts}
+
+
+def file_problem(path: Path) -> str | None:
+    """Why path is no usable image ("not found", "is a folder"...), or None."""
+    kind = current().kind(path)
+    problem = {"refused": "leads outside the project", "missing": "not found",
+               "dir": "is a folder"}.get(kind)  # fmt: skip
+    return problem or check_image(path)
 
 
 def check_public_url(url: str, error: Any) -> None:
@@ -338,7 +401,7 @@ def _key_lines(text: str) -> dict[str, int]:
 
 def icon_dirs(project: Path) -> list[Path]:
     """Where icons are looked for: the project's assets/icons/, then guideprint's own."""
-    return [d for d in (project / ICON_DIR, BUILTIN / ICON_DIR) if current().is_dir(d)]
+    return [d for d in (project / ICON_DIR, BUILTIN_ICONS) if current().is_dir(d)]
 
 
 def icons(project: Path) -> list[str]:

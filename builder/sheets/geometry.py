@@ -79,8 +79,10 @@ def fit_grid(
     best: tuple[int, float, bool, int, int] | None = None
     for rotated in (False, True):
         w, h = (card[1], card[0]) if rotated else card
-        for cols in range(1, int(sheet[0] / w + EPS) + 1):
-            for rows in range(1, int(sheet[1] / h + EPS) + 1):
+        # As many as fit at the smallest scale allowed (not at actual size): a sheet a little
+        # shorter than two cards still holds two, shrunk.
+        for cols in range(1, int(sheet[0] / (w * min_scale) + EPS) + 1):
+            for rows in range(1, int(sheet[1] / (h * min_scale) + EPS) + 1):
                 scale = min(
                     1.0,
                     (sheet[0] - 2 * margin - (cols - 1) * gutter) / (cols * w),

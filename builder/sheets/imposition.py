@@ -20,6 +20,7 @@ from builder.sheets.geometry import A4, MM, SRA3, Grid, Rect, Segment, cut_marks
 from builder.sheets.place import BoxName, SheetWriter, back_placement, box, placement, read_pdf
 
 MIN_SCALE = 0.9  # office sheets shrink cards at most this much to keep the printer's margin
+NOTE_MM = 9.0  # office sheets: room under the top margin for how to print them (two lines)
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class _Style:
     length: float  # pt, of a mark before clipping
     keep: float  # pt, marks stay this far from every cell
     edge: float  # pt, marks stay this far from the sheet edge
+    top: float = 0.0  # pt under the top margin kept for the note (office sheets)
 
 
 @dataclass(frozen=True)
@@ -69,10 +71,15 @@ def impose_cards(
     sheet_mm: tuple[float, float] = A4,
     margin_mm: float = 5.0,
     gutter_mm: float = 4.0,
+    note: Path | None = None,
 ) -> SheetsReport:
-    """Impose one of each card on office sheets, cut guides in the gutters; write target."""
-    style = _office(margin_mm, gutter_mm)
-    return _impose([_load(p, style) for p in cards], target, style, sheet_mm)
+    """Impose one of each card on office sheets, cut guides in the gutters; write target.
+
+    note: a PDF of two sheet-sized pages, how to print the sheets duplex and one-sided
+    (builder/sheets/job.py); the one that applies is drawn in the top margin of each front.
+    """
+    style = _office(margin_mm, gutter_mm, note=note is not None)
+    return _impose([_load(p, style) for p in cards], target, style, sheet_mm, note=note)
 
 
 def impose_copies(
@@ -83,15 +90,16 @@ def impose_copies(
     sheet_mm: tuple[float, float] = A4,
     margin_mm: float = 5.0,
     gutter_mm: float = 4.0,
+    note: Path | None = None,
 ) -> SheetsReport:
     """Impose copies of one card on office sheets (default: one full sheet); write target."""
-    style = _office(margin_mm, gutter_mm)
+    style = _office(margin_mm, gutter_mm, note=note is not None)
     loaded = _load(card, style)
     if copies is None:
         copies = _grid(loaded.size, style, sheet_mm).per_sheet
     if copies < 1:
         raise RenderError(f"cannot print {copies} copies", hint="ask for 1 copy or more")
-    return _impose([loaded] * copies, target, style, sheet_mm)
+    return _impose([loaded] * copies, target, style, sheet_mm, note=note)
 
 
 def impose_print_shop(
@@ -118,7 +126,7 @@ def impose_print_shop(
     return _impose(loaded, target, style, sheet_mm)
 
 
-def _office(margin_mm: float, gutter_mm: float) -> _Style:
+def _office(margin_mm: float, gutter_mm: float, *, note: bool = False) -> _Style:
     offset = min(mm(0.75), mm(gutter_mm) / 4)
     return _Style(
         clip="trimbox",
@@ -130,6 +138,7 @@ def _office(margin_mm: float, gutter_mm: float) -> _Style:
         length=mm(4),
         keep=offset,
         edge=mm(margin_mm),
+        top=mm(NOTE_MM) if note else 0.0,
     )
 
 
@@ -151,7 +160,8 @@ def _load(path: Path, style: _Style, *, bleed_mm: float = BLEED_MM) -> _Card:
 
 
 def _grid(size: tuple[float, float], style: _Style, sheet_mm: tuple[float, float]) -> Grid:
-    sheet = (mm(sheet_mm[0]), mm(sheet_mm[1]))
+    # The note's room is taken off the top: the grid is laid out (and centred) below it.
+    sheet = (mm(sheet_mm[0]), mm(sheet_mm[1]) - style.top)
     grid = fit_grid(
         sheet, size, margin=style.margin, gutter=style.gutter, min_scale=style.min_scale
     )
@@ -165,20 +175,26 @@ def _grid(size: tuple[float, float], style: _Style, sheet_mm: tuple[float, float
 
 
 def _impose(
-    cards: list[_Card], target: Path, style: _Style, sheet_mm: tuple[float, float]
+    cards: list[_Card],
+    target: Path,
+    style: _Style,
+    sheet_mm: tuple[float, float],
+    *,
+    note: Path | None = None,
 ) -> SheetsReport:
     if not cards:
         raise RenderError("no card to impose", hint="add a card to the space's cards/ folder")
     out = SheetWriter()
     sheet = (mm(sheet_mm[0]), mm(sheet_mm[1]))
     duplex = any(c.back is not None for c in cards)
+    header = _note(out, note, sheet, duplex=duplex) if note else None
     groups = []
     for size in dict.fromkeys(c.size for c in cards):
         grid = _grid(size, style, sheet_mm)
         same = [c for c in cards if c.size == size]
         chunks = [same[i : i + grid.per_sheet] for i in range(0, len(same), grid.per_sheet)]
         for chunk in chunks:
-            _add_sheets(out, chunk, grid, style, sheet, duplex=duplex)
+            _add_sheets(out, chunk, grid, style, sheet, duplex=duplex, note=header)
         w, h = (round(v / MM, 2) for v in size)
         scale = round(grid.scale, 4)
         groups.append(Group((w, h), grid.per_sheet, scale, grid.rotated, len(chunks)))
@@ -194,6 +210,7 @@ def _add_sheets(
     sheet: tuple[float, float],
     *,
     duplex: bool,
+    note: IndirectObject | None = None,
 ) -> None:
     """Append the front sheet of a chunk of cards, and its back sheet when printing duplex."""
     turn = 90 if grid.rotated else 0
@@ -208,6 +225,8 @@ def _add_sheets(
             src = box(card.back, style.clip)
             matrix = back_placement(placement(src, cell, rotate=turn), src, sheet[0])
             backs.append((out.form((card.key, 1), card.back, style.clip), matrix))
+    if note is not None:  # drawn where it was laid out: the sheet's own size
+        fronts.append((note, Transformation()))
     out.add_sheet(sheet, fronts, _marks(cells, style, sheet, grid.scale))
     if duplex:
         out.add_sheet(sheet, backs)
@@ -217,10 +236,28 @@ def _marks(
     cells: Sequence[Rect], style: _Style, sheet: tuple[float, float], scale: float
 ) -> list[Segment]:
     zone = Rect(0, 0, *sheet).grow(-style.edge)
+    # No mark through the note: it is kept out like a card.
+    note = [Rect(0, sheet[1] - style.edge - style.top, sheet[0], sheet[1])] if style.top else []
     return cut_marks(
         [c.grow(-style.inset * scale) for c in cells],
-        keepout=[c.grow(style.keep) for c in cells],
+        keepout=[c.grow(style.keep) for c in cells] + note,
         zone=zone,
         offset=style.offset,
         length=style.length,
     )
+
+
+def _note(
+    out: SheetWriter, note: Path, sheet: tuple[float, float], *, duplex: bool
+) -> IndirectObject:
+    """The note page that applies (first: duplex, second: one-sided) as a form, checked."""
+    reader = read_pdf(note)
+    page = reader.pages[0 if duplex or len(reader.pages) < 2 else 1]
+    size = box(page, "mediabox")
+    if abs(size.width - sheet[0]) > 0.5 or abs(size.height - sheet[1]) > 0.5:
+        raise RenderError(
+            f"the print note is {size.width / MM:.0f} x {size.height / MM:.0f} mm,"
+            f" not the sheet's {sheet[0] / MM:.0f} x {sheet[1] / MM:.0f} mm",
+            file=note,
+        )
+    return out.form((note, duplex), page, "trimbox")
