@@ -1,11 +1,11 @@
-"""Welcome packs: CSV reading and checks, packs read back, drafts parsed back, SMTP."""
+"""Welcome packs: CSV reading and checks, packs read back, drafts parsed back (sending and
+the send journal: tests/test_mail_send.py, the command: tests/test_mail_cli.py)."""
 
 from __future__ import annotations
 
 import email
 import html
-import socket
-from collections.abc import Iterator
+import io
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -13,8 +13,7 @@ from typing import Any
 
 import pytest
 import weasyprint  # type: ignore[import-untyped]
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
+from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 from pypdf.generic import Destination
 
@@ -26,11 +25,9 @@ from builder.welcome import (
     WelcomeResult,
     read_people,
     run_welcome,
-    send,
-    send_summary,
     slugify,
-    smtp_from_env,
 )
+from builder.welcome.pack import assemble, pack_meta
 from builder.welcome.people import Person
 
 FIXTURES = Path(__file__).parent / "fixtures" / "welcome"
@@ -40,13 +37,16 @@ GOOD = {
     "202": '<b>Jean</b> "JJ" Dupont',
     "203": "Marie-Christine de La Rochefoucauld-Montmorency-Laval",
 }
+PERSON = Person("Zoé O'Brien", "zoe@x.fr", "201", ("vpn",))
 MANUAL_CHAPTERS = ("Premiers pas", "Poste Yealink", "Client web")
 SETTINGS = Settings(
     title="Téléphonie 3CX — guide utilisateur",
     organisation="Groupe Hautier",
     language="fr",
     urls=Urls(webclient="https://groupehautier.my3cx.fr:5001/webclient"),
-    helpdesk=Helpdesk(name="Service informatique", email="it@groupehautier.fr", extension="100"),
+    helpdesk=Helpdesk(
+        name="Service informatique", email="assistance@groupehautier.fr", extension="100"
+    ),
     welcome=WelcomeSettings(
         sender="Service informatique <it@groupehautier.fr>",
         subject="Bienvenue au Groupe Hautier : votre téléphonie 3CX",
@@ -168,6 +168,54 @@ def test_csv_encodings_separators_and_french_headers(
 def test_first_and_last_name_columns_are_joined(tmp_path: Path) -> None:
     roster, _ = read("Prénom;Nom;Email;Poste\nZoé;Lefèvre;zoe@x.fr;201\n", tmp_path)
     assert roster.people[0].name == "Zoé Lefèvre"
+    assert roster.people[0].greeting == "Zoé"
+
+
+def test_french_hr_headers(tmp_path: Path) -> None:
+    text = "Prénom;Nom;Courriel;N° de poste;Service\nZoé;Bœuf;zoe@x.fr;201;Compta\n"
+    roster, diag = read(text, tmp_path)
+    assert diag.items == []
+    (person,) = roster.people
+    assert (person.name, person.email, person.extension) == ("Zoé Bœuf", "zoe@x.fr", "201")
+    assert (person.greeting, person.department, person.slug) == ("Zoé", "Compta", "zoe-boeuf")
+
+
+@pytest.mark.parametrize(
+    ("name", "greeting"),
+    [
+        ("Zoé O'Brien", "Zoé"),
+        ("Marie-Christine de La Rochefoucauld", "Marie-Christine"),
+        ("DUPONT Jean", "Jean"),  # an HR export: surname first, in capitals
+        ("LE GALL Yann", "Yann"),
+        ("JJ Dupont", "JJ"),  # initials are not a surname
+        ("ZOÉ", "ZOÉ"),
+    ],
+)
+def test_greeting_is_the_first_name(name: str, greeting: str) -> None:
+    assert Person(name, "a@x.fr", "201", ()).greeting == greeting
+
+
+def test_a_header_close_to_ours_is_reported(tmp_path: Path) -> None:
+    roster, diag = read("Nom;Email;Poste;Apareils;Manager\nZoé;zoe@x.fr;201;vpn;Paul\n", tmp_path)
+    assert roster.people[0].devices == KNOWN  # the misspelt column is not read...
+    (warning,) = diag.warnings  # ...but said, and "Manager" is HR's own column
+    assert (warning.line, warning.hint) == (1, "did you mean 'appareils'?")
+    assert "column 'Apareils' not recognised" in warning.message
+    with pytest.raises(InputError, match="missing column 'email'") as caught:
+        read("Nom;Couriel;Poste\nZoé;zoe@x.fr;201\n", tmp_path)
+    assert caught.value.hint == "'Couriel': did you mean 'courriel'?"
+    with pytest.raises(InputError, match="missing column 'extension'") as caught:
+        read("Nom;Courriel;N° de post\nZoé;zoe@x.fr;201\n", tmp_path)
+    assert caught.value.hint == "'N° de post': did you mean 'N° de poste'?"
+
+
+def test_a_row_error_names_the_person(tmp_path: Path) -> None:
+    text = "Prénom;Nom;Courriel;Poste\nZoé;Bœuf;zoe@x.fr;201\n\n\nJean;Sans-Courriel;;202\n"
+    _, diag = read(text, tmp_path)
+    (error,) = diag.errors
+    assert str(error) == (
+        f"{tmp_path / 'users.csv'}:5: Jean Sans-Courriel: missing email (fill in the email column)"
+    )
 
 
 def test_devices_split_on_any_separator_and_default_to_settings(tmp_path: Path) -> None:
@@ -243,7 +291,9 @@ def test_unknown_default_device_is_a_config_error(tmp_path: Path) -> None:
 def test_slugs_are_ascii_and_bounded() -> None:
     assert slugify("Zoé O'Brien") == "zoe-o-brien"
     assert slugify('<b>Jean</b> "JJ"') == "b-jean-b-jj"
-    assert slugify("李小龍") == "personne"
+    assert slugify("Bœuf Œdipe Straße") == "boeuf-oedipe-strasse"  # not "buf-dipe-strae"
+    assert slugify("李小龍") == "li-xiao-long"
+    assert slugify("¿?") == "personne"
     assert len(slugify("x" * 200)) == 40
     assert slugify("Marie-Christine de La Rochefoucauld-Montmorency-Laval") == (
         "marie-christine-de-la-rochefoucauld"  # cut between words
@@ -260,8 +310,8 @@ def test_bad_rows_are_reported_and_counted(build_run: tuple[WelcomeResult, Diagn
     assert diag.warnings == []
     errors = [(d.file, d.line, d.message) for d in diag.errors]
     assert errors == [
-        (csv, 5, "malformed email 'paul.martin@groupehautier'"),
-        (csv, 6, "extension '20' does not match the expected form"),
+        (csv, 5, "Paul Martin: malformed email 'paul.martin@groupehautier'"),
+        (csv, 6, "Luc Petit: extension '20' does not match the expected form"),
     ]
 
 
@@ -297,6 +347,32 @@ def check_outline(reader: PdfReader, person: Person) -> None:
     assert len(sections) == len(MANUAL_CHAPTERS)  # the h2 levels kept under each chapter
 
 
+NOTO = Path("/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf")
+
+
+def test_the_same_pages_make_the_same_pack(manual: Path, tmp_path: Path) -> None:
+    """A font made with fontTools carries the time it was saved (`head.modified`): the same
+    card rendered with a font made a second later differs; its pack must not (the send
+    journal compares packs)."""
+    cards = []
+    for second in (0, 1):
+        with TTFont(NOTO, lazy=True, recalcTimestamp=False) as font:
+            font["head"].modified += second
+            font.save(tmp_path / f"font{second}.ttf")
+        font_url = (tmp_path / f"font{second}.ttf").as_uri()
+        style = f"@font-face {{font-family: F; src: url({font_url})}}"
+        page = f"<title>Fiche vpn</title><style>{style} p {{font-family: F}}</style>"
+        card = tmp_path / f"vpn{second}.pdf"
+        weasyprint.HTML(string=f"{page}<p>Zoé — Poste 201</p>").write_pdf(card)
+        cards.append(card)
+    assert cards[0].read_bytes() != cards[1].read_bytes()
+    meta = pack_meta(SETTINGS, PERSON)
+    first, second_pack = (assemble([card], PdfReader(manual), meta) for card in cards)
+    assert first == second_pack
+    reader = PdfReader(io.BytesIO(first))
+    assert "Zoé — Poste 201" in reader.pages[0].extract_text()
+
+
 def test_no_half_written_files_are_left(built: WelcomeResult) -> None:
     for outcome in built.packs:
         assert [p for p in outcome.folder.iterdir() if p.name.startswith(".")] == []
@@ -313,14 +389,17 @@ def test_three_drafts_parse_back_with_the_pack_attached(built: WelcomeResult) ->
         assert (to.display_name, to.addr_spec) == (outcome.person.name, outcome.person.email)
         assert message["Subject"] == SETTINGS.welcome.subject
         assert message["From"].addresses[0].addr_spec == "it@groupehautier.fr"
+        assert message["Reply-To"].addresses[0].addr_spec == "assistance@groupehautier.fr"
+        assert message["Date"] is None  # stamped when sent, with the Message-ID
         check_body_and_attachment(message, outcome.person, outcome.pack)
+        check_html(message, outcome.person)
 
 
 def check_body_and_attachment(message: EmailMessage, person: Person, pack: Path) -> None:
     text = message.get_body(("plain",))
     assert text is not None
     content = text.get_content()
-    assert f"Bonjour {person.name}," in content  # exactly as typed, <b> and quotes included
+    assert f"Bonjour {person.greeting}," in content  # as typed, <b> and quotes included
     for expected in (person.extension, person.email, SETTINGS.urls.webclient, "poste 100"):
         assert expected in content
     assert "provisioning" not in content.lower()
@@ -328,6 +407,21 @@ def check_body_and_attachment(message: EmailMessage, person: Person, pack: Path)
     assert attachment.get_content_type() == "application/pdf"
     assert attachment.get_filename() == pack.name
     assert attachment.get_content() == pack.read_bytes()
+
+
+def check_html(message: EmailMessage, person: Person) -> None:
+    """The HTML alternative: the same words, every value escaped, the web client a link."""
+    assert message.get_content_type() == "multipart/mixed"
+    alternative = next(message.iter_parts())
+    assert alternative.get_content_type() == "multipart/alternative"
+    part = message.get_body(("html",))
+    assert part is not None
+    page = part.get_content()
+    assert f"Bonjour {html.escape(person.greeting, quote=False)}," in page
+    assert "<b>" not in page  # the row's "<b>Jean</b>" is text
+    assert f'<a href="{SETTINGS.urls.webclient}">' in page
+    assert f"<li>Votre numéro de poste : {person.extension}</li>" in page
+    assert '<html lang="fr">' in page
 
 
 def test_serial_build_reports_progress_removes_stale_and_isolates_failures(
@@ -403,77 +497,3 @@ def test_missing_manual_is_reported(tmp_path: Path) -> None:
             factory_args=("nowhere.pdf",),
             diag=Diagnostics(),
         )
-
-
-# --- sending ---
-
-
-class Inbox:
-    """aiosmtpd handler keeping what arrives."""
-
-    def __init__(self) -> None:
-        self.envelopes: list[tuple[list[str], bytes]] = []
-        self.logins: list[bytes] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        self.envelopes.append((list(envelope.rcpt_tos), bytes(envelope.original_content)))
-        return "250 OK"
-
-    def authenticate(
-        self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any
-    ) -> AuthResult:
-        ok = isinstance(data, LoginPassword) and data.password == b"s3cret"
-        if ok:
-            self.logins.append(data.login)
-        return AuthResult(success=ok)
-
-
-@pytest.fixture
-def inbox() -> Iterator[tuple[Inbox, int]]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    handler = Inbox()
-    controller = Controller(
-        handler,
-        hostname="127.0.0.1",
-        port=port,
-        authenticator=handler.authenticate,
-        auth_require_tls=False,
-    )
-    controller.start()
-    try:
-        yield handler, port
-    finally:
-        controller.stop()
-
-
-def test_smtp_delivers_three_messages_with_their_packs(
-    built: WelcomeResult, inbox: tuple[Inbox, int]
-) -> None:
-    handler, port = inbox
-    env = {"GUIDEPRINT_SMTP_USER": "it", "GUIDEPRINT_SMTP_PASSWORD": "s3cret"}
-    smtp = smtp_from_env("127.0.0.1", port, starttls=False, environ=env)
-    summary = send_summary(built.emls, smtp)
-    assert f"3 email(s) to send via 127.0.0.1:{port}" in summary
-    assert "s3cret" not in summary + repr(smtp)
-    report = send(built.emls, smtp, Diagnostics())
-    assert (len(report.sent), report.failed, handler.logins) == (3, [], [b"it"])
-    arrived = {tuple(rcpt): data for rcpt, data in handler.envelopes}
-    for outcome in built.packs:
-        assert outcome.pack is not None
-        data = arrived[(outcome.person.email,)]
-        message = email.message_from_bytes(data, policy=policy.default)
-        assert isinstance(message, EmailMessage)
-        assert message["X-Unsent"] is None
-        assert message["Message-ID"]
-        assert message["Date"]
-        (attachment,) = message.iter_attachments()
-        assert attachment.get_content() == outcome.pack.read_bytes()
-
-
-def test_no_password_in_clear_to_a_remote_server(built: WelcomeResult) -> None:
-    env = {"GUIDEPRINT_SMTP_USER": "it", "GUIDEPRINT_SMTP_PASSWORD": "x"}
-    smtp = smtp_from_env("smtp.example.fr", 25, starttls=False, environ=env)
-    with pytest.raises(InputError, match="unencrypted"):
-        send(built.emls, smtp, Diagnostics())

@@ -1,44 +1,51 @@
-"""The welcome email: a draft .eml per person from a French template, sent on request."""
+"""The welcome email: a draft .eml per person (plain text and HTML from one Jinja template,
+the pack attached), and the same message stamped for sending."""
 
 from __future__ import annotations
 
-import os
-import smtplib
-import ssl
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+import copy
+import hashlib
+import re
+from collections.abc import Callable, Sequence
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.parser import BytesParser
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate
 from functools import partial
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup, escape
 
 from builder.config import Settings
-from builder.diagnostics import Diagnostics
-from builder.errors import ConfigError, InputError, OutputError
+from builder.errors import ConfigError
 from builder.gate import ReadRefused, current
+from builder.layouts import BUILTIN
 from builder.output import write_bytes
 from builder.welcome.people import Person
 
-DEFAULT_LAYOUTS = Path(__file__).resolve().parents[2] / "layouts"
+DEFAULT_LAYOUTS = BUILTIN  # guideprint's own layouts/, found where builder.layouts finds them
 TEMPLATE = "welcome/email.txt.j2"
-USER_VAR = "GUIDEPRINT_SMTP_USER"
-PASSWORD_VAR = "GUIDEPRINT_SMTP_PASSWORD"  # the variable's name, not a secret
-LOOPBACK = ("127.0.0.1", "::1", "localhost")
-# Refusals that concern one message; the session goes on with the next one.
-REFUSED = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
+# The headers a person sees: with the parts, what the journal's hash of a message covers.
+SEEN_HEADERS = ("From", "To", "Reply-To", "Subject")
+HTML_PAGE = """<!DOCTYPE html>
+<html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title></head>
+<body style="font-family: Arial, sans-serif; font-size: 15px; line-height: 1.5; color: #222">
+{body}
+</body></html>
+"""
 
 
-def environment(layouts: Sequence[Path] = (DEFAULT_LAYOUTS,)) -> jinja2.Environment:
-    """Jinja environment for text/plain mail, layouts searched in order (project first),
-    each template read through the gate."""
+def environment(
+    layouts: Sequence[Path] = (DEFAULT_LAYOUTS,), *, html: bool = False
+) -> jinja2.Environment:
+    """Jinja environment for the mail, layouts searched in order (project first), each
+    template read through the gate; html: the same template, every value escaped."""
     return jinja2.Environment(
         loader=jinja2.FunctionLoader(partial(_template, tuple(Path(p) for p in layouts))),
-        autoescape=False,  # text/plain: "<b>" in a name must stay "<b>", not "&lt;b&gt;"
+        # text/plain: "<b>" in a name must stay "<b>"; text/html: it must become "&lt;b&gt;".
+        autoescape=html,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
@@ -77,18 +84,29 @@ def check_template(env: jinja2.Environment) -> None:
 
 def sender(settings: Settings) -> Address:
     """The From: address, from welcome.sender (else the help desk's email)."""
-    text = settings.welcome.sender or settings.helpdesk.email
+    return _one_address(
+        settings.welcome.sender or settings.helpdesk.email, "welcome.sender", settings
+    )
+
+
+def reply_to(settings: Settings) -> Address | None:
+    """The Reply-To: address, the help desk's (None when it has no email)."""
+    if not settings.helpdesk.email:
+        return None
+    found = _one_address(settings.helpdesk.email, "helpdesk.email", settings)
+    return Address(settings.helpdesk.name or found.display_name, addr_spec=found.addr_spec)
+
+
+def _one_address(text: str, key: str, settings: Settings) -> Address:
     message = EmailMessage()
     try:
         message["From"] = text
         addresses = message["From"].addresses
     except (ValueError, IndexError, TypeError) as exc:
-        raise ConfigError(
-            f"invalid 'welcome.sender': {text!r}", file=settings.path or None
-        ) from exc
+        raise ConfigError(f"invalid '{key}': {text!r}", file=settings.path or None) from exc
     if len(addresses) != 1 or "@" not in addresses[0].addr_spec:
         raise ConfigError(
-            "'welcome.sender' must be one address",
+            f"'{key}' must be one address",
             file=settings.path or None,
             hint='e.g. "Service informatique <informatique@example.fr>"',
         )
@@ -97,28 +115,67 @@ def sender(settings: Settings) -> Address:
     return address
 
 
-def body(env: jinja2.Environment, settings: Settings, person: Person, attachment: str) -> str:
-    """The French plain-text body for one person."""
+def body(
+    env: jinja2.Environment,
+    settings: Settings,
+    person: Person,
+    attachment: str,
+    *,
+    html: bool = False,
+) -> str:
+    """The body for one person, as text (env without autoescape) or escaped (html env)."""
     return env.get_template(TEMPLATE).render(
         person=person,
         organisation=settings.organisation,
         webclient=settings.urls.webclient,
         helpdesk=settings.helpdesk,
         attachment=attachment,
+        html=html,
     )
 
 
+def html_body(escaped: str, settings: Settings) -> str:
+    """Simple HTML from the template rendered with every value escaped: paragraphs, indented
+    lines as a list, the settings' own links clickable (never a URL a CSV cell brought)."""
+    blocks = []
+    for block in re.split(r"\n\s*\n", escaped.strip("\n")):
+        lines = [line for line in block.split("\n") if line.strip()]
+        if lines and all(line[:1].isspace() for line in lines):
+            items = "".join(f"<li>{line.strip()}</li>" for line in lines)
+            blocks.append(f"<ul>{items}</ul>")
+        elif lines:
+            blocks.append("<p>" + "<br>\n".join(line.strip() for line in lines) + "</p>")
+    text = "\n".join(blocks)
+    for url in sorted({u for u in vars(settings.urls).values() if u}, key=len, reverse=True):
+        shown = str(escape(url))
+        text = text.replace(shown, f'<a href="{shown}">{shown}</a>')
+    title = escape(settings.welcome.subject)
+    return HTML_PAGE.format(lang=escape(settings.language), title=title, body=Markup(text))
+
+
 def draft(
-    env: jinja2.Environment, settings: Settings, person: Person, pack: str, data: bytes
+    env: jinja2.Environment,
+    settings: Settings,
+    person: Person,
+    pack: str,
+    data: bytes,
+    html_env: jinja2.Environment | None = None,
 ) -> EmailMessage:
-    """The welcome message for person with the pack attached (no Date: it is a draft)."""
+    """The welcome message for person, text and HTML, the pack attached (no Date nor
+    Message-ID: it is a draft; both are stamped when it is sent)."""
     message = EmailMessage()
     message["From"] = sender(settings)
     # An Address object: the name is encoded as a phrase, it can never add a header.
     message["To"] = Address(display_name=person.name, addr_spec=person.email)
+    reply = reply_to(settings)
+    if reply is not None and reply.addr_spec != message["From"].addresses[0].addr_spec:
+        message["Reply-To"] = reply
     message["Subject"] = settings.welcome.subject
     message["X-Unsent"] = "1"  # Outlook opens the .eml as a message ready to send
     message.set_content(body(env, settings, person, pack))
+    if html_env is not None:
+        escaped = body(html_env, settings, person, pack, html=True)
+        message.add_alternative(html_body(escaped, settings), subtype="html")
     message.add_attachment(data, maintype="application", subtype="pdf", filename=pack)
     return message
 
@@ -136,113 +193,40 @@ def read_eml(path: Path) -> EmailMessage:
     return message
 
 
-@dataclass(frozen=True)
-class Smtp:
-    """Where and how to send; the login comes from the environment, never the command line."""
-
-    host: str
-    port: int = 587
-    starttls: bool = True
-    user: str = ""
-    password: str = field(default="", repr=False)
-    timeout: float = 30.0
-
-
-def smtp_from_env(
-    host: str, port: int = 587, starttls: bool = True, environ: Mapping[str, str] | None = None
-) -> Smtp:
-    """SMTP settings with user and password from GUIDEPRINT_SMTP_USER / _PASSWORD."""
-    env = os.environ if environ is None else environ
-    return Smtp(host, port, starttls, env.get(USER_VAR, ""), env.get(PASSWORD_VAR, ""))
+def digest(message: EmailMessage) -> str:
+    """The hash of what the person receives: the headers they see and every part's content,
+    not the MIME boundaries (new at each draft), Date or Message-ID (new at each send)."""
+    sha = hashlib.sha256()
+    for name in SEEN_HEADERS:
+        sha.update(f"{name}: {message[name] or ''}\n".encode())
+    for part in message.walk():
+        if part.is_multipart():
+            continue
+        payload = part.get_payload(decode=True)
+        head = f"{part.get_content_type()} {part.get_filename() or ''} {len(payload or b'')}\n"
+        sha.update(head.encode())
+        sha.update(payload if isinstance(payload, bytes) else b"")
+    return sha.hexdigest()
 
 
-def send_summary(emls: Sequence[Path], smtp: Smtp) -> str:
-    """What --send is about to do, for the confirmation prompt."""
-    security = "STARTTLS" if smtp.starttls else "no encryption"
-    login = f"login {smtp.user}" if smtp.user else "no login"
-    lines = [f"{len(emls)} email(s) to send via {smtp.host}:{smtp.port} ({security}, {login}):"]
-    for path in emls:
-        message = read_eml(path)
-        size = path.stat().st_size / 1_000_000
-        lines.append(f"  {message['To']}  {message['Subject']}  ({size:.1f} MB)")
-    return "\n".join(lines)
-
-
-@dataclass
-class SendReport:
-    """Which drafts went out and which did not."""
-
-    sent: list[Path] = field(default_factory=list)
-    failed: list[Path] = field(default_factory=list)
-
-
-def send(emls: Sequence[Path], smtp: Smtp, diag: Diagnostics) -> SendReport:
-    """Send the drafts over one SMTP connection; a refused recipient does not stop the rest."""
-    _check_login(smtp)
-    report = SendReport()
-    if not emls:
-        return report
-    with _connect(smtp) as client:
-        for path in emls:
-            message = _outgoing(read_eml(path))
-            try:
-                client.send_message(message)
-            except REFUSED as exc:
-                diag.error(f"not sent to {message['To']}: {exc}", file=path)
-                report.failed.append(path)
-            except (smtplib.SMTPException, OSError) as exc:
-                raise OutputError(
-                    f"SMTP session with {smtp.host} broke: {exc}",
-                    hint=f"{len(report.sent)} of {len(emls)} sent; the others were not",
-                ) from exc
-            else:
-                report.sent.append(path)
-    return report
-
-
-def _outgoing(message: EmailMessage) -> EmailMessage:
-    """Turn a draft into a message to send: stamped with date and id, no draft marker."""
+def outgoing(message: EmailMessage, message_id: str, *, test_to: str | None = None) -> EmailMessage:
+    """The draft stamped for sending: Date, the Message-ID the journal holds, no draft
+    marker; a test goes To: the tester, its subject marked."""
+    sent = copy.deepcopy(message)
     for name in ("X-Unsent", "Date", "Message-ID"):
-        del message[name]
-    message["Date"] = formatdate(localtime=True)
-    message["Message-ID"] = make_msgid(domain=_domain(message))
-    return message
+        del sent[name]
+    sent["Date"] = formatdate(localtime=True)
+    sent["Message-ID"] = message_id
+    if test_to is not None:
+        del sent["To"]
+        sent["To"] = Address(addr_spec=test_to)
+        subject = str(message["Subject"] or "")
+        del sent["Subject"]
+        sent["Subject"] = f"[test] {subject}"
+    return sent
 
 
-def _check_login(smtp: Smtp) -> None:
-    if smtp.user and not smtp.password:
-        raise InputError(f"{USER_VAR} is set but {PASSWORD_VAR} is not")
-    if smtp.user and not smtp.starttls and smtp.host not in LOOPBACK:
-        raise InputError(
-            f"refusing to send the SMTP password unencrypted to {smtp.host}",
-            hint="use STARTTLS",
-        )
-
-
-def _connect(smtp: Smtp) -> smtplib.SMTP:
-    try:
-        client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
-    except OSError as exc:
-        raise OutputError(
-            f"cannot reach SMTP server {smtp.host}:{smtp.port}: {exc}",
-            hint="check --smtp-host and --smtp-port",
-        ) from exc
-    try:
-        if smtp.starttls:
-            client.starttls(context=ssl.create_default_context())
-        if smtp.user:
-            client.login(smtp.user, smtp.password)
-    except smtplib.SMTPAuthenticationError as exc:
-        client.close()
-        raise OutputError(
-            f"SMTP login refused for {smtp.user}", hint=f"check {USER_VAR} and {PASSWORD_VAR}"
-        ) from exc
-    except (smtplib.SMTPException, OSError) as exc:
-        client.close()
-        raise OutputError(f"SMTP session with {smtp.host} failed: {exc}") from exc
-    return client
-
-
-def _domain(message: EmailMessage) -> str:
+def domain(message: EmailMessage) -> str:
+    """The From: address's domain: the right side of the Message-IDs made for it."""
     addresses = message["From"].addresses if message["From"] else ()
     return addresses[0].domain if addresses else "guideprint.invalid"

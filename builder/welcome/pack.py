@@ -7,8 +7,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from fontTools.ttLib import TTFont, TTLibError
 from pypdf import PdfReader, PdfWriter
-from pypdf.generic import BooleanObject, NameObject, TextStringObject
+from pypdf.generic import (
+    BooleanObject,
+    DictionaryObject,
+    NameObject,
+    NumberObject,
+    StreamObject,
+    TextStringObject,
+)
 
 from builder.config import Settings
 from builder.gate import current
@@ -70,6 +78,7 @@ def assemble(cards: Sequence[Path], manual: PdfReader, meta: PackMeta) -> bytes:
     writer.append(manual, outline_item=meta.manual_label, import_outline=True)
     info = {"/Title": meta.title, "/Author": meta.author, "/Subject": meta.subject}
     writer.add_metadata({k: v for k, v in info.items() if v} | {"/Creator": "guideprint"})
+    stable_fonts(writer)
     # Cards and manual often carry the same objects (logo, icons, colour profile): once is enough.
     writer.compress_identical_objects(remove_duplicates=True, remove_unreferenced=True)
     writer.root_object[NameObject("/Lang")] = TextStringObject(meta.lang)
@@ -86,3 +95,58 @@ def write_pack(cards: Sequence[Path], manual: PdfReader, meta: PackMeta, target:
     data = assemble(cards, manual, meta)
     write_bytes(target, data)
     return data
+
+
+def stable_fonts(writer: PdfWriter) -> int:
+    """Give every embedded TrueType/OpenType font the modification time it was made with;
+    return how many were changed.
+
+    fontTools stamps each subset it saves with the time of the save (`head.modified`, and
+    the checksums that cover it): the same card rendered a second later is other bytes, so
+    the send journal would take an unchanged pack for a new one. A pack is then the same
+    bytes for the same pages, and identical subsets of two cards become one object.
+    """
+    changed = 0
+    seen: set[int] = set()
+    for page in writer.pages:
+        resources = page.get("/Resources")
+        fonts = resources.get_object().get("/Font") if resources is not None else None
+        for font in (fonts.get_object() if fonts is not None else {}).values():
+            for descriptor in _descriptors(font.get_object()):
+                for key in ("/FontFile2", "/FontFile3"):
+                    stream = descriptor.get(key)
+                    if stream is None or id(stream.get_object()) in seen:
+                        continue
+                    seen.add(id(stream.get_object()))
+                    changed += _stable_font(stream.get_object())
+    return changed
+
+
+def _descriptors(font: DictionaryObject) -> list[DictionaryObject]:
+    """The font descriptors of a font (a Type0 font's are in its descendant)."""
+    found = []
+    for item in [font, *(d.get_object() for d in font.get("/DescendantFonts", []))]:
+        descriptor = item.get("/FontDescriptor")
+        if descriptor is not None:
+            found.append(descriptor.get_object())
+    return found
+
+
+def _stable_font(stream: StreamObject) -> int:
+    data = stream.get_data()
+    if data[:4] not in (b"\x00\x01\x00\x00", b"OTTO", b"true"):
+        return 0  # a bare CFF program (FontFile3 /Type1C) has no timestamp
+    try:
+        font = TTFont(io.BytesIO(data), recalcTimestamp=False, recalcBBoxes=False, lazy=True)
+        head = font["head"]
+        if head.modified == head.created:
+            return 0
+        head.modified = head.created
+        out = io.BytesIO()
+        font.save(out, reorderTables=False)
+    except (TTLibError, KeyError, ValueError, AssertionError):
+        return 0  # not ours to repair: the font stays as WeasyPrint wrote it
+    stream.set_data(out.getvalue())
+    if "/Length1" in stream:
+        stream[NameObject("/Length1")] = NumberObject(len(out.getvalue()))
+    return 1

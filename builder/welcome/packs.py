@@ -18,11 +18,12 @@ class CardPackRenderer:
 
     def __init__(self, diag: Diagnostics, cwd: str, source: str, manual: str) -> None:
         from builder.cards import load_cards
-        from builder.gate import install
+        from builder.gate import install, is_active
         from builder.pdf import Renderer
 
         project = load_project(Path(cwd), source=Path(source))
-        install(project.gate)  # a worker process: every read of it behind the project's gate
+        if not is_active():  # a worker process: every read of it behind the project's gate
+            install(project.gate)  # (in the command's own process, its gate stays: it has the CSV)
         self.manual = Path(manual)
         self.renderer = Renderer(list(project.gate.roots or ()), diag)
         cards = load_cards(project.source / "cards", project.settings, diag, check=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import difflib
 import io
 import re
 import unicodedata
@@ -11,21 +12,42 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import slugify as slug_library
+
 from builder.config import Settings, did_you_mean
 from builder.diagnostics import Diagnostics
 from builder.errors import ConfigError, InputError
 from builder.gate import current
 
 REQUIRED = ("name", "email", "extension")
-# Header spellings HR sends, compared after _key(): lower case, no accents, letters only.
+# Header spellings HR sends, compared after _key(): lower case, no accents, letters only
+# ("N° de poste" -> "ndeposte"). `welcome --help` lists the usual ones (builder/cli.py).
+# fmt: off
 ALIASES: dict[str, tuple[str, ...]] = {
     "name": ("name", "nom", "nomcomplet", "fullname", "nomprenom", "prenomnom", "nometprenom"),
     "first_name": ("prenom", "firstname", "givenname"),
-    "email": ("email", "mail", "courriel", "adresseemail", "adressemail", "adressecourriel"),
-    "extension": ("extension", "ext", "poste", "numerodeposte", "numeroposte", "noposte"),
+    "email": (
+        "email", "mail", "courriel", "adresseemail", "adressemail", "adressecourriel",
+        "adresseelectronique", "emailprofessionnel", "mailprofessionnel",
+    ),
+    "extension": (
+        "extension", "ext", "poste", "numerodeposte", "numeroposte", "noposte", "ndeposte",
+        "nposte", "nodeposte", "numposte",
+    ),
     "devices": ("devices", "device", "appareils", "appareil", "cartes", "cards"),
     "department": ("department", "dept", "service", "departement"),
 }
+# fmt: on
+# How a did-you-mean shows the spellings whose letters _key() changed.
+SHOWN = {
+    "prenom": "Prénom",
+    "ndeposte": "N° de poste",
+    "numerodeposte": "Numéro de poste",
+    "departement": "Département",
+    "adresseelectronique": "Adresse électronique",
+    "adresseemail": "Adresse e-mail",
+    "nomprenom": "Nom prénom",
+}  # fmt: skip
 SEPARATORS = (";", ",", "\t")  # ";" first: French Excel's choice wins a tie
 DEVICE_SPLIT = re.compile(r"[\s,;|]+")
 # Longer than any phone number (E.164: 15 digits) with room for a prefix. Checked before the
@@ -46,6 +68,22 @@ class Person:
     department: str = ""
     row: int = 0
     """Spreadsheet row (header = 1), for messages."""
+    first_name: str = ""
+    """The Prénom / first_name column as typed ("" when the CSV has none)."""
+
+    @property
+    def greeting(self) -> str:
+        """The name to greet: the first-name column, else the first word of the name
+        ("DUPONT Jean" -> "Jean": a surname first in capitals, as HR exports write it)."""
+        if self.first_name:
+            return self.first_name
+        words = self.name.split()
+        caps = 0
+        while caps < len(words) and words[caps].isupper():
+            caps += 1
+        if caps < len(words) and any(len(w) > 2 for w in words[:caps]):  # "JJ Dupont": initials
+            return words[caps]
+        return words[0] if words else self.name
 
     @property
     def slug(self) -> str:
@@ -68,9 +106,10 @@ class Roster:
 
 
 def slugify(text: str, limit: int = 40) -> str:
-    """Lower-case ASCII words joined by '-' ("Zoé O'Brien" -> "zoe-o-brien")."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    """Lower-case ASCII words joined by '-' ("Bœuf O'Brien" -> "boeuf-o-brien")."""
+    # python-slugify transliterates (text-unidecode): œ -> oe, ß -> ss, 李 -> li, where
+    # dropping what NFKD cannot split made "Bœuf" into "buf".
+    slug = slug_library.slugify(text)
     if len(slug) > limit:
         cut = slug.rfind("-", 0, limit + 1)
         slug = slug[: cut if cut > limit // 2 else limit].rstrip("-")
@@ -84,6 +123,13 @@ def read_people(
     defaults = _default_devices(settings, known_cards)
     records = _records(path)
     header_row, columns = _header(records, path)
+    for cell, close in _unrecognised(records[header_row - 1], columns):
+        diag.warn(
+            f"column '{cell}' not recognised: it is ignored",
+            file=path,
+            line=header_row,
+            hint=f"did you mean '{close}'?",
+        )
     checker = _RowChecker(path, settings, known_cards, defaults, diag)
     people: list[Person] = []
     for row, record in enumerate(records[header_row:], header_row + 1):
@@ -165,13 +211,37 @@ def _header(records: list[list[str]], path: Path) -> tuple[int, dict[str, int]]:
     missing = [f for f in REQUIRED if f not in columns]
     if missing:
         found = ", ".join(repr(c.strip()) for c in header if c.strip()) or "nothing"
+        close = "; ".join(f"'{c}': did you mean '{m}'?" for c, m in _unrecognised(header, columns))
+        usual = f"header must name name/nom, email/courriel, extension/poste; found {found}"
         raise InputError(
             f"missing column {', '.join(repr(m) for m in missing)}",
             file=path,
             line=row,
-            hint=f"header must name name/nom, email/courriel, extension/poste; found {found}",
+            hint=close or usual,
         )
     return row, columns
+
+
+def _unrecognised(header: list[str], columns: dict[str, int]) -> list[tuple[str, str]]:
+    """Header cells that are no column of ours but look like one ("Couriel"), with the
+    spelling they are close to. Columns far from every alias (manager, start date) are HR's."""
+    taken = set(columns.values())
+    spellings = [alias for f, aliases in ALIASES.items() if f not in columns for alias in aliases]
+    close = []
+    for index, cell in enumerate(header):
+        key = _key(cell)
+        if index in taken or len(key) < 3:
+            continue
+        found = difflib.get_close_matches(key, spellings, n=1, cutoff=0.8)
+        if found:
+            close.append((cell.strip(), SHOWN.get(found[0], found[0])))
+    return close
+
+
+def _shown(text: str, limit: int = 60) -> str:
+    """A cell fit to name a row in a message: one line, not too long."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else f"{text[:limit]}..."
 
 
 def _cells(record: list[str], columns: dict[str, int]) -> dict[str, str]:
@@ -211,18 +281,20 @@ class _RowChecker:
 
     def check(self, row: int, cells: dict[str, str]) -> Person | None:
         """Return the row's Person, or None after reporting every problem it has."""
-        name = " ".join(filter(None, (cells.get("first_name", ""), cells["name"])))
+        first = cells.get("first_name", "")
+        name = " ".join(filter(None, (first, cells["name"])))
         devices, problems = self._devices(cells.get("devices", ""))
         problems += self._name(name) + self._email(row, cells["email"])
         problems += self._extension(row, cells["extension"])
+        # Whose row it is, as well as where: "users.csv:5: Jean Sans-Courriel: missing email".
+        who = _shown(name) or _shown(cells["email"]) or "(no name)"
         for message, hint in problems:
-            self.diag.error(message, file=self.path, line=row, hint=hint)
+            self.diag.error(f"{who}: {message}", file=self.path, line=row, hint=hint)
         if problems:
             self.rejected += 1
             return None
-        return Person(
-            name, cells["email"], cells["extension"], devices, cells.get("department", ""), row
-        )
+        department = cells.get("department", "")
+        return Person(name, cells["email"], cells["extension"], devices, department, row, first)
 
     def _name(self, name: str) -> list[tuple[str, str | None]]:
         if not name:

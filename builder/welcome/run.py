@@ -111,6 +111,7 @@ class PackBuilder:
         self.diag = diag
         self.manual = read_pdf(job.manual, "manual")  # parsed once, merged into every pack
         self.env = environment(job.layouts)
+        self.html_env = environment(job.layouts, html=True)  # the same template, escaped
 
     def build(self, person: Person) -> PackOutcome:
         """Build one person's cards, pack and draft; a GuideError fails only this person."""
@@ -138,7 +139,7 @@ class PackBuilder:
                 hint="mail servers may refuse it; check the manual's size",
             )
         eml = pack.with_suffix(".eml")
-        write_eml(draft(self.env, settings, person, name, data), eml)
+        write_eml(draft(self.env, settings, person, name, data, self.html_env), eml)
         _remove_stale(folder, {*cards, pack, eml})
         return PackOutcome(person, folder, cards, pack, eml, len(data))
 
