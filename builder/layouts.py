@@ -7,12 +7,14 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from builder.errors import RenderError
 from builder.gate import Gate, current
+from builder.resources import bundled
 
 if TYPE_CHECKING:
     import jinja2
 
-BUILTIN = Path(__file__).resolve().parent.parent / "layouts"
+BUILTIN = bundled("layouts")  # guideprint's own: package data, or the repository's layouts/
 
 
 class Layouts:
@@ -23,6 +25,12 @@ class Layouts:
     """
 
     def __init__(self, project: Path, gate: Gate | None = None) -> None:
+        if not BUILTIN.is_dir():  # a copied builder/ without its data: say so, not TemplateNotFound
+            raise RenderError(
+                "guideprint's own layouts are missing",
+                file=BUILTIN,
+                hint="reinstall guideprint ('pipx reinstall guideprint' or 'pip install .')",
+            )
         folders = [project / "layouts", BUILTIN]
         self._gate = gate
         self.folders = [f for i, f in enumerate(folders) if f.is_dir() and f not in folders[:i]]
