@@ -36,9 +36,9 @@ from space import large_space  # noqa: E402
 
 CARD = "vpn"  # the card edited in (c)
 TYPST = "import sys, typst; typst.compile(sys.argv[1], output=sys.argv[2], root='/')"
-HAS_WEASY = (
+HEAVY = (  # which of the renderer's libraries a command imported
     "import sys; from builder.cli import main; main(sys.argv[1:]); "
-    "print('weasyprint' in sys.modules)"
+    "print(*(m for m in ('weasyprint', 'jinja2', 'yaml') if m in sys.modules))"
 )
 
 
@@ -54,6 +54,7 @@ class Run:
 
 
 COLD_ROUNDS = 5  # (a): rounds of the three runs in turn
+STARTUP_ROUNDS = 15  # (b): rounds of python -c pass and the two no-op builds
 
 
 @dataclass
@@ -127,8 +128,8 @@ def copy_project(dest: Path) -> None:
 
 
 def built(run: Run) -> str:
-    """What the build said it did ("built 7 file(s)" / "up to date")."""
-    found = re.search(r"built (\d+) file\(s\)|up to date", run.stderr)
+    """What the build said it did ("2 written, 12 up to date")."""
+    found = re.search(r"\d+ written, \d+ up to date(, \d+ failed)?", run.stderr)
     return found.group(0) if found else run.stderr.strip().splitlines()[-1:][0]
 
 
@@ -206,46 +207,60 @@ def _median_run(runs: list[Run]) -> Run:
 
 
 def noop(b: Bench) -> None:
-    """(b) nothing changed: the manifest says so, WeasyPrint is not imported."""
-    say("(b) no-op build")
+    """(b) nothing changed: the ledger says so; WeasyPrint, Jinja and YAML are not imported.
+
+    Against Python's own start-up (`python -c pass`, the same interpreter and environment),
+    run in turns with the no-op builds, round after round: the ratio of each round, then
+    their median, so that the machine's drift is in both sides of every ratio.
+    """
+    say("(b) no-op build, against Python's start-up")
     b.guideprint()  # whatever (a) left stale
-    run = b.median(b.guideprint, max(5, b.repeat))
-    b.note(
-        "noop_s",
-        run.seconds,
-        f"guideprint build, nothing changed: {run.seconds:.3f} s, {built(run)}",
-    )
     cards = sorted(
         p.stem for p in (b.project / "content" / "cards").glob("*.md") if p.name != "README.md"
     )
     named = ["--manual", *(arg for name in cards for arg in ("--card", name))]
     b.guideprint(*named)
-    run = b.median(lambda: b.guideprint(*named), max(5, b.repeat))
+    rounds: list[tuple[Run, Run, Run]] = []
+    for _ in range(STARTUP_ROUNDS if b.repeat >= 3 else 3):
+        python = b.run([sys.executable, "-c", "pass"])
+        rounds.append((python, b.guideprint(), b.guideprint(*named)))
+    python_s = statistics.median(p.seconds for p, _, _ in rounds)
+    noop_s = statistics.median(n.seconds for _, n, _ in rounds)
+    named_s = statistics.median(n.seconds for _, _, n in rounds)
+    ratio = statistics.median(n.seconds / p.seconds for p, n, _ in rounds)
+    named_ratio = statistics.median(n.seconds / p.seconds for p, _, n in rounds)
+    b.figures["python_s"] = python_s
+    b.note(
+        "noop_s",
+        noop_s,
+        f"guideprint build, nothing changed: {noop_s:.3f} s, {built(rounds[-1][1])}; "
+        f"python -c pass {python_s:.3f} s: {ratio:.2f}x (median of {len(rounds)} rounds)",
+    )
+    b.figures["noop_ratio"] = ratio
     b.note(
         "noop_named_s",
-        run.seconds,
-        f"guideprint build --manual --card ... (no sheets), "
-        f"nothing changed: {run.seconds:.3f} s, {built(run)}",
+        named_s,
+        f"guideprint build --manual --card ... (no sheets), nothing changed: "
+        f"{named_s:.3f} s, {built(rounds[-1][2])}: {named_ratio:.2f}x",
     )
-    check = b.run([sys.executable, "-c", HAS_WEASY, "build"])
+    b.figures["noop_named_ratio"] = named_ratio
+    check = b.run([sys.executable, "-c", HEAVY, "build"])
+    heavy = check.stdout.split()
     b.note(
         "noop_weasyprint",
-        check.stdout.strip() == "True",
-        f"weasyprint imported by a no-op build: {check.stdout.strip()}",
+        "weasyprint" in heavy,
+        f"imported by a no-op build: {', '.join(heavy) or 'none of WeasyPrint, Jinja, YAML'}",
     )
-    python = b.median(lambda: b.run([sys.executable, "-c", "pass"]), 5)
     imports = b.median(lambda: b.run([sys.executable, "-c", "import builder.build"]), 5)
     weasy = b.median(lambda: b.run([sys.executable, "-c", "import weasyprint"]), 3)
     ours = b.median(lambda: b.run([sys.executable, "-c", "import builder.pdf"]), 3)
     b.note(
-        "python_s",
-        python.seconds,
-        f"python startup: {python.seconds:.3f} s; "
+        "import_build_s",
+        imports.seconds,
         f"import builder.build: {imports.seconds:.3f} s; "
         f"import weasyprint: {weasy.seconds:.3f} s, through builder.weasy (builder.pdf): "
         f"{ours.seconds:.3f} s (each a process)",
     )
-    b.figures["import_build_s"] = imports.seconds
     b.figures["import_weasyprint_s"] = weasy.seconds
     b.figures["import_builder_pdf_s"] = ours.seconds
 
@@ -419,9 +434,14 @@ TARGETS: list[tuple[str, str, Callable[[dict[str, Any]], float | None], float]] 
         lambda f: f["cold_s"] / f["pandoc_s"] if f.get("pandoc_s") else None,
         1.2,
     ),
-    ("no-op build", "s", lambda f: f.get("noop_s"), 0.15),
-    ("no-op build, manual and cards named (no sheets)", "s", lambda f: f.get("noop_named_s"), 0.15),
-    ("one card changed, rebuild", "s", lambda f: f.get("card_s"), 0.7),
+    ("no-op build / python -c pass, same run", "x", lambda f: f.get("noop_ratio"), 2.0),
+    (
+        "no-op, manual and cards named / python -c pass",
+        "x",
+        lambda f: f.get("noop_named_ratio"),
+        2.0,
+    ),
+    ("one card changed, rebuild (a new process)", "s", lambda f: f.get("card_s"), 0.7),
     ("fit renders per card", "", lambda f: f.get("renders_per_card"), 3.0),
     ("large space, manual", "ms/page", lambda f: f.get("large_ms_per_page"), 40.0),
     ("welcome packs, 200 people", "s", lambda f: f.get("welcome_200_s"), 30.0),

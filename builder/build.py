@@ -1,13 +1,15 @@
 """The build: the outputs a request plans (builder.outputs), the ledger's word on which are
 up to date, the stale ones read, checked and rendered, the ledger written, a report.
 
-    plan -> ledger: fresh? -> read (a forked reader while this process loads WeasyPrint)
+    plan -> ledger: fresh? -> (something stale: the lock, the ledger again, the settings)
+         -> read (a forked reader while this process loads WeasyPrint)
          -> check what was read -> render jobs (manual and booklet forked, cards and sheets
          here) -> inputs checked again -> ledger -> report
 
 Each output stands alone: one that fails (an error in what it is made from, a card that
 does not fit) is reported and the others are written. WeasyPrint is imported only when
-something has to be rendered.
+something has to be rendered; a no-op build takes no lock and reads no settings (the
+ledger checks that guideprint.toml is the file it read).
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -39,6 +40,7 @@ from builder.outputs import (
     with_cards_of_copies,
 )
 from builder.project import Project
+from builder.project import card_names as names_in
 from builder.report import report
 from builder.workers import alongside, in_child
 
@@ -58,30 +60,30 @@ IMPOSED = ("booklet", "sheets")  # pypdf work on what was laid out: not done by 
 
 def card_names(project: Project) -> list[str]:
     """The card names of the space, without reading them."""
-    from builder.cards.model import card_names as names
-
-    return names(project.source / "cards")
+    return names_in(project.source / "cards")
 
 
 def build(project: Project, request: BuildRequest, diag: Diagnostics) -> int:
     """Make the stale outputs of the request; report each; 1 when any failed."""
     started, read_ns = time.perf_counter(), time.time_ns()
-    common = dict(project.gate.seen)  # read before the build: the settings
+    common = dict(project.gate.seen)  # read before the build (the settings, if read yet)
     names = card_names(project)
     outputs = plan(request, names)
-    lock = build_lock(project.out) if request.write else contextlib.nullcontext()
-    with lock:
-        ledger = Ledger.load(project.out)
-        options = {o.key: output_options(o, request, project.source, project.space, names)
-                   for o in outputs}  # fmt: skip
-        fresh: dict[str, Entry] = {}
-        for o in outputs if not request.force else ():
-            entry = ledger.fresh(o.key, options[o.key], project.out, project.gate)
-            if entry is not None:
-                fresh[o.key] = entry
-        for key in dependents_of_stale(outputs, set(fresh)):
-            fresh.pop(key)
+    options = {o.key: output_options(o, request, project.source, project.space, names)
+               for o in outputs}  # fmt: skip
+    ledger, fresh = _fresh(project, request, outputs, options)
+    # Looking writes nothing, so it takes no lock (filelock's import alone was 20 ms, then a
+    # walk of out/ for leftovers): the lock is for making, and the ledger is read again
+    # under it, as another build may have written meanwhile.
+    writing = request.write and len(fresh) < len(outputs)
+    with build_lock(project.out) if writing else contextlib.nullcontext():
+        if writing:
+            ledger, fresh = _fresh(project, request, outputs, options)
         stale = [o for o in outputs if o.key not in fresh]
+        if stale:  # read and checked before anything is made; each output is made from them
+            with project.gate.recording() as settings:
+                _ = project.settings
+            common.update(settings)
         made = _make(project, request, stale, names) if stale else []
         for one in made:
             one.seen = {**common, **one.seen}
@@ -94,6 +96,20 @@ def build(project: Project, request: BuildRequest, diag: Diagnostics) -> int:
         diag.extend(Diagnostics(list(one.diag)))
     return report(outputs, set(fresh), made, write=request.write, force=request.force,
                   seconds=time.perf_counter() - started)  # fmt: skip
+
+
+def _fresh(project: Project, request: BuildRequest, outputs: list[Output],
+           options: dict[str, str]) -> tuple[Ledger, dict[str, Entry]]:  # fmt: skip
+    """The ledger of out/ and the entries of the outputs it finds up to date."""
+    ledger = Ledger.load(project.out)
+    fresh: dict[str, Entry] = {}
+    for o in outputs if not request.force else ():
+        entry = ledger.fresh(o.key, options[o.key], project.out, project.gate)
+        if entry is not None:
+            fresh[o.key] = entry
+    for key in dependents_of_stale(outputs, set(fresh)):
+        fresh.pop(key)
+    return ledger, fresh
 
 
 def _make(project: Project, request: BuildRequest, stale: list[Output], names: list[str]
@@ -213,6 +229,8 @@ def _scratch(project: Project, request: BuildRequest) -> Iterator[Path]:
     if request.write:
         yield project.out
         return
+    import tempfile
+
     with tempfile.TemporaryDirectory(prefix="guideprint-check-") as folder:
         gate = current()
         with activate(replace(gate, roots=(*(gate.roots or ()), Path(folder).resolve()))):

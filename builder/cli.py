@@ -7,15 +7,17 @@ import gc
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from builder import __version__
-from builder.diagnostics import Diagnostics
 from builder.errors import GuideError, UsageError, printable
 
 LOG = logging.getLogger("guideprint")
+
+if TYPE_CHECKING:
+    from builder.diagnostics import Diagnostics
 
 
 class _Counting(logging.Handler):
@@ -30,6 +32,24 @@ class _Counting(logging.Handler):
         print(f"{prefix}{text}", file=sys.stderr)  # noqa: T201
 
 
+WELCOME_EPILOG = """\
+CSV columns (a header row; separated by ";", "," or tabs; UTF-8, UTF-16 or Windows-1252):
+  name        required  Nom, Nom complet, Full name (with Prénom: "Prénom Nom")
+  first_name            Prénom, First name: the greeting (else the name's first word)
+  email       required  Email, Courriel, Mail, Adresse e-mail
+  extension   required  Extension, Poste, N° de poste, Numéro de poste
+  devices               Appareils, Cartes: card names (empty: [welcome] default_devices)
+  department            Service, Département
+Other columns are ignored; one close to these names is reported (did you mean ...?).
+
+Sending: out/welcome/envois.sqlite records every message. A person the server accepted a
+message for is not sent another unless --resend names them; a run that stopped resumes;
+a message whose fate is unknown (a crash mid-send) is not sent again on its own. Nothing
+is sent while a row has errors, unless --skip-invalid. The server: [smtp] in
+guideprint.toml; the password from GUIDEPRINT_SMTP_PASSWORD, the keyring or a prompt.
+"""
+
+
 def _positive(text: str) -> int:
     """A whole number of at least 1 (argparse type)."""
     try:
@@ -41,27 +61,71 @@ def _positive(text: str) -> int:
     return value
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+def _columns() -> int:
+    """The terminal's width as shutil.get_terminal_size finds it: $COLUMNS, the terminal, 80."""
+    try:
+        columns = int(os.environ.get("COLUMNS", 0))
+    except ValueError:
+        columns = 0
+    if columns <= 0 and sys.__stdout__ is not None:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's own, told the width: argparse makes one per argument added (to check its
+    metavar) and, left to find it, imports shutil (2 ms of a no-op build's start)."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:  # fmt: skip
+        super().__init__(prog, indent_increment, max_help_position, width or _columns() - 2)
+
+
+class _Parser(argparse.ArgumentParser):
+    """Help by _Formatter unless a parser asks for another; argparse makes the subcommands'
+    parsers of their parent's class."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**{"formatter_class": _Formatter, **kwargs})
+
+
+if TYPE_CHECKING:
+    Commands = argparse._SubParsersAction[_Parser]
+
+
+def _parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line. With the command argv starts with, only that subcommand is added:
+    parsing it needs no other (the others, six then, cost 1.2 ms of a no-op build's start).
+    Without one (--help, --version, a mistake), every subcommand, for the list and the error."""
+    p = _Parser(
         prog="guideprint",
         description="Turn a GitBook space into print-ready PDFs: manual, quick cards, sheets.",
     )
     p.add_argument("--version", action="version", version=f"guideprint {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, add in COMMANDS.items():
+        if command in (None, name):
+            add(sub)
+    return p
 
-    def common(sp: argparse.ArgumentParser, *, out: bool = True) -> None:
-        sp.add_argument(
-            "--source", type=Path, help="GitBook space or repository (default: content/)"
-        )
-        sp.add_argument("--space", help="in a multi-space repository, only this space")
-        sp.add_argument("--strict", action="store_true", help="treat warnings as errors")
-        sp.add_argument("-v", "--verbose", action="store_true", help="say each step")
-        sp.add_argument("-q", "--quiet", action="store_true", help="errors only")
-        if out:
-            sp.add_argument("--out", type=Path, help="output folder (default: out/)")
 
+def _common(sp: argparse.ArgumentParser, *, out: bool = True) -> None:
+    """The options of build, check and list."""
+    sp.add_argument("--source", type=Path, help="GitBook space or repository (default: content/)")
+    sp.add_argument("--space", help="in a multi-space repository, only this space")
+    sp.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    sp.add_argument("-v", "--verbose", action="store_true", help="say each step")
+    sp.add_argument("-q", "--quiet", action="store_true", help="errors only")
+    if out:
+        sp.add_argument("--out", type=Path, help="output folder (default: out/)")
+
+
+def _build_parser(sub: Commands) -> None:
     b = sub.add_parser("build", help="build the manual, cards and print sheets")
-    common(b)
+    _common(b)
     b.add_argument("--manual", action="store_true", help="build the manual")
     b.add_argument("--card", action="append", metavar="NAME", help="build this card (repeatable)")
     b.add_argument("--sheets", action="store_true", help="build the print sheets")
@@ -76,12 +140,41 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--force", action="store_true", help="rebuild even what is up to date")
     b.add_argument("--watch", action="store_true", help="rebuild on every save")
 
+
+def _port(text: str) -> int:
+    """A TCP port, 0 for any free one (argparse type)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 0 to 65535, got {text!r}")
+    return value
+
+
+def _serve_parser(sub: Commands) -> None:
+    s = sub.add_parser(
+        "serve",
+        help="preview the cards and the manual in a browser, rebuilt on every save",
+        description="Build, then serve a page on 127.0.0.1 showing every card and the "
+        "manual's pages; each save rebuilds what it changed and the page follows.",
+    )
+    _common(s)
+    s.add_argument("--port", type=_port, default=8000, help="the port on 127.0.0.1 (default: 8000)")
+    s.add_argument("--open", action="store_true", help="open the page in the web browser")
+
+
+def _check_parser(sub: Commands) -> None:
     c = sub.add_parser("check", help="read and validate everything, render nothing")
-    common(c, out=False)
+    _common(c, out=False)
 
+
+def _list_parser(sub: Commands) -> None:
     ls = sub.add_parser("list", help="list the cards and pages")
-    common(ls, out=False)
+    _common(ls, out=False)
 
+
+def _import_parser(sub: Commands) -> None:
     i = sub.add_parser("import", help="turn a raw GitBook page or space into clean content")
     i.add_argument("path", type=Path, help="the raw page or space")
     i.add_argument("--to", type=Path, required=True, metavar="DIR", help="where to write")
@@ -90,21 +183,68 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("-v", "--verbose", action="store_true")
     i.add_argument("--strict", action="store_true")
 
-    w = sub.add_parser("welcome", help="welcome packs and emails from an HR CSV")
-    w.add_argument("csv", type=Path, help="name, email, extension[, devices, department]")
+
+def _init_parser(sub: Commands) -> None:
+    n = sub.add_parser("init", help="start a project: settings, a space with a page and a card")
+    n.add_argument("folder", type=Path, nargs="?", default=Path("."), metavar="DIR",
+                   help="where to make it (default: the working folder)")  # fmt: skip
+    n.add_argument("--lang", choices=("fr", "en"), default="fr", help="its language (default: fr)")
+    n.add_argument("--force", action="store_true", help="also in a non-empty folder (keeps files)")
+    n.add_argument("-q", "--quiet", action="store_true")
+    n.add_argument("-v", "--verbose", action="store_true")
+
+
+def _welcome_parser(sub: Commands) -> None:
+    w = sub.add_parser(
+        "welcome",
+        help="welcome packs and emails from an HR CSV",
+        description="One pack (cards + manual) and one email draft per person of the CSV, "
+        "in out/welcome/; --send --yes sends each person's email once.",
+        epilog=WELCOME_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    w.add_argument("csv", type=Path, help="the HR CSV (columns below)")
     w.add_argument("--out", type=Path, help="output folder (default: out/)")
-    w.add_argument("--send", action="store_true", help="send the emails by SMTP")
+    w.add_argument("--send", action="store_true", help="send the emails through [smtp]")
     w.add_argument("--yes", action="store_true", help="confirm sending")
-    w.add_argument("--smtp-host", default="localhost")
-    w.add_argument("--smtp-port", type=int, default=587)
-    w.add_argument("--no-starttls", action="store_true")
+    w.add_argument(
+        "--status", action="store_true", help="per person: drafted, sent, failed or unknown"
+    )
+    w.add_argument(
+        "--resend",
+        action="append",
+        metavar="NAME",
+        help="with --send: send again to NAME (name, email or extension; 'all': everyone)",
+    )
+    w.add_argument(
+        "--skip-invalid", action="store_true", help="send the valid rows when others have errors"
+    )
+    w.add_argument(
+        "--test-to", metavar="ADDRESS", help="send the first pack only, to ADDRESS, as a test"
+    )
+    w.add_argument("--smtp-host", metavar="HOST", help="instead of [smtp] host")
+    w.add_argument("--smtp-port", type=_positive, metavar="PORT", help="instead of [smtp] port")
+    w.add_argument(
+        "--smtp-security", choices=("starttls", "ssl", "none"), help="instead of [smtp] security"
+    )
+    w.add_argument("--no-starttls", action="store_true", help=argparse.SUPPRESS)  # = none
     w.add_argument("--jobs", type=_positive, default=0, help="worker processes (default: cores)")
     w.add_argument("--source", type=Path, help=argparse.SUPPRESS)
     w.add_argument("--space", help=argparse.SUPPRESS)
     w.add_argument("--strict", action="store_true")
     w.add_argument("-q", "--quiet", action="store_true")
     w.add_argument("-v", "--verbose", action="store_true")
-    return p
+
+
+COMMANDS: dict[str, Callable[[Commands], None]] = {  # in the order --help lists them
+    "build": _build_parser,
+    "serve": _serve_parser,
+    "check": _check_parser,
+    "list": _list_parser,
+    "import": _import_parser,
+    "init": _init_parser,
+    "welcome": _welcome_parser,
+}
 
 
 def run() -> NoReturn:
@@ -135,7 +275,9 @@ def run() -> NoReturn:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run guideprint; return the exit code (0 ok, 1 errors, 2 usage)."""
-    parser = _parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # The first argument is the command unless it is an option: the top level takes no value.
+    parser = _parser(argv[0] if argv and argv[0] in COMMANDS else None)
     args = parser.parse_args(argv)
     if args.command == "build" and args.copies and not args.card:
         parser.error("--copies needs --card NAME")
@@ -143,6 +285,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     LOG.handlers[:] = [handler]
     LOG.propagate = False
     LOG.setLevel(logging.ERROR if args.quiet else logging.INFO if args.verbose else logging.WARNING)
+    # Imported once run() has raised the GC threshold: dataclasses and inspect loading first
+    # cost a no-op build 13 collections (2.7 ms).
+    from builder.diagnostics import Diagnostics
+
     diag = Diagnostics()
     try:
         from builder import commands

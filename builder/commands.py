@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import shlex
 from functools import partial
 from pathlib import Path
 
@@ -22,9 +23,12 @@ def run(args: argparse.Namespace, diag: Diagnostics) -> int:
     """Dispatch to the subcommand; return its exit code."""
     if args.command == "import":
         return import_(args, diag)
-    project = load_project(
-        Path.cwd(), source=args.source, out=getattr(args, "out", None), space=args.space
-    )
+    if args.command == "init":
+        return init_(args)
+    # The build reads the settings when something is to be made (builder.build).
+    lazy = args.command == "check" or (args.command == "build" and not args.watch)
+    project = load_project(Path.cwd(), source=args.source, out=getattr(args, "out", None),
+                           space=args.space, settings=not lazy)  # fmt: skip
     with activate(project.gate):
         if args.command == "list":
             return list_(project, diag)
@@ -34,6 +38,11 @@ def run(args: argparse.Namespace, diag: Diagnostics) -> int:
             from builder.welcome.command import welcome
 
             return welcome(project, args, diag)
+        if args.command == "serve":
+            from builder.serve import serve
+
+            return serve(project, request(args), reload=partial(reload, args), port=args.port,
+                         open_browser=args.open)  # fmt: skip
         if args.watch:
             from builder.watch import watch
 
@@ -69,6 +78,23 @@ def import_(args: argparse.Namespace, diag: Diagnostics) -> int:
     report = import_source(args.path, args.to, diag, force=args.force)
     if not args.quiet:
         print("\n".join(map(printable, report.summary())))  # noqa: T201
+    return 0
+
+
+def init_(args: argparse.Namespace) -> int:
+    """guideprint init [DIR] [--lang fr|en] [--force]."""
+    from builder.init import init
+
+    made = init(args.folder, lang=args.lang, force=args.force)
+    if not args.quiet:
+        here = Path.cwd()
+        where = made.folder.relative_to(here) if made.folder.is_relative_to(here) else made.folder
+        lines = [f"created {where}/ ({made.lang}): {', '.join(made.written) or 'nothing new'}"]
+        if made.kept:
+            lines.append(f"kept, already there: {', '.join(made.kept)}")
+        go = "" if where == Path(".") else f"cd {shlex.quote(str(where))} && "
+        lines.append(f"next: {go}guideprint build")
+        print("\n".join(map(printable, lines)))  # noqa: T201
     return 0
 
 

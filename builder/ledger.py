@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -50,8 +51,13 @@ class Entry:
 
 @dataclass
 class Ledger:
+    """The outputs of out/ as last made, by their path in out/."""
+
     tool: str = ""
     entries: dict[str, Entry] = field(default_factory=dict)
+    # What fresh() found on disk, shared by the outputs of this build (a ledger is loaded
+    # per build): 14 outputs check 246 inputs that are 71 paths and 4 listings.
+    _now: Snapshot = field(default_factory=lambda: Snapshot(), repr=False, compare=False)
 
     @classmethod
     def load(cls, out: Path) -> Ledger:
@@ -81,9 +87,9 @@ class Ledger:
         entry = self.entries.get(key)
         if entry is None or entry.options != options or self.tool != tool_fingerprint():
             return None
-        if not _same(out / key, entry.output, entry.read_ns, gate):
+        if not _same(str(out / key), entry.output, entry.read_ns, gate, self._now):
             return None
-        if changed(entry.inputs, entry.read_ns, gate):
+        if changed(entry.inputs, entry.read_ns, gate, self._now):
             return None
         return entry
 
@@ -93,11 +99,12 @@ class Ledger:
         were made (left out: stale for the next build)."""
         self.tool = tool_fingerprint()
         moved = []
+        now = Snapshot()  # one look for all: every output is made by now
         for one in made:
             self.entries.pop(one.key, None)
             if one.error or one.key not in options:
                 continue
-            if changed(one.seen, read_ns, gate):
+            if changed(one.seen, read_ns, gate, now):
                 moved.append(one)
                 continue
             output = seen_file(out / one.key)
@@ -114,39 +121,83 @@ def changed_warning(inputs: dict[str, Seen], read_ns: int, project: Project) -> 
     return Diagnostic("warning", why, hint="run the build again")
 
 
-def changed(inputs: dict[str, Seen], read_ns: int, gate: Gate) -> list[str]:
-    """The inputs that are no longer what was read (first one only: enough to say stale)."""
+def changed(inputs: dict[str, Seen], read_ns: int, gate: Gate, now: Snapshot | None = None
+            ) -> list[str]:  # fmt: skip
+    """The inputs that are no longer what was read (first one only: enough to say stale).
+
+    now: what an earlier check of the same build found; without it every path is looked at
+    again (after rendering: an input saved meanwhile must be seen).
+    """
+    now = now if now is not None else Snapshot()
     for path, seen in inputs.items():
         if seen.digest.startswith("list:"):
-            folder, suffix, recursive = parse_listing_key(path)
-            found = gate.walk(folder, suffix, recursive=recursive)
-            if listing(folder, found) != seen.digest:
+            if now.listing(path, gate) != seen.digest:
                 return [path]
         elif seen.digest == ABSENT:
-            if os.path.lexists(path):
+            if now.exists(path):
                 return [path]
         elif seen.digest == REFUSED:
-            if gate.allows(path):
+            if now.allows(path, gate):
                 return [path]
-        elif not _same(Path(path), seen, read_ns, gate):
+        elif not _same(path, seen, read_ns, gate, now):
             return [path]
     return []
 
 
-def _same(path: Path, seen: Seen, read_ns: int, gate: Gate) -> bool:
+def _same(path: str, seen: Seen, read_ns: int, gate: Gate, now: Snapshot) -> bool:
     """Is the file at path still the one seen (by size and mtime, else by hash)?"""
-    try:
-        info = os.stat(path)
-    except OSError:
-        return False
-    if info.st_size != seen.size:
+    info = now.stat(path)
+    if info is None or info.st_size != seen.size:
         return False
     if info.st_mtime_ns == seen.mtime_ns and seen.mtime_ns < read_ns - RACY_NS:
         return True
-    try:
-        return hashlib.sha256(gate.read_bytes(path)).hexdigest() == seen.digest
-    except Exception:  # refused, unreadable: not the input that was read
-        return False
+    return now.digest(path, gate) == seen.digest
+
+
+class Snapshot:
+    """The files as one freshness check finds them, each looked at once: its stat, its
+    hash when the racy rule asks for it, a listing, a refusal. Valid for that check only."""
+
+    def __init__(self) -> None:
+        self._stat: dict[str, os.stat_result | None] = {}
+        self._digest: dict[str, str | None] = {}
+        self._listing: dict[str, str] = {}
+        self._allows: dict[str, bool] = {}
+        self._exists: dict[str, bool] = {}
+
+    def stat(self, path: str) -> os.stat_result | None:
+        if path not in self._stat:
+            try:
+                self._stat[path] = os.stat(path)
+            except OSError:
+                self._stat[path] = None
+        return self._stat[path]
+
+    def digest(self, path: str, gate: Gate) -> str | None:
+        """The content hash, read through the gate; None when refused or unreadable."""
+        if path not in self._digest:
+            try:
+                self._digest[path] = gate.digest(path)
+            except Exception:  # refused, unreadable: not the input that was read
+                self._digest[path] = None
+        return self._digest[path]
+
+    def listing(self, key: str, gate: Gate) -> str:
+        """The digest of the listing named key (builder.gate.listing_key), listed again."""
+        if key not in self._listing:
+            folder, suffix, recursive = parse_listing_key(key)
+            self._listing[key] = listing(folder, gate.walk(folder, suffix, recursive=recursive))
+        return self._listing[key]
+
+    def allows(self, path: str, gate: Gate) -> bool:
+        if path not in self._allows:
+            self._allows[path] = gate.allows(path)
+        return self._allows[path]
+
+    def exists(self, path: str) -> bool:
+        if path not in self._exists:
+            self._exists[path] = os.path.lexists(path)
+        return self._exists[path]
 
 
 def seen_file(path: Path) -> Seen:
@@ -162,14 +213,24 @@ def tool_fingerprint() -> str:
     from builder.fonts import font_files
 
     h = hashlib.sha256(f"{__version__}|{VERSION}".encode())
-    files = sorted(p for p in TOOL.rglob("*.py") if "__pycache__" not in p.parts)
-    for path in [*files, *font_files()]:
+    for path in [*sorted(_sources(str(TOOL))), *map(str, font_files())]:
         try:
             info = os.stat(path)
         except OSError:
             continue
         h.update(f"{path}|{info.st_size}|{info.st_mtime_ns}\0".encode())
     return h.hexdigest()
+
+
+def _sources(folder: str) -> Iterator[str]:
+    """The .py files below folder, links to folders not followed (Path.rglob's choice), by
+    os.scandir: rglob took 0.9 ms of a no-op build for 80 files, this 0.15 ms."""
+    for entry in os.scandir(folder):
+        if entry.is_dir(follow_symlinks=False):
+            if entry.name != "__pycache__":
+                yield from _sources(entry.path)
+        elif entry.name.endswith(".py"):
+            yield entry.path
 
 
 def _entry(data: Any) -> Entry:

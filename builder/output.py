@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import os
 import re
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -49,6 +47,8 @@ def atomic_path(target: Path, *, hint: str | None = None) -> Iterator[Path]:
     folder = target.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        import tempfile  # here: with shutil, 2 ms of a start that writes nothing
+
         fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
     except OSError as exc:
         raise OutputError(
@@ -105,30 +105,36 @@ def clean_leftovers(folder: Path, before: float) -> list[Path]:
 
 @contextlib.contextmanager
 def build_lock(out_dir: Path) -> Iterator[None]:
-    """Hold an exclusive lock on out_dir for the whole build; a second build is told so."""
+    """Hold an exclusive lock on out_dir for the whole build; a second build is told so.
+
+    filelock: flock(2) on POSIX, LockFileEx on Windows. It opens the lock file with
+    O_NOFOLLOW (created with O_EXCL), so a link put there between our check and its open
+    fails the open instead of creating or locking a file elsewhere. Imported here: 14 ms
+    that `check`, `list` and a no-op build's start-up do not pay.
+    """
+    from filelock import FileLock, Timeout
+
+    path = out_dir / ".guideprint.lock"
+    lock = FileLock(path, timeout=0)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        lock = out_dir / ".guideprint.lock"
-        if lock.is_symlink():  # never ours: opening it would open (or create) a file elsewhere
-            lock.unlink()
-        flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW
-        handle = os.fdopen(os.open(lock, flags, 0o644), "a+b")
+        if path.is_symlink():  # never ours: opening it would open (or create) a file elsewhere
+            path.unlink()
+        lock.acquire()
+    except Timeout as exc:  # an OSError too: first
+        raise OutputError(
+            "another guideprint build is writing this folder",
+            file=out_dir,
+            hint="wait for it to finish, or use another --out",
+        ) from exc
     except OSError as exc:
         raise OutputError(
-            f"cannot write the output folder: {exc.strerror}",
+            f"cannot write the output folder: {exc.strerror or exc}",
             file=out_dir,
             hint="check its permissions or choose another --out",
         ) from exc
-    with handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                raise
-            raise OutputError(
-                "another guideprint build is writing this folder",
-                file=out_dir,
-                hint="wait for it to finish, or use another --out",
-            ) from exc
+    try:
         clean_leftovers(out_dir, time.time())
         yield
+    finally:
+        lock.release()

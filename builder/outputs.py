@@ -8,6 +8,7 @@ its product package (builder.manual.job, builder.cards.job, builder.sheets.job).
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Kind:
+    """One kind of output: a row of KINDS."""
+
     name: str
     path: str  # relative to out/; "{card}" and "{copies}" filled in per output
     made_from: str  # "pages" (the space), "card" (one card file), "cards" (every card's bleed)
@@ -176,8 +179,9 @@ def output_options(output: Output, request: BuildRequest, source: Path, space: s
                    names: list[str]) -> str:  # fmt: skip
     """What, besides its inputs, an output depends on (its ledger entry holds it)."""
     cards = ",".join(names) if output.kind.made_from == "cards" else ""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")  # the cards' edition, the cover's date
     return (f"{output.kind.name}|remote={request.allow_remote}|space={space}"
-            f"|source={source}|copies={output.copies}|cards={cards}")  # fmt: skip
+            f"|source={source}|copies={output.copies}|cards={cards}|epoch={epoch}")  # fmt: skip
 
 
 def dependents_of_stale(outputs: list[Output], fresh: set[str]) -> list[str]:

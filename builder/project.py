@@ -5,23 +5,45 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from builder.config import SETTINGS_FILE, Settings, load_settings
+from builder import SETTINGS_FILE
 from builder.errors import ConfigError, ContentError, GuideError
-from builder.gate import Gate
+from builder.gate import Gate, current
 from builder.layouts import BUILTIN, Layouts
+from builder.resources import bundled
+
+if TYPE_CHECKING:
+    from builder.config import Settings
 
 
 @dataclass
 class Project:
+    """Where one run reads and writes, its settings and its read gate."""
+
     root: Path  # holds guideprint.toml (or the working folder)
-    settings: Settings
     source: Path  # the GitBook space or repository to read
     out: Path
     space: str | None
     layouts: Layouts
     gate: Gate
+
+    @cached_property
+    def settings(self) -> Settings:
+        """The settings, read through the gate and checked on first use."""
+        from builder.config import load_settings
+
+        src, gate = self.source, self.gate
+        own_settings = (src / SETTINGS_FILE).is_file() and src != self.root / "content"
+        if not own_settings and src.is_relative_to(self.root):
+            return load_settings(self.root, gate)
+        # Another space: its own settings, or defaults in its own language.
+        settings = load_settings(src, gate)
+        if not settings.path:
+            settings = replace(settings, language=guess_language(src, gate))
+        return settings
 
     @property
     def cache(self) -> Path:
@@ -33,11 +55,17 @@ def project_gate(root: Path, source: Path, out: Path, *, extra: tuple[Path, ...]
     package's own files, the cache, the output folder, the fonts of the font set."""
     from builder.fonts import font_files
 
-    roots = [source, root / "layouts", root / "assets", BUILTIN, BUILTIN.parent / "assets",
+    roots = [source, root / "layouts", root / "assets", BUILTIN, bundled("assets"),
              Path(__file__).resolve().parent, root / ".guideprint-cache", out]  # fmt: skip
     settings = [root / SETTINGS_FILE, source / SETTINGS_FILE]
     fonts = [Path(os.path.realpath(f)) for f in font_files()]
     return Gate.of(roots, [*settings, *fonts, *extra])
+
+
+def card_names(folder: Path) -> list[str]:
+    """The names of the cards in a cards folder (the space's cards/), without reading them."""
+    files = current().walk(folder, ".md", recursive=False)
+    return sorted(p.stem for p in files if p.name != "README.md")
 
 
 def _stays_in(path: Path, folder: Path) -> bool:
@@ -54,9 +82,15 @@ def find_root(start: Path) -> Path:
 
 
 def load_project(
-    cwd: Path, *, source: Path | None = None, out: Path | None = None, space: str | None = None
+    cwd: Path,
+    *,
+    source: Path | None = None,
+    out: Path | None = None,
+    space: str | None = None,
+    settings: bool = True,
 ) -> Project:
-    """Load settings and resolve the folders of a run."""
+    """Resolve the folders of a run and load its settings (settings=False: on first use, which
+    a no-op build never makes; its ledger checks that guideprint.toml is the file it read)."""
     root = find_root(cwd.resolve())
     # The space is the user's choice: followed if it is a link; links inside it are gated.
     src = (cwd / source).resolve() if source else (root / "content").resolve()
@@ -77,23 +111,12 @@ def load_project(
                 + (", or give --out" if folder == target else ""),
             )
     gate = project_gate(root, src, target)
-    own_settings = (src / SETTINGS_FILE).is_file() and src != root / "content"
-    if not own_settings and src.is_relative_to(root):
-        settings = load_settings(root, gate)
-    else:
-        # Another space: its own settings, or defaults in its own language.
-        settings = load_settings(src, gate)
-        if not settings.path:
-            settings = replace(settings, language=guess_language(src, gate))
-    return Project(
-        root=root,
-        settings=settings,
-        source=src,
-        out=target,
-        space=space,
-        layouts=Layouts(root, gate),
-        gate=gate,
+    project = Project(
+        root=root, source=src, out=target, space=space, layouts=Layouts(root, gate), gate=gate
     )
+    if settings:
+        _ = project.settings  # read and checked before anything else
+    return project
 
 
 def guess_language(space: Path, gate: Gate) -> str:

@@ -101,6 +101,21 @@ def test_copies_misuse_is_a_usage_error(tmp_path: Path, args: list[str]) -> None
     assert code == 2, err
 
 
+def test_help_lists_every_command_though_a_command_is_parsed_alone(tmp_path: Path) -> None:
+    """Only the subcommand argv names is built to parse it; --help and a mistake see all."""
+    from builder.cli import COMMANDS
+
+    code, out, _ = cli(["--help"], tmp_path)
+    assert code == 0
+    assert all(re.search(rf"^    {name} ", out, re.MULTILINE) for name in COMMANDS), out
+    code, out, _ = cli(["build", "--help"], tmp_path)
+    assert code == 0
+    assert "--manual" in out
+    code, _, err = cli(["buidl"], tmp_path)
+    assert code == 2
+    assert all(f"'{name}'" in err for name in COMMANDS), err
+
+
 def test_version(tmp_path: Path) -> None:
     code, out, _ = cli(["--version"], tmp_path)
     assert code == 0

@@ -125,10 +125,18 @@ def test_the_settings_make_everything_stale(build: Build, copy: Path) -> None:
 
 
 def test_the_logo_makes_what_prints_it_stale(build: Build, copy: Path) -> None:
-    """Not a guess over assets/: what was read. The cover prints the logo; no card does."""
+    """Not a guess over assets/: what was read. The cover and every card print the logo."""
     build()
     edit(copy / "assets" / "logo.svg", "\n<!-- edited -->\n")
-    assert build() == {"manual.pdf", BOOKLET}
+    assert build() == EVERYTHING
+
+
+def test_a_card_without_the_logo_does_not_depend_on_it(build: Build, copy: Path) -> None:
+    vpn = copy / "content" / "cards" / "vpn.md"
+    vpn.write_text(vpn.read_text(encoding="utf-8").replace("---\n", "---\nlogo: false\n", 1))
+    build()
+    edit(copy / "assets" / "logo.svg", "\n<!-- edited -->\n")
+    assert not card("vpn") & build()
 
 
 def test_a_new_card_is_built_and_the_sheets_again(build: Build, copy: Path) -> None:
@@ -197,6 +205,25 @@ def test_noop_build_of_the_manual_and_a_card(copy: Path) -> None:
 
 def test_noop_build_of_everything(copy: Path) -> None:
     noop_in_a_fresh_process(copy)
+
+
+def test_a_noop_build_takes_no_lock_and_reads_no_settings(copy: Path) -> None:
+    """Looking writes nothing: another build holding out/ does not stop a no-op (it stops a
+    build that writes), and guideprint.toml is checked by the ledger, not loaded again."""
+    from builder.output import build_lock
+
+    assert main(["build", "-q", "--card", "vpn"]) == 0
+    code = (
+        "import sys; from builder.cli import main; code = main(['build', '--card', 'vpn']); "
+        "print(code, 'builder.config' in sys.modules)"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env["PYTHONPATH"] = str(TREE)
+    with build_lock(copy / "out"):
+        done = subprocess.run([sys.executable, "-c", code], cwd=copy, capture_output=True,
+                              text=True, env=env, check=True)  # fmt: skip
+    assert "1 up to date" in done.stderr, done.stderr
+    assert done.stdout.split() == ["0", "False"], done.stderr
 
 
 def test_copies_of_a_card_do_not_make_the_booklet(build: Build) -> None:
