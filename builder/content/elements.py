@@ -81,8 +81,16 @@ def on_p(w: Walker, parent: Element, el: Element, source: Path) -> None:
 
 def on_i(w: Walker, parent: Element, el: Element, source: Path) -> None:
     if el.get("class", "").startswith("fa-"):
-        # Font Awesome is not embedded: the :shortcode: inside it prints as an emoji.
+        # Font Awesome is not embedded: the :shortcode: inside it prints as an emoji; one
+        # that names no emoji (":flask:", a Font Awesome name) would print as raw text, so
+        # the icon is left out, as a decorative picture would be.
         el.tag, el.attrib = "span", {"class": "icon"}
+        text = el.text or ""
+        if re.fullmatch(r"\s*:[\w+-]+:\s*", text) and not len(el):
+            import emoji  # the reader's own shortcode table (html.py)
+
+            if emoji.emojize(text, language="alias") == text:
+                el.text = ""
 
 
 def on_span(w: Walker, parent: Element, el: Element, source: Path) -> None:
