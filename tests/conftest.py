@@ -81,6 +81,30 @@ def require_shared(path: Path) -> Path:
     return path
 
 
+def one_error(err: str) -> str:
+    """The only line of err: an `error: ...` line, no traceback."""
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("error: "), err
+    return lines[0]
+
+
+def space(folder: Path, body: str = "Bonjour.") -> Path:
+    """A one-page GitBook space in folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "SUMMARY.md").write_text("# Table of contents\n\n* [Guide](README.md)\n")
+    (folder / "README.md").write_text(f"# Guide\n\n{body}\n", encoding="utf-8")
+    return folder
+
+
+def project(folder: Path, toml: str) -> Path:
+    """A project folder: guideprint.toml and a content/ space."""
+    space(folder / "content")
+    (folder / "guideprint.toml").write_text(toml, encoding="utf-8")
+    return folder
+
+
 @pytest.fixture
 def copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of the project (content, layouts, assets, settings), the working folder."""

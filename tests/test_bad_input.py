@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from clirun import cli
+from conftest import one_error, project, space
 
 from builder import commands
 from builder.config import PDF_VARIANTS
@@ -22,28 +23,6 @@ from builder.output import build_lock, clean_leftovers
 
 ROOT = Path(__file__).resolve().parent.parent
 ESC = "\x1b[2J"  # "clear the screen", were it printed raw
-
-
-def one_error(err: str) -> str:
-    """The only line of err: an `error: ...` line, no traceback."""
-    assert "Traceback" not in err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("error: "), err
-    return lines[0]
-
-
-def space(folder: Path, body: str = "Bonjour.") -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "SUMMARY.md").write_text("# Table of contents\n\n* [Guide](README.md)\n")
-    (folder / "README.md").write_text(f"# Guide\n\n{body}\n", encoding="utf-8")
-    return folder
-
-
-def project(folder: Path, toml: str) -> Path:
-    space(folder / "content")
-    (folder / "guideprint.toml").write_text(toml, encoding="utf-8")
-    return folder
 
 
 # -- 1. [manual] pdf_variant ---------------------------------------------------------------

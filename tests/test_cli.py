@@ -10,36 +10,13 @@ from pathlib import Path
 
 import pytest
 from clirun import cli
-from conftest import require_shared
+from conftest import one_error, project, require_shared, space
 
 from builder import fonts
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus" / "lawnchair-docs"
 CARDS = ["desktop", "smartphone", "vpn", "webclient", "yealink"]
-
-
-def one_error(err: str) -> str:
-    """The only line of err: an `error: ...` line, no traceback."""
-    assert "Traceback" not in err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("error: "), err
-    return lines[0]
-
-
-def space(folder: Path, body: str = "Bonjour.") -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "SUMMARY.md").write_text("# Table of contents\n\n* [Guide](README.md)\n")
-    (folder / "README.md").write_text(f"# Guide\n\n{body}\n", encoding="utf-8")
-    return folder
-
-
-def project(folder: Path, toml: str) -> Path:
-    """A project folder: guideprint.toml and a content/ space."""
-    space(folder / "content")
-    (folder / "guideprint.toml").write_text(toml, encoding="utf-8")
-    return folder
 
 
 # -- cards and usage -----------------------------------------------------------------------
