@@ -165,7 +165,7 @@ def _serve_parser(sub: Commands) -> None:
 
 
 def _check_parser(sub: Commands) -> None:
-    c = sub.add_parser("check", help="read and validate everything, render nothing")
+    c = sub.add_parser("check", help="the build without writing: every check it makes")
     _common(c, out=False)
 
 
