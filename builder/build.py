@@ -22,10 +22,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from builder.diagnostics import Collected, Diagnostics
-from builder.gate import activate, current
+from builder.gate import Gate, activate, current
 from builder.ledger import Entry, Ledger, changed_warning
 from builder.output import build_lock
 from builder.outputs import (
@@ -42,11 +42,12 @@ from builder.outputs import (
 from builder.project import Project
 from builder.project import card_names as names_in
 from builder.report import report
-from builder.workers import alongside, in_child
+from builder.workers import START, alongside, in_child
 
 if TYPE_CHECKING:
     from builder.pdf import Renderer
 
+T = TypeVar("T")
 Job = Callable[[list[Output], dict[str, Read], JobContext], list[Made]]
 JOBS = {  # job name -> its renderer, imported when something has to be rendered
     "manual": "builder.manual.job:render_manual",
@@ -123,8 +124,9 @@ def _make(project: Project, request: BuildRequest, stale: list[Output], names: l
     try:
         if parallel:
             found: list[dict[str, Read]] = []
-            alongside(lambda: renderers.append(_renderer(project, request)),
-                      [partial(in_child, read)], found.append)  # fmt: skip
+            reader = partial(in_child, partial(_gated, current(), read))
+            alongside(lambda: renderers.append(_renderer(project, request)), [reader],
+                      found.append)  # fmt: skip
             reads = found[0]
         else:
             renderers.append(_renderer(project, request))
@@ -193,7 +195,10 @@ def _render(todo: list[Output], reads: dict[str, Read], ctx: JobContext, *, para
             elif write or name not in IMPOSED:
                 made.extend(_job(name)(by_job[name], reads, ctx))
 
-    jobs = [partial(in_child, partial(_job(j), by_job[j], reads, ctx)) for j in forked]
+    # Forked, a worker uses this process's renderer (fonts loaded); spawned, it makes its own.
+    job_ctx = ctx if START == "fork" else replace(ctx, renderer=None)  # type: ignore[arg-type]
+    jobs = [partial(in_child, partial(_job_here, j, by_job[j], reads, job_ctx, current()))
+            for j in forked]  # fmt: skip
     alongside(run_here, jobs, made.extend)
     return made
 
@@ -207,6 +212,25 @@ def _own(made: list[Made], todo: list[Output], reads: dict[str, Read]) -> list[M
             one.seen = {**group.seen, **one.seen}
             one.diag = [*group.diag.items, *(d for d in one.diag if d not in group.diag.items)]
     return made
+
+
+def _gated(gate: Gate, work: Callable[[], T]) -> T:
+    """work behind gate: a spawned worker starts with none active."""
+    with activate(gate):
+        return work()
+
+
+def _job_here(name: str, outputs: list[Output], reads: dict[str, Read], ctx: JobContext,
+              gate: Gate) -> list[Made]:  # fmt: skip
+    """A render job in a worker process, behind the build's gate, with a renderer."""
+    with activate(gate):
+        if ctx.renderer is not None:
+            return _job(name)(outputs, reads, ctx)
+        renderer = _renderer(ctx.project, ctx.request)
+        try:
+            return _job(name)(outputs, reads, replace(ctx, renderer=renderer))
+        finally:
+            renderer.close()
 
 
 def _job(name: str) -> Job:

@@ -35,6 +35,12 @@ class Layouts:
         self._gate = gate
         self.folders = [f for i, f in enumerate(folders) if f.is_dir() and f not in folders[:i]]
 
+    def __getstate__(self) -> dict[str, object]:
+        """Without the Jinja environment: a spawned worker makes its own."""
+        state = dict(self.__dict__)
+        state.pop("env", None)
+        return state
+
     @property
     def gate(self) -> Gate:
         """The gate reads go through: the project's, else the run's."""

@@ -7,10 +7,16 @@ is waited for whatever happens, so none outlives the build.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from builder.errors import GuideError, RenderError
+
+# How a worker starts: forked after WeasyPrint and the fonts are loaded (Linux, macOS), or
+# spawned, a fresh interpreter that loads them itself, where there is no fork (Windows) or
+# when GUIDEPRINT_START_METHOD=spawn says so (the tests run the build once that way).
+START = os.environ.get("GUIDEPRINT_START_METHOD") or ("fork" if hasattr(os, "fork") else "spawn")
 
 
 def alongside(
@@ -40,6 +46,59 @@ def in_child(job: Callable[[], Any]) -> Any:
 
 
 def fork(job: Callable[[], Any]) -> Callable[[], Any]:
+    """Start job in a worker process (START says how); return its waiter."""
+    return _forked(job) if START == "fork" else _spawned(job)
+
+
+def _spawned(job: Callable[[], Any]) -> Callable[[], Any]:
+    """job in a new interpreter: job sent pickled on its stdin, its outcome back on a pipe.
+
+    A plain subprocess rather than multiprocessing's spawn, which starts a resource tracker
+    process that outlives the build. PYTHONSAFEPATH: a module planted in the project folder
+    is never imported in its place (the read-gate test plants one).
+    """
+    import pickle
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    read, write = os.pipe()
+    env = dict(os.environ, PYTHONSAFEPATH="1")
+    here = str(Path(__file__).resolve().parent.parent)  # this builder, whatever is installed
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (here, env.get("PYTHONPATH", "")) if p)
+    code = "import builder.workers as w; w._spawn_main()"
+    process = subprocess.Popen([sys.executable, "-c", code, str(write)], stdin=subprocess.PIPE,
+                               pass_fds=(write,), env=env)  # fmt: skip
+    os.close(write)
+    assert process.stdin is not None
+    with process.stdin:
+        process.stdin.write(pickle.dumps(job))
+
+    def wait() -> Any:
+        with os.fdopen(read, "rb") as inp:
+            data = inp.read()
+        status = process.wait()
+        if not data:
+            how = f"signal {-status}" if status < 0 else "no result"
+            raise RenderError(f"a worker process of the build ended with {how}")
+        kind, value = pickle.loads(data)
+        if kind == "error":
+            raise value
+        return value
+
+    return wait
+
+
+def _spawn_main() -> None:  # pragma: no cover - the child
+    import pickle
+    import sys
+
+    job = pickle.load(sys.stdin.buffer)
+    with os.fdopen(int(sys.argv[1]), "wb") as out:
+        out.write(_outcome(job))
+
+
+def _forked(job: Callable[[], Any]) -> Callable[[], Any]:
     """Start job in a forked process (WeasyPrint already imported); return its waiter.
 
     The waiter returns what job returned, or raises what it raised: a GuideError as it was,

@@ -55,7 +55,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     from conftest import ROOT
 
     found = {}
-    for cores in ("all", "one"):
+    for cores in ("all", "one", "spawn"):
         folder = tmp_path_factory.mktemp(cores)
         for name in ("content", "layouts", "assets"):
             shutil.copytree(ROOT / name, folder / name)
@@ -63,6 +63,11 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         with pytest.MonkeyPatch.context() as mp:
             if cores == "one":
                 mp.setattr(os, "cpu_count", lambda: 1)
+            if cores == "spawn":  # workers without fork, as where there is none (Windows)
+                from builder import workers
+
+                mp.setattr(workers, "START", "spawn")
+                mp.setattr("builder.build.START", "spawn")
             code, _, err = cli(["build"], folder)
         assert code == 0, err
         assert no_children_left()
@@ -74,10 +79,14 @@ def test_every_output_is_made(built: dict[str, Path]) -> None:
     assert sorted(digests(built["all"])) == sorted(OUTPUTS)
 
 
-def test_one_core_makes_the_same_pdfs(built: dict[str, Path]) -> None:
-    """The same pages, boxes and text whether the jobs ran in parallel or one by one."""
+@pytest.mark.parametrize("other", ["one", "spawn"])
+def test_one_core_and_spawned_workers_make_the_same_pdfs(
+    built: dict[str, Path], other: str
+) -> None:
+    """The same pages, boxes and text whether the jobs ran in forked processes, one by one,
+    or in spawned interpreters (no fork needed)."""
     for key in OUTPUTS:
-        parallel, alone = built["all"] / key, built["one"] / key
+        parallel, alone = built["all"] / key, built[other] / key
         assert pages(parallel) == pages(alone), key
         text = [p.extract_text() for p in PdfReader(parallel).pages]
         assert text == [p.extract_text() for p in PdfReader(alone).pages], key
