@@ -19,7 +19,7 @@ import hashlib
 import io
 import os
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -56,6 +56,9 @@ class Gate:
 
     roots: tuple[Path, ...] | None = None  # None: an open gate (library use), nothing refused
     files: frozenset[Path] = frozenset()
+    # Files allowed too, found when first needed (the font set: fontconfig is asked only when
+    # something outside the roots is read, never on a no-op build). A module-level function.
+    more: Callable[[], Iterable[Path]] | None = None
     seen: dict[str, Seen] = field(default_factory=dict)  # every read of this process
     _scopes: list[dict[str, Seen]] = field(default_factory=list)
     # The rule by strings: Path.is_relative_to over eight roots was 60 µs a check, a third
@@ -68,14 +71,15 @@ class Gate:
         self._files = frozenset(map(str, self.files))
 
     @classmethod
-    def of(cls, roots: Iterable[Path], files: Iterable[Path] = ()) -> Gate:
+    def of(cls, roots: Iterable[Path], files: Iterable[Path] = (),
+           more: Callable[[], Iterable[Path]] | None = None) -> Gate:  # fmt: skip
         """A gate allowing roots and single files where they stand: a root or a file that is
         itself a link leading elsewhere allows nothing there (its parent's links are followed:
         the project may live under a linked folder)."""
         real = [_real(Path(r).parent) / Path(r).name for r in roots]
         # The filesystem root as a root would allow every file: never meant, always dropped.
         kept = tuple(dict.fromkeys(r for r in real if r != Path(r.anchor)))
-        return cls(kept, frozenset(_real(Path(f).parent) / Path(f).name for f in files))
+        return cls(kept, frozenset(_real(Path(f).parent) / Path(f).name for f in files), more)
 
     # -- the rule -------------------------------------------------------------------------
 
@@ -91,6 +95,12 @@ class Gate:
             return None
         if real in self._files or any((real + os.sep).startswith(u) for u in self._under):
             return real
+        if self.more is not None:
+            more, self.more = self.more, None
+            found = {Path(os.path.realpath(f)) for f in more()}
+            self.files = self.files | found  # kept by dataclasses.replace, as the rest
+            self._files = self._files | {str(f) for f in found}
+            return self._inside(path)
         return None
 
     def check(self, path: Path | str, *, what: str = "file") -> Path:

@@ -55,6 +55,9 @@ class Ledger:
 
     tool: str = ""
     entries: dict[str, Entry] = field(default_factory=dict)
+    # The font set's files as the last build found them (size, mtime): checked by stat, so a
+    # no-op asks fontconfig nothing (10 ms); a font replaced by an upgrade makes all stale.
+    fonts: dict[str, tuple[int, int]] = field(default_factory=dict)
     # What fresh() found on disk, shared by the outputs of this build (a ledger is loaded
     # per build): 14 outputs check 246 inputs that are 71 paths and 4 listings.
     _now: Snapshot = field(default_factory=lambda: Snapshot(), repr=False, compare=False)
@@ -70,7 +73,8 @@ class Ledger:
             if data.get("version") != VERSION:
                 return cls()
             entries = {str(k): _entry(v) for k, v in dict(data["outputs"]).items()}
-            return cls(str(data["tool"]), entries)
+            fonts = {str(k): (int(v[0]), int(v[1])) for k, v in dict(data["fonts"]).items()}
+            return cls(str(data["tool"]), entries, fonts)
         except (OSError, ValueError, TypeError, KeyError, AttributeError):
             return cls()
 
@@ -78,6 +82,7 @@ class Ledger:
         payload = {
             "version": VERSION,
             "tool": self.tool,
+            "fonts": {k: list(v) for k, v in sorted(self.fonts.items())},
             "outputs": {k: _dump(e) for k, e in sorted(self.entries.items())},
         }
         write_text(out / LEDGER, json.dumps(payload, indent=1, ensure_ascii=False) + "\n")
@@ -87,17 +92,34 @@ class Ledger:
         entry = self.entries.get(key)
         if entry is None or entry.options != options or self.tool != tool_fingerprint():
             return None
+        if not self._fonts_unchanged():
+            return None
         if not _same(str(out / key), entry.output, entry.read_ns, gate, self._now):
             return None
         if changed(entry.inputs, entry.read_ns, gate, self._now):
             return None
         return entry
 
+    def _fonts_unchanged(self) -> bool:
+        if not self.fonts:
+            return False  # a ledger of before the fonts were recorded: rebuild
+        for path, (size, mtime) in self.fonts.items():
+            info = self._now.stat(path)
+            if info is None or (info.st_size, info.st_mtime_ns) != (size, mtime):
+                return False
+        return True
+
     def record(self, made: list[Made], options: dict[str, str], out: Path, gate: Gate,
                read_ns: int) -> list[Made]:  # fmt: skip
         """Enter each output made and save; return those whose inputs changed while they
         were made (left out: stale for the next build)."""
+        from builder.fonts import font_files
+
         self.tool = tool_fingerprint()
+        self.fonts = {}
+        for path in map(str, font_files()):
+            info = os.stat(path)
+            self.fonts[path] = (info.st_size, info.st_mtime_ns)
         moved = []
         now = Snapshot()  # one look for all: every output is made by now
         for one in made:
@@ -209,11 +231,10 @@ def seen_file(path: Path) -> Seen:
 
 @lru_cache(maxsize=1)
 def tool_fingerprint() -> str:
-    """guideprint itself and the font set, by version, name, size and mtime of each file."""
-    from builder.fonts import font_files
-
+    """guideprint itself, by version, name, size and mtime of each file (the font set is
+    checked apart: Ledger.fonts)."""
     h = hashlib.sha256(f"{__version__}|{VERSION}".encode())
-    for path in [*sorted(_sources(str(TOOL))), *map(str, font_files())]:
+    for path in sorted(_sources(str(TOOL))):
         try:
             info = os.stat(path)
         except OSError:

@@ -53,13 +53,17 @@ class Project:
 def project_gate(root: Path, source: Path, out: Path, *, extra: tuple[Path, ...] = ()) -> Gate:
     """What a run may read: the space, the project's settings, layouts/ and assets/, the
     package's own files, the cache, the output folder, the fonts of the font set."""
-    from builder.fonts import font_files
-
     roots = [source, root / "layouts", root / "assets", BUILTIN, bundled("assets"),
              Path(__file__).resolve().parent, root / ".guideprint-cache", out]  # fmt: skip
     settings = [root / SETTINGS_FILE, source / SETTINGS_FILE]
-    fonts = [Path(os.path.realpath(f)) for f in font_files()]
-    return Gate.of(roots, [*settings, *fonts, *extra])
+    return Gate.of(roots, [*settings, *extra], more=_font_files)  # fonts: when first read
+
+
+def _font_files() -> list[Path]:
+    """The font set's files, fontconfig asked (and builder.fonts imported) only now."""
+    from builder.fonts import font_files
+
+    return font_files()
 
 
 def card_names(folder: Path) -> list[str]:
