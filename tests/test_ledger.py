@@ -334,3 +334,19 @@ def test_an_interrupt_caught_by_a_library_writes_nothing(tmp_path: Path) -> None
         output._interrupted = False
     assert target.read_bytes() == b"old"
     assert list(tmp_path.iterdir()) == [target]
+
+
+def test_a_font_of_the_set_changed_makes_everything_stale(build: Build, copy: Path) -> None:
+    """Checked by stat against what the last build recorded (no fontconfig on a no-op)."""
+    import json
+
+    from builder.ledger import LEDGER
+
+    build()
+    ledger = copy / "out" / LEDGER
+    data = json.loads(ledger.read_text(encoding="utf-8"))
+    assert data["fonts"], "the font set is recorded"
+    first = sorted(data["fonts"])[0]
+    data["fonts"][first][0] += 1  # as a package upgrade replacing the file would
+    ledger.write_text(json.dumps(data), encoding="utf-8")
+    assert build() == EVERYTHING
