@@ -239,3 +239,20 @@ def test_on_a_wide_card_the_legend_stands_beside_the_drawing(
     assert all(w[1] > x1 * 0.75 for w in legend)  # right of the drawing (px -> pt)
     assert x0 * 0.75 < 148 * PT_PER_MM / 2  # the drawing: in the first column
     path.unlink()
+
+
+def test_the_bundled_yealink_card_fits_with_its_owner_box(copy: Path) -> None:
+    """A welcome pack prints the person's box on the front: the key map gives it room (the
+    pack of every Yealink user failed, 8 mm too long at 8 pt, before)."""
+    from clirun import cli
+
+    (copy / "users.csv").write_text(
+        "Prénom;Nom;Courriel;N° de poste;Appareils\n"
+        "Jean;Dupont;jean.dupont@groupehautier.fr;201;yealink\n", encoding="utf-8")  # fmt: skip
+    code, _, err = cli(["welcome", "users.csv", "--jobs", "1"], copy)
+    assert code == 0, err
+    (card,) = (copy / "out" / "welcome").glob("*/yealink.pdf")
+    from pypdf import PdfReader
+
+    front = PdfReader(card).pages[0].extract_text()
+    assert "Jean Dupont" in front and "201" in front and "Clavier" in front

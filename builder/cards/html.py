@@ -44,6 +44,9 @@ COMPACT = ("A7", "credit-card")  # sizes whose footer is one short flow: help nu
 CALLOUT_PT = 8.5  # the numbers of a key map, in their circles: legible, never under 8 pt
 LOGO_MM = {"full": (4.5, 30.0), "compact": (3.2, 18.0)}  # height, widest: small, in the footer
 DRAWING_SHARE = 0.36  # of the card's height at most, for a key map's drawing
+# A personal card (welcome packs) also prints its owner's box on the front: the drawing gives
+# it room (the Yealink card was 8 mm too long at 8 pt with the box and the full drawing).
+PERSONAL_DRAWING_SHARE = 0.27
 PERSON_KEYS = ("name", "extension", "login")
 SLOT = '<div class="qr-slot"></div>'  # where `<!-- qr -->` was; comments do not survive the reader
 
@@ -206,7 +209,7 @@ def document(
         footer=footer_lines(card),
         compact=card.size in COMPACT,
         columns=columns(card),
-        keymap=keymap(card) if side == "front" else None,
+        keymap=keymap(card, personal=person is not None) if side == "front" else None,
         qr=[qr_image(code) for code in card.qr] if side == "front" else [],
         person=check_person(person) if side == "front" else None,
         settings=card.settings,
@@ -265,25 +268,26 @@ def logo_image(card: Card) -> Image | None:
     return Image(_data_uri(data, _mime(card.logo)), alt, round(size * width / height, 2), size)
 
 
-def keymap(card: Card) -> KeyMap | None:
-    """A key-map card's drawing, as wide as its column allows and DRAWING_SHARE tall at most."""
+def keymap(card: Card, *, personal: bool = False) -> KeyMap | None:
+    """A key-map card's drawing, as wide as its column allows and DRAWING_SHARE tall at most
+    (less on a personal card, whose front also holds its owner's box)."""
     drawing = card.drawing
     if drawing is None:
         return None
-    width, height = keymap_size(card)
+    width, height = keymap_size(card, PERSONAL_DRAWING_SHARE if personal else DRAWING_SHARE)
     data = current().read_bytes(drawing.path, what="image")
     image = Image(_data_uri(data, _mime(drawing.path)), drawing.alt)
     callouts = tuple((c.number, c.x, c.y) for c in card.callouts)
     return KeyMap(image, width, height, callouts)
 
 
-def keymap_size(card: Card) -> tuple[float, float]:
+def keymap_size(card: Card, share: float = DRAWING_SHARE) -> tuple[float, float]:
     """The printed width and height of a key map's drawing, in millimetres."""
     assert card.drawing is not None
     cols = columns(card)
     w, h = card.size_mm
     column = (w - 2 * SAFE_MM - (cols - 1) * COLUMN_GAP_MM) / cols
-    width = min(column, h * DRAWING_SHARE / card.drawing.ratio)
+    width = min(column, h * share / card.drawing.ratio)
     return round(width, 2), round(width * card.drawing.ratio, 2)
 
 
