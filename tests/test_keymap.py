@@ -255,4 +255,5 @@ def test_the_bundled_yealink_card_fits_with_its_owner_box(copy: Path) -> None:
     from pypdf import PdfReader
 
     front = PdfReader(card).pages[0].extract_text()
-    assert "Jean Dupont" in front and "201" in front and "Clavier" in front
+    for text in ("Jean Dupont", "201", "Clavier"):  # the box, and the legend's last line
+        assert text in front
