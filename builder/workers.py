@@ -74,19 +74,11 @@ def _spawned(job: Callable[[], Any]) -> Callable[[], Any]:
     with process.stdin:
         process.stdin.write(pickle.dumps(job))
 
-    def wait() -> Any:
-        with os.fdopen(read, "rb") as inp:
-            data = inp.read()
+    def reap() -> int | None:
         status = process.wait()
-        if not data:
-            how = f"signal {-status}" if status < 0 else "no result"
-            raise RenderError(f"a worker process of the build ended with {how}")
-        kind, value = pickle.loads(data)
-        if kind == "error":
-            raise value
-        return value
+        return -status if status < 0 else None
 
-    return wait
+    return _waiter(read, reap)
 
 
 def _spawn_main() -> None:  # pragma: no cover - the child
@@ -105,7 +97,6 @@ def _forked(job: Callable[[], Any]) -> Callable[[], Any]:
     a bug with the worker's traceback attached as a note (tracebacks do not cross a pipe).
     """
     import os
-    import pickle
     import signal
 
     read, write = os.pipe()
@@ -121,12 +112,25 @@ def _forked(job: Callable[[], Any]) -> Callable[[], Any]:
             os._exit(0)
     os.close(write)
 
+    def reap() -> int | None:
+        _, status = os.waitpid(pid, 0)
+        return os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+
+    return _waiter(read, reap)
+
+
+def _waiter(read: int, reap: Callable[[], int | None]) -> Callable[[], Any]:
+    """The waiter of a worker that writes its outcome to the pipe `read`: what the job
+    returned, or what it raised; reap waits for the process and names the signal that
+    ended it, if one did (a worker that wrote nothing)."""
+    import pickle
+
     def wait() -> Any:
         with os.fdopen(read, "rb") as inp:
             data = inp.read()
-        _, status = os.waitpid(pid, 0)
+        signal_number = reap()
         if not data:
-            how = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else "no result"
+            how = f"signal {signal_number}" if signal_number else "no result"
             raise RenderError(f"a worker process of the build ended with {how}")
         kind, value = pickle.loads(data)
         if kind == "error":
