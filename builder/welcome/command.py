@@ -8,7 +8,7 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -32,11 +32,10 @@ from builder.welcome.delivery import (
 from builder.welcome.journal import Journal, journal_path
 from builder.welcome.pack import pack_name
 from builder.welcome.people import EMAIL, Person, Roster, read_people
-from builder.welcome.run import WELCOME_DIR, RendererFactory, WelcomeResult, build_packs
+from builder.welcome.run import WELCOME_DIR, Progress, RendererFactory, WelcomeResult, build_packs
 from builder.welcome.smtp import Server, check_server, login, server_from_settings
 
 STATUS = logging.getLogger("guideprint.status")
-Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)

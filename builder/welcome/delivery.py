@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import smtplib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
@@ -18,6 +18,7 @@ from builder.gate import current
 from builder.welcome.journal import Entry, Journal
 from builder.welcome.mail import digest, domain, outgoing, read_eml
 from builder.welcome.people import Person
+from builder.welcome.run import Progress
 from builder.welcome.smtp import (
     Dropped,
     Login,
@@ -30,7 +31,6 @@ from builder.welcome.smtp import (
 )
 
 ALL = "all"  # --resend all
-Progress = Callable[[int, int], None]  # (done, total)
 
 
 @dataclass(frozen=True)
