@@ -58,16 +58,21 @@ def make_space(tmp_path: Path) -> Callable[[dict[str, str | bytes]], Path]:
 
     def make(files: dict[str, str | bytes]) -> Path:
         root = tmp_path / "space"
-        for name, content in files.items():
-            path = root / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if isinstance(content, bytes):
-                path.write_bytes(content)
-            else:
-                path.write_text(content, encoding="utf-8")
+        write_files(root, files)
         return root
 
     return make
+
+
+def write_files(root: Path, files: dict[str, str | bytes]) -> None:
+    """Write {relative path: text (UTF-8) or bytes} under root, folders made as needed."""
+    for name, content in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
 
 
 def require_shared(path: Path) -> Path:

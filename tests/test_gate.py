@@ -48,6 +48,7 @@ from typing import Any
 
 import pytest
 from clirun import cli
+from conftest import write_files
 from PIL import Image
 from pypdf import PdfReader
 
@@ -117,21 +118,11 @@ def secret_folder(base: Path) -> Path:
         "ledger.json": json.dumps({"version": 2, "tool": MARKER, "outputs": {}}),
         "layouts/manual/manual.css": f"body::before {{ content: '{MARKER}'; }}\n",
     }
-    write(secret, files)
+    write_files(secret, files)
     picture = png(SECRET_SIZE, SECRET_RGB)
     for name in SECRET_PNGS:
         (secret / name).write_bytes(picture)
     return secret
-
-
-def write(root: Path, files: dict[str, str | bytes]) -> None:
-    for name, content in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
 
 
 def links(root: Path, pairs: dict[str, Path]) -> None:
@@ -249,7 +240,7 @@ def hostile_project(base: Path, secret: Path) -> Path:
         for n in ("forticlient.svg", "vpn-connexion.png", "vpn-alerte-securite.png")
     }
     big = png(BIG_SIZE, BIG_RGB)
-    write(
+    write_files(
         project / "content",
         {
             "README.md": "---\ncover: .gitbook/assets/cover.png\n---\n\n# Hostile\n\nLe guide.\n",
@@ -275,7 +266,7 @@ def hostile_project(base: Path, secret: Path) -> Path:
             ".gitbook/assets/cover.png": secret / "secret.png",  # README's cover
         },
     )
-    write(
+    write_files(
         project,
         {
             "guideprint.toml": settings(logo="assets/logo.svg"),
@@ -327,7 +318,7 @@ def hostile_project(base: Path, secret: Path) -> Path:
 def broken_project(base: Path, secret: Path) -> Path:
     """tmp/broken: a SUMMARY entry, a card, the logo and a card's icons leading out."""
     project = base / "broken"
-    write(
+    write_files(
         project,
         {
             "guideprint.toml": settings(logo="assets/logo.png"),
@@ -352,9 +343,9 @@ def broken_project(base: Path, secret: Path) -> Path:
 
 def small_project(base: Path, name: str, toml: str | None = None) -> Path:
     project = base / name
-    write(project, {"content/README.md": "# Petit\n\nLe guide.\n"})
+    write_files(project, {"content/README.md": "# Petit\n\nLe guide.\n"})
     if toml is not None:
-        write(project, {"guideprint.toml": toml})
+        write_files(project, {"guideprint.toml": toml})
     return project
 
 
@@ -374,7 +365,7 @@ def linked_projects(base: Path, secret: Path) -> dict[str, Path]:
         project = small_project(base, name, settings(logo=""))
         css = (ROOT / "layouts" / "manual" / "manual.css").read_text(encoding="utf-8")
         reach = f'h1 {{ background-image: url("../../{where}/css-bg.png"); }}\n'
-        write(project, {"layouts/manual/manual.css": reach + css})
+        write_files(project, {"layouts/manual/manual.css": reach + css})
         links(project, {where: secret})
         projects[name] = project
     toml = small_project(base, "tomllink")
