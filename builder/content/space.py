@@ -17,7 +17,7 @@ from builder.content.inline import title_text
 from builder.content.model import NavItem, Page, Space, flatten, page_anchor
 from builder.content.summary import SummaryEntry, parse_summary
 from builder.content.yamlsafe import load_yaml
-from builder.diagnostics import Diagnostic, Diagnostics
+from builder.diagnostics import Collected, Diagnostics
 from builder.errors import ContentError
 from builder.gate import ReadRefused, current
 
@@ -203,22 +203,13 @@ def read_space(
 
 def _read_prefixed(layout: Layout, diag: Diagnostics, **options: Any) -> Space:
     """Read a space whose messages must name files from the folder given, not its root."""
-    local = _Collector()
+    local = Collected()  # kept, to be reported under the names the repository gives
     space = read_space(replace(layout, prefix=""), local, **options)
     for d in local.items:
         file = d.file if d.file is None or Path(d.file).is_absolute() else layout.prefix + d.file
         report = diag.error if d.level == "error" else diag.warn
         report(d.message, file=file, line=d.line, hint=d.hint)
     return space
-
-
-class _Collector(Diagnostics):
-    """Diagnostics kept to be reported later, under another name."""
-
-    def _add(self, diag: Diagnostic) -> None:
-        if diag not in self._seen:
-            self._seen.add(diag)
-            self.items.append(diag)
 
 
 def _entries(layout: Layout, diag: Diagnostics) -> list[SummaryEntry]:
