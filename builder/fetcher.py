@@ -238,8 +238,8 @@ class SandboxFetcher(URLFetcher):  # type: ignore[misc]
         try:
             if not (gate.is_file(cached) and gate.is_file(check)):
                 return None
-            body = gate.read_bytes(cached)
-            if hashlib.sha256(body).hexdigest() != gate.read_text(check).strip():
+            body, digest = gate.read_hashed(cached)
+            if digest != gate.read_text(check).strip():
                 return None
             return body, gate.read_text(kind) if gate.is_file(kind) else ""
         except (OSError, UnicodeDecodeError, GuideError):

@@ -129,6 +129,11 @@ class Gate:
         """The content hash of an allowed file, read and recorded as read_bytes does."""
         return self._read(path, what)[1].digest
 
+    def read_hashed(self, path: Path | str, *, what: str = "file") -> tuple[bytes, str]:
+        """The bytes of an allowed file and their hash (SHA-256, hex), hashed once."""
+        data, seen = self._read(path, what)
+        return data, seen.digest
+
     def _read(self, path: Path | str, what: str) -> tuple[bytes, Seen]:
         real = self._check(path, what)
         with open(path, "rb") as handle:
