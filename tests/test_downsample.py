@@ -29,6 +29,30 @@ def test_large_image_is_shrunk_into_the_cache(tmp_path: Path) -> None:
     assert downsample(original, (1000, 1000), tmp_path / "cache") == small  # cached
 
 
+def test_a_damaged_cache_entry_is_made_again(tmp_path: Path) -> None:
+    """Truncated by a killed build or edited by hand: checked against its recorded hash when
+    used, never trusted, also without --force."""
+    original = tmp_path / "big.png"
+    Image.new("RGB", (4000, 3000), "red").save(original)
+    small = downsample(original, (1000, 1000), tmp_path / "cache")
+    whole = small.read_bytes()
+    small.write_bytes(whole[: len(whole) // 2])
+    assert downsample(original, (1000, 1000), tmp_path / "cache") == small
+    assert small.read_bytes() == whole
+
+
+def test_the_cache_key_is_the_bytes_and_the_conversion(tmp_path: Path) -> None:
+    """Two images of one name in two spaces, or one image at two sizes: never one entry."""
+    a, b = tmp_path / "a" / "x.png", tmp_path / "b" / "x.png"
+    for path, colour in ((a, "red"), (b, "blue")):
+        path.parent.mkdir()
+        Image.new("RGB", (4000, 3000), colour).save(path)
+    cache = tmp_path / "cache"
+    made = {downsample(a, (1000, 1000), cache), downsample(b, (1000, 1000), cache),
+            downsample(a, (500, 500), cache)}  # fmt: skip
+    assert len(made) == 3
+
+
 def test_small_and_vector_images_are_kept(tmp_path: Path) -> None:
     png = tmp_path / "small.png"
     Image.new("RGB", (200, 100)).save(png)
