@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from builder.content.sanitize import add_class, replace
 
 if TYPE_CHECKING:
-    from builder.content.html import Walker
+    from builder.content.walking import Walker
 
 Element = ET.Element
 # After / ? & = of a URL, except inside its "://": where a long address may wrap.

@@ -15,7 +15,7 @@ from builder.content.sanitize import add_class, remove, replace
 from builder.content.variables import evaluate
 
 if TYPE_CHECKING:
-    from builder.content.html import Walker
+    from builder.content.walking import Walker
 
 Element = ET.Element
 CUSTOM_BLOCKS = frozenset({"hint", "tabs", "tab", "stepper", "step", "columns", "column"})

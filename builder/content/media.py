@@ -15,7 +15,7 @@ from builder.i18n import words
 from builder.images import check_image
 
 if TYPE_CHECKING:
-    from builder.content.html import Walker
+    from builder.content.walking import Walker
 
 Element = ET.Element
 SIZES = {"line": "inline-icon", "original": "original-size"}

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from builder.content.html import Walker
+    from builder.content.walking import Walker
 
 Element = ET.Element
 

@@ -13,7 +13,7 @@ from builder.content.codeblocks import URL_BREAKS
 from builder.content.sanitize import add_class
 
 if TYPE_CHECKING:
-    from builder.content.html import Walker
+    from builder.content.walking import Walker
 
 Element = ET.Element
 STRUCTURE = frozenset({"table", "thead", "tbody", "tfoot", "tr", "td", "th", "colgroup", "col"})
