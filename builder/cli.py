@@ -1,10 +1,9 @@
-"""Command line: arguments, logging, exit codes. The only module that prints."""
+"""Command line: arguments, what is said and how, exit codes. The only module that prints."""
 
 from __future__ import annotations
 
 import argparse
 import gc
-import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -14,21 +13,26 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from builder import __version__
 from builder.errors import GuideError, UsageError, printable
 
-LOG = logging.getLogger("guideprint")
-
 if TYPE_CHECKING:
     from builder.diagnostics import Diagnostics
 
+LEVELS = {10: "debug", 20: "info", 30: "warning", 40: "error"}  # builder.diagnostics.Say's
 
-class _Counting(logging.Handler):
-    """Print our log lines as `warning: ...` / `error: ...` on stderr."""
 
-    def emit(self, record: logging.LogRecord) -> None:
-        level = record.levelname.lower()
-        status = record.name == "guideprint.status"  # "built 7 file(s)": not a warning
-        prefix = "" if level == "info" or status else f"{level}: "
-        # Line by line: a traceback logged in --watch keeps its lines, an ESC in a name is shown.
-        text = "\n".join(printable(line) for line in record.getMessage().split("\n"))
+class _Printer:
+    """Our lines (builder.diagnostics.Say) on stderr as `warning: ...` / `error: ...`, from
+    the level -q/-v choose."""
+
+    def __init__(self, level: int) -> None:
+        self.level = level
+
+    def __call__(self, name: str, level: int, message: str) -> None:
+        if level < self.level:
+            return
+        status = name == "guideprint.status"  # "built 7 file(s)": not a warning
+        prefix = "" if level <= 20 or status else f"{LEVELS.get(level, 'error')}: "
+        # Line by line: a traceback said in --watch keeps its lines, an ESC in a name is shown.
+        text = "\n".join(printable(line) for line in message.split("\n"))
         print(f"{prefix}{text}", file=sys.stderr)  # noqa: T201
 
 
@@ -264,7 +268,6 @@ def run() -> NoReturn:
         else:
             print(exc.code, file=sys.stderr)  # noqa: T201
             code = 1
-    logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
@@ -281,33 +284,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "build" and args.copies and not args.card:
         parser.error("--copies needs --card NAME")
-    handler = _Counting()
-    LOG.handlers[:] = [handler]
-    LOG.propagate = False
-    LOG.setLevel(logging.ERROR if args.quiet else logging.INFO if args.verbose else logging.WARNING)
     # Imported once run() has raised the GC threshold: dataclasses and inspect loading first
     # cost a no-op build 13 collections (2.7 ms).
-    from builder.diagnostics import Diagnostics
+    from builder.diagnostics import Diagnostics, printed_by
 
+    printer = _Printer(40 if args.quiet else 20 if args.verbose else 30)
     diag = Diagnostics()
-    try:
-        from builder import commands
-        from builder.output import catch_interrupts
+    with printed_by(printer):
+        try:
+            from builder import commands
+            from builder.output import catch_interrupts
 
-        catch_interrupts()
+            catch_interrupts()
 
-        code = commands.run(args, diag)
-    except UsageError as exc:  # what argparse would say, had it known the names
-        command = _command_parser(parser, args.command)
-        print(command.format_usage().rstrip(), file=sys.stderr)  # noqa: T201
-        print(f"{command.prog}: error: {exc}", file=sys.stderr)  # noqa: T201
-        return 2
-    except GuideError as exc:
-        print(f"error: {printable(str(exc))}", file=sys.stderr)  # noqa: T201
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)  # noqa: T201
-        return 130
+            code = commands.run(args, diag)
+        except UsageError as exc:  # what argparse would say, had it known the names
+            command = _command_parser(parser, args.command)
+            print(command.format_usage().rstrip(), file=sys.stderr)  # noqa: T201
+            print(f"{command.prog}: error: {exc}", file=sys.stderr)  # noqa: T201
+            return 2
+        except GuideError as exc:
+            print(f"error: {printable(str(exc))}", file=sys.stderr)  # noqa: T201
+            return 1
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)  # noqa: T201
+            return 130
     return _summary(diag, strict=bool(getattr(args, "strict", False)), code=code)
 
 

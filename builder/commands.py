@@ -5,18 +5,15 @@ command runs behind the project's read gate."""
 from __future__ import annotations
 
 import argparse
-import logging
 import shlex
 from functools import partial
 from pathlib import Path
 
-from builder.diagnostics import Diagnostics
+from builder.diagnostics import LOG, Diagnostics
 from builder.errors import GuideError, printable
 from builder.gate import activate
 from builder.outputs import BuildRequest
 from builder.project import Project, load_project
-
-LOG = logging.getLogger("guideprint")
 
 
 def run(args: argparse.Namespace, diag: Diagnostics) -> int:

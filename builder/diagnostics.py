@@ -2,14 +2,91 @@
 
 from __future__ import annotations
 
-import logging
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from builder.errors import GuideError, one_line
 
-LOG = logging.getLogger("guideprint")
+DEBUG, INFO, WARNING, ERROR = 10, 20, 30, 40  # the standard library's levels
+Printer = Callable[[str, int, str], None]  # channel name, level, the line
+Listener = Callable[[str, int, str], None]
+
+
+class Say:
+    """guideprint's own lines (warnings, errors, what it does, the build's report), said
+    like a logging.Logger says them (`LOG.warning("%s", x)`).
+
+    Printed by the command line: builder.cli installs its printer (the level of -q/-v, the
+    "warning:" prefix), and then the standard library's logging is not imported at all — it
+    was 5 ms of every start, a tenth of a no-op build. Without a printer (guideprint used as
+    a library, a test), each line goes to logging.getLogger(name). Listeners (the serve
+    page's failures) hear every line either way. WeasyPrint's own messages stay in logging:
+    builder.pdf collects them.
+    """
+
+    printer: Printer | None = None
+    listeners: list[Listener] = []  # noqa: RUF012 (shared by every channel, on purpose)
+    silent = False  # a worker process: the parent says what it found
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def debug(self, message: str, *args: object) -> None:
+        self.say(DEBUG, message, *args)
+
+    def info(self, message: str, *args: object) -> None:
+        self.say(INFO, message, *args)
+
+    def warning(self, message: str, *args: object) -> None:
+        self.say(WARNING, message, *args)
+
+    def error(self, message: str, *args: object) -> None:
+        self.say(ERROR, message, *args)
+
+    def say(self, level: int, message: str, *args: object) -> None:
+        if Say.silent:
+            return
+        text = message % args if args else message
+        for listener in list(Say.listeners):
+            listener(self.name, level, text)
+        if Say.printer is not None:
+            Say.printer(self.name, level, text)
+        else:
+            import logging
+
+            logging.getLogger(self.name).log(level, "%s", text)
+
+
+@contextmanager
+def listening(listener: Listener) -> Iterator[None]:
+    """listener hears every line said while the block runs."""
+    Say.listeners.append(listener)
+    try:
+        yield
+    finally:
+        Say.listeners.remove(listener)
+
+
+@contextmanager
+def printed_by(printer: Printer) -> Iterator[None]:
+    """Every line said while the block runs goes to printer (the command line's)."""
+    before, Say.printer = Say.printer, printer
+    try:
+        yield
+    finally:
+        Say.printer = before
+
+
+def silence() -> None:
+    """Say nothing more in this process (a worker: the parent reports what it found)."""
+    Say.silent = True
+
+
+LOG = Say("guideprint")
+STATUS = Say("guideprint.status")  # information printed without "warning:", hidden by -q
 
 
 @dataclass(frozen=True)

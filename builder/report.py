@@ -3,12 +3,8 @@
 
 from __future__ import annotations
 
-import logging
-
+from builder.diagnostics import LOG, STATUS
 from builder.outputs import Made, Output
-
-LOG = logging.getLogger("guideprint")
-STATUS = logging.getLogger("guideprint.status")  # printed without "warning:", hidden by -q
 
 
 def report(outputs: list[Output], fresh: set[str], made: list[Made], *, write: bool,

@@ -15,7 +15,6 @@ file), a folder that appears, a file system without notifications.
 
 from __future__ import annotations
 
-import logging
 import os
 import time
 import traceback
@@ -25,13 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from builder.config import SETTINGS_FILE
-from builder.diagnostics import Diagnostics
+from builder.diagnostics import LOG, Diagnostics
 from builder.errors import GuideError
 from builder.gate import activate
 from builder.outputs import BuildRequest
 from builder.project import Project
 
-LOG = logging.getLogger("guideprint")
 POLL_S = 0.5  # between two looks at the files
 SETTLE_S = 0.1  # editors save in several steps (temp file, rename): let them finish
 STEP_MS = 20  # after a notification, the quiet that ends a save (watchfiles' debounce step)

@@ -6,11 +6,11 @@ is waited for whatever happens, so none outlives the build.
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from builder.diagnostics import silence
 from builder.errors import GuideError, RenderError
 
 # How a worker starts: forked after WeasyPrint and the fonts are loaded (Linux, macOS), or
@@ -41,7 +41,7 @@ def alongside(
 
 def in_child(job: Callable[[], Any]) -> Any:
     """In a forked process: the job, its log silenced (the parent reports what it found)."""
-    logging.getLogger("guideprint").disabled = True
+    silence()
     return job()
 
 

@@ -5,7 +5,6 @@ WeasyPrint is imported only here, and only when a card is rendered.
 
 from __future__ import annotations
 
-import logging
 import math
 import re
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from markupsafe import Markup
 from builder.cards import html
 from builder.cards.edition import dated
 from builder.cards.model import MAX_BODY_PT, Card
+from builder.diagnostics import LOG
 from builder.errors import RenderError
 from builder.gate import current
 from builder.layouts import Layouts
@@ -26,7 +26,6 @@ from builder.layouts import Layouts
 if TYPE_CHECKING:
     from builder.pdf import Renderer
 
-LOG = logging.getLogger("guideprint.cards")
 PX_PER_MM = 96 / 25.4  # WeasyPrint lays out in CSS pixels
 FILL_OK = 0.9  # a fit that uses this much of the room is kept (no render to grow it further)
 TARGET = 0.96  # the fill aimed at when predicting the next size

@@ -6,12 +6,11 @@ are the jobs of the manual and booklet kinds (builder.outputs).
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from builder.diagnostics import Diagnostics
+from builder.diagnostics import LOG, Diagnostics
 from builder.outputs import JobContext, Made, Output, Read, making
 
 if TYPE_CHECKING:
@@ -19,7 +18,6 @@ if TYPE_CHECKING:
     from builder.pdf import Renderer
     from builder.project import Project
 
-LOG = logging.getLogger("guideprint")
 CSS = "manual/manual.css"
 STEPS = ".guideprint-steps"  # in out/: files a build makes on the way to its outputs
 

@@ -13,11 +13,11 @@ exit 0.
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 from collections.abc import Callable
 
+from builder.diagnostics import LOG, STATUS
 from builder.gate import Gate
 from builder.outputs import BuildRequest
 from builder.project import Project
@@ -26,8 +26,6 @@ from builder.serve.preview import Outcome, Preview
 from builder.serve.server import PAGE, Hub, PreviewServer
 from builder.watch import Poller, watched
 
-LOG = logging.getLogger("guideprint")
-STATUS = logging.getLogger("guideprint.status")
 DEFAULT_PORT = 8000
 
 

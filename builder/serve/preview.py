@@ -14,14 +14,13 @@ read by an earlier build or by the preview may be in it.
 
 from __future__ import annotations
 
-import logging
 import time
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from builder.diagnostics import Diagnostic, Diagnostics
+from builder.diagnostics import ERROR, LOG, Diagnostic, Diagnostics, listening
 from builder.errors import GuideError
 from builder.gate import Gate, activate
 from builder.outputs import BY_NAME, BuildRequest, Output, plan
@@ -29,8 +28,6 @@ from builder.project import Project
 from builder.project import card_names as names_in
 from builder.serve.pictures import Pictures
 
-LOG = logging.getLogger("guideprint")
-STATUS = logging.getLogger("guideprint.status")
 CARD_DPI = 192  # an A6 side at true size on a 2x screen: 794 px wide
 PAGE_DPI = 72  # a manual page's thumbnail: 595 px wide for A4
 KINDS_OF_CARD = ("card", "bleed")  # the outputs a card's own failure shows on
@@ -47,16 +44,15 @@ class Outcome:
     seconds: float = 0.0
 
 
-class _Failures(logging.Handler):
-    """The report's `KEY: failed: WHY` lines (builder.report), taken as they are logged."""
+class _Failures:
+    """The report's `KEY: failed: WHY` lines (builder.report), heard as they are said."""
 
     def __init__(self) -> None:
-        super().__init__(logging.ERROR)
         self.failed: dict[str, str] = {}
 
-    def emit(self, record: logging.LogRecord) -> None:
-        key, sep, why = record.getMessage().partition(": failed: ")
-        if sep:
+    def __call__(self, name: str, level: int, message: str) -> None:
+        key, sep, why = message.partition(": failed: ")
+        if sep and name == "guideprint.status" and level >= ERROR:
             self.failed[key] = why
 
 
@@ -73,9 +69,8 @@ def run_build(project: Project, request: BuildRequest) -> Outcome:
 
     diag, failures, outcome = Diagnostics(), _Failures(), Outcome()
     started = time.perf_counter()
-    STATUS.addHandler(failures)
     try:
-        with activate(project.gate):
+        with activate(project.gate), listening(failures):
             build_mod.build(project, request, diag)
     except GuideError as exc:
         LOG.error("%s", exc)
@@ -83,8 +78,6 @@ def run_build(project: Project, request: BuildRequest) -> Outcome:
     except Exception as exc:  # a bug: its traceback in the terminal, its words on the page
         LOG.error("%s", traceback.format_exc().rstrip())
         outcome.error = f"{type(exc).__name__}: {exc} (a bug in guideprint: see the terminal)"
-    finally:
-        STATUS.removeHandler(failures)
     outcome.diagnostics, outcome.failed = list(diag.items), failures.failed
     outcome.seconds = time.perf_counter() - started
     return outcome

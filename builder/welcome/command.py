@@ -5,7 +5,6 @@ journal), --test-to sends one test, --status tells where each person stands."""
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -13,7 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from builder.config import did_you_mean
-from builder.diagnostics import Collected, Diagnostics
+from builder.diagnostics import STATUS, Collected, Diagnostics
 from builder.errors import GuideError, InputError, UsageError, printable
 from builder.gate import activate, current
 from builder.output import build_lock
@@ -34,8 +33,6 @@ from builder.welcome.pack import pack_name
 from builder.welcome.people import EMAIL, Person, Roster, read_people
 from builder.welcome.run import WELCOME_DIR, Progress, RendererFactory, WelcomeResult, build_packs
 from builder.welcome.smtp import Server, check_server, login, server_from_settings
-
-STATUS = logging.getLogger("guideprint.status")
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Sequence
@@ -13,7 +12,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from builder.config import Settings
-from builder.diagnostics import Diagnostic, Diagnostics
+from builder.diagnostics import Diagnostic, Diagnostics, silence
 from builder.errors import GuideError, RenderError
 from builder.gate import current
 from builder.welcome.mail import (
@@ -288,7 +287,7 @@ _BUILDER: PackBuilder | GuideError | None = None
 def _start_worker(job: PackJob, factory: RendererFactory, args: tuple[Any, ...]) -> None:
     global _BUILDER
     # Workers collect; the parent logs what they return, so nothing is printed twice.
-    logging.getLogger("guideprint").disabled = True
+    silence()
     diag = Diagnostics()
     try:
         _BUILDER = PackBuilder(job, factory(diag, *args), diag)
