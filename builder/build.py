@@ -77,6 +77,8 @@ def build(project: Project, request: BuildRequest, diag: Diagnostics) -> int:
     # walk of out/ for leftovers): the lock is for making, and the ledger is read again
     # under it, as another build may have written meanwhile.
     writing = request.write and len(fresh) < len(outputs)
+    if request.write and not writing:  # all up to date: what was hashed is trusted next time
+        ledger.settle(project.out, list(fresh))
     with build_lock(project.out) if writing else contextlib.nullcontext():
         if writing:
             ledger, fresh = _fresh(project, request, outputs, options)

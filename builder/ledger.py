@@ -9,14 +9,16 @@ unchanged *and* the file in out/ is the one recorded; then its diagnostics are r
 Checked without WeasyPrint and mostly without reading: an input whose size and mtime are
 the recorded ones is taken as unchanged, unless it was modified within RACY_NS of being read
 (git's "racy" rule: a second save in the same clock tick keeps size and mtime), in which
-case it is hashed again.
+case it is hashed again. Like git refreshing its index, a build that found everything up to
+date by hashing such files records that it checked them then (Ledger.settle): the next one
+trusts their stat, and a steady no-op build hashes nothing.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -33,7 +35,7 @@ if TYPE_CHECKING:
     from builder.project import Project
 
 LEDGER = ".guideprint-ledger.json"
-VERSION = 2
+VERSION = 3  # 3: listings by their names, the tool by its files' stat, not hashes
 RACY_NS = 2_000_000_000
 TOOL = Path(__file__).resolve().parent
 
@@ -99,6 +101,30 @@ class Ledger:
         if changed(entry.inputs, entry.read_ns, gate, self._now):
             return None
         return entry
+
+    def settle(self, out: Path, keys: list[str]) -> None:
+        """After a build that found every output in keys up to date: record that their
+        inputs were all checked when this check began, as if read then, so that the next
+        build trusts by their stat the files it had to hash now (once they are RACY_NS
+        older than this check). Under the build lock, on the ledger as it is then, for the
+        entries still as checked; skipped when another build holds the lock. Sound: every
+        input of a fresh entry was found unchanged at or after that time."""
+        now = self._now
+        if not now.hashed or now.started_ns - RACY_NS <= min(now.hashed.values()):
+            return  # nothing hashed, or nothing that the next build could trust by stat
+        from builder.errors import OutputError
+        from builder.output import build_lock
+
+        try:
+            with build_lock(out):
+                current = Ledger.load(out)
+                settled = [k for k in keys if current.entries.get(k) == self.entries.get(k)]
+                for key in settled:
+                    current.entries[key] = now.settled(current.entries[key], str(out / key))
+                if settled:
+                    current.save(out)
+        except OutputError:
+            return  # another build is writing out/: it records its own
 
     def _fonts_unchanged(self) -> bool:
         if not self.fonts:
@@ -181,11 +207,25 @@ class Snapshot:
     hash when the racy rule asks for it, a listing, a refusal. Valid for that check only."""
 
     def __init__(self) -> None:
+        self.started_ns = time.time_ns()  # before anything is looked at
+        self.hashed: dict[str, int] = {}  # the paths hashed, by their mtime
         self._stat: dict[str, os.stat_result | None] = {}
         self._digest: dict[str, str | None] = {}
         self._listing: dict[str, str] = {}
         self._allows: dict[str, bool] = {}
         self._exists: dict[str, bool] = {}
+
+    def settled(self, entry: Entry, output: str) -> Entry:
+        """entry as checked now: read when this check began, each file hashed with the stat
+        it had (a file touched but unchanged, a `git checkout`, is trusted by stat again)."""
+
+        def now(path: str, seen: Seen) -> Seen:
+            mtime = self.hashed.get(path)
+            return seen if mtime is None else Seen(seen.digest, seen.size, mtime)
+
+        inputs = {path: now(path, seen) for path, seen in entry.inputs.items()}
+        return Entry(entry.options, inputs, now(output, entry.output), entry.diagnostics,
+                     self.started_ns)  # fmt: skip
 
     def stat(self, path: str) -> os.stat_result | None:
         if path not in self._stat:
@@ -200,6 +240,8 @@ class Snapshot:
         if path not in self._digest:
             try:
                 self._digest[path] = gate.digest(path)
+                info = self._stat.get(path)
+                self.hashed[path] = info.st_mtime_ns if info is not None else 0
             except Exception:  # refused, unreadable: not the input that was read
                 self._digest[path] = None
         return self._digest[path]
@@ -224,6 +266,8 @@ class Snapshot:
 
 def seen_file(path: Path) -> Seen:
     """An output as it was just written: its hash, size and mtime."""
+    import hashlib
+
     with open(path, "rb") as handle:
         info = os.fstat(handle.fileno())
         return Seen(hashlib.sha256(handle.read()).hexdigest(), info.st_size, info.st_mtime_ns)
@@ -231,16 +275,17 @@ def seen_file(path: Path) -> Seen:
 
 @lru_cache(maxsize=1)
 def tool_fingerprint() -> str:
-    """guideprint itself, by version, name, size and mtime of each file (the font set is
-    checked apart: Ledger.fonts)."""
-    h = hashlib.sha256(f"{__version__}|{VERSION}".encode())
+    """guideprint itself: its version and the name, size and mtime of each of its files,
+    written out (compared, not hashed: ~6 KB in the ledger; the font set is checked apart:
+    Ledger.fonts)."""
+    lines = [f"{__version__}|{VERSION}|{TOOL}"]
     for path in sorted(_sources(str(TOOL))):
         try:
             info = os.stat(path)
         except OSError:
             continue
-        h.update(f"{path}|{info.st_size}|{info.st_mtime_ns}\0".encode())
-    return h.hexdigest()
+        lines.append(f"{os.path.relpath(path, TOOL)}|{info.st_size}|{info.st_mtime_ns}")
+    return "\n".join(lines)
 
 
 def _sources(folder: str) -> Iterator[str]:

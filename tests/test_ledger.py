@@ -20,7 +20,8 @@ import pytest
 import builder
 from builder import build as build_mod
 from builder.cli import main
-from builder.ledger import LEDGER
+from builder.gate import Gate
+from builder.ledger import LEDGER, RACY_NS, Ledger
 from builder.outputs import JobContext, Made, Output, Read
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -196,7 +197,12 @@ def noop_in_a_fresh_process(copy: Path, *args: str) -> None:
     )
     assert "up to date" in done.stderr, done.stderr
     assert done.stdout.split() == ["0", "False"], done.stderr
-    assert snapshot(out) == before
+    after = snapshot(out)
+    # Only the ledger may have been written again: the files hashed, settled (Ledger.settle).
+    assert {k: v for k, v in after.items() if k != LEDGER} == {
+        k: v for k, v in before.items() if k != LEDGER
+    }
+    assert set(after) == set(before)
 
 
 def test_noop_build_of_the_manual_and_a_card(copy: Path) -> None:
@@ -350,3 +356,52 @@ def test_a_font_of_the_set_changed_makes_everything_stale(build: Build, copy: Pa
     data["fonts"][first][0] += 1  # as a package upgrade replacing the file would
     ledger.write_text(json.dumps(data), encoding="utf-8")
     assert build() == EVERYTHING
+
+
+def _age(folder: Path, seconds: float) -> None:
+    """Every file under folder made older, as time passing would (contents untouched)."""
+    for p in folder.rglob("*"):
+        if p.is_file() and not p.is_symlink():
+            mtime = p.stat().st_mtime_ns - int(seconds * 1e9)
+            os.utime(p, ns=(mtime, mtime))
+
+
+def test_a_noop_settles_what_it_hashed_then_hashes_nothing(
+    build: Build, copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """git's index refresh: files modified near their reading (or touched, unchanged) are
+    hashed by the next no-op, which records their stat; the one after reads no file."""
+    hashed: list[str] = []
+    digest = Gate.digest
+
+    def counting(self: Gate, path: Path | str, *, what: str = "file") -> str:
+        hashed.append(str(path))
+        return digest(self, path, what=what)
+
+    monkeypatch.setattr(Gate, "digest", counting)
+    assert build() == EVERYTHING
+    _age(copy, 2 * RACY_NS / 1e9)  # the build's outputs and inputs, seconds ago now
+    assert build() == set()
+    assert any(p.endswith("manual.pdf") for p in hashed)  # mtimes moved: checked by hash
+    ledger = (copy / "out" / LEDGER).read_bytes()
+    hashed.clear()
+    assert build() == set()
+    assert hashed == []  # settled: trusted by their stat
+    assert (copy / "out" / LEDGER).read_bytes() == ledger  # and nothing written
+    # Still seen: a change of content, of size or of mtime.
+    edit(copy / "content" / "cards" / "vpn.md")
+    assert build() == card("vpn") | {SHEETS, SRA3}
+    (copy / "out" / "manual.pdf").write_bytes(b"%PDF-1.7 stand-iN")  # same size, new mtime
+    assert build() == {"manual.pdf"}
+
+
+def test_a_noop_does_not_settle_while_another_build_writes(build: Build, copy: Path) -> None:
+    from filelock import FileLock
+
+    build()
+    _age(copy, 2 * RACY_NS / 1e9)
+    ledger = (copy / "out" / LEDGER).read_bytes()
+    with FileLock(copy / "out" / ".guideprint.lock", timeout=0):
+        assert build() == set()  # up to date all the same, and not told "another build"
+    assert (copy / "out" / LEDGER).read_bytes() == ledger
+    assert Ledger.load(copy / "out").entries  # still a ledger of the outputs
