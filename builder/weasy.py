@@ -10,15 +10,21 @@ whichever of them is imported first, the import goes through the short-cut below
 - A leader (the TOC's dot leaders) is one text box per dot: shaped, drawn and tagged one by
   one, 40,000 boxes in a 271-page manual; and tagging rebuilds pydyf's list of page
   references once per structure element (quadratic in pages).
+- Not a cost, a fault: an image with alt="" is decorative (HTML's way, and GitBook's, to say
+  so), yet WeasyPrint tags every image as a /Figure and gives it no /Alt, which PDF/UA-1
+  forbids. A decorative image is drawn as an /Artifact and left out of the structure tree.
 
-Each patch gives the same PDF (pages, pixels, text, outline, tags) and is applied only to
-the versions it was checked against (CHECKED); any other version runs unpatched, slower.
+Each speed patch gives the same PDF (pages, pixels, text, outline, tags); the artifact one
+changes the tags alone. All are applied only to the versions they were checked against
+(CHECKED); any other version runs unpatched: slower, and its decorative images are figures.
 """
 
 import copy
 import ctypes.util
 import io
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pydyf
@@ -33,8 +39,12 @@ ctypes.util.find_library = lambda name: None
 try:
     import weasyprint
     from weasyprint import images
+    from weasyprint.formatting_structure.boxes import ReplacedBox
     from weasyprint.images import RasterImage
     from weasyprint.layout import inline, leader
+    from weasyprint.layout.absolute import AbsolutePlaceholder
+    from weasyprint.pdf import tags
+    from weasyprint.pdf.stream import Stream
     from weasyprint.text.fonts import FontConfiguration
     from weasyprint.urls import URLFetcher, URLFetcherResponse, iri_to_uri
 finally:
@@ -46,6 +56,8 @@ _reencode = RasterImage._get_png_data
 _raster_init = RasterImage.__init__
 _raster_x_object = RasterImage.get_x_object
 _handle_leader = leader.handle_leader
+_marked = Stream.marked
+_build_box_tree = tags._build_box_tree
 
 
 def _png_data(pillow_image: Any) -> bytes:
@@ -160,6 +172,42 @@ def _page_references(pdf: pydyf.PDF) -> tuple[bytes, ...]:
     return cached[1]
 
 
+def _decorative(box: Any) -> bool:
+    """An image its writer marked as decorative: alt="" (or role="presentation", "none").
+
+    Only a drawn image (a replaced box): one that failed to load is text, tagged as such.
+    """
+    element = getattr(box, "element", None)
+    if not isinstance(box, ReplacedBox) or element is None:
+        return False
+    if getattr(box, "link_annotation", None) is not None:
+        return False  # a link is content whatever its picture: left to WeasyPrint
+    role = element.get("role", "").strip().lower()
+    return role in ("presentation", "none") or element.get("alt", None) == ""
+
+
+@contextmanager
+def _marked_or_artifact(self: Any, box: Any, tag: str) -> Iterator[None]:
+    """Stream.marked, drawing a decorative image as an /Artifact instead of a /Figure."""
+    if tag == "Figure" and _decorative(box):
+        with self.artifact():
+            yield
+        return
+    with _marked(self, box, tag):
+        yield
+
+
+def _tree_without_decoration(box: Any, *args: Any) -> Iterator[Any]:
+    """tags._build_box_tree, with no structure element for a decorative image.
+
+    Its content is an /Artifact (_marked_or_artifact): no marked-content id to map.
+    """
+    inner = box._box if isinstance(box, AbsolutePlaceholder) else box
+    if _decorative(inner):
+        return
+    yield from _build_box_tree(box, *args)
+
+
 def install() -> bool:
     """Patch WeasyPrint and pydyf when their versions are the checked ones; say if done."""
     if (weasyprint.__version__, pydyf.__version__) != tuple(CHECKED.values()):
@@ -169,6 +217,8 @@ def install() -> bool:
     RasterImage.get_x_object = _palette_x_object
     inline.handle_leader = _one_text_per_leader
     pydyf.PDF.page_references = property(_page_references)
+    Stream.marked = _marked_or_artifact
+    tags._build_box_tree = _tree_without_decoration
     return True
 
 

@@ -216,3 +216,93 @@ def test_palette_images_in_a_pdf_are_indexed_and_decode_to_the_source(tmp_path: 
             decoded[image.size] = image.convert("RGB")
     for name, source in sources.items():  # poppler, the reference decoder
         assert decoded[source.size].tobytes() == source.convert("RGB").tobytes(), name
+
+
+# -- alt="": a decorative image is an /Artifact, not a /Figure without /Alt --------------------
+
+
+def _decorated_manual(folder: Path) -> Path:
+    """A manual of one page: a decorative image (alt=""), then an informative one."""
+    from clirun import cli
+    from conftest import space
+
+    root = space(folder / "content", "A rule: ![](rule.png)\n\n![A blue square](blue.png)\n")
+    Image.new("RGB", (60, 8), (200, 30, 30)).save(root / "rule.png")
+    Image.new("RGB", (50, 30), (30, 30, 200)).save(root / "blue.png")
+    code, out, err = cli(["build", "--strict", "--source", "content", "--manual", "--out", "o"],
+                         folder)  # fmt: skip
+    assert code == 0, out + err  # --strict: alt="" is no warning
+    return folder / "o" / "manual.pdf"
+
+
+def _images_by_mark(pdf: Path) -> dict[tuple[int, int], list[str]]:
+    """Each image's size -> the marked-content tag it is drawn in (Artifact, Figure…)."""
+    import pikepdf
+
+    found: dict[tuple[int, int], list[str]] = {}
+    with pikepdf.open(pdf) as doc:
+        for page in doc.pages:
+            xobjects = page.Resources.get("/XObject", {})
+            stack: list[str] = []
+            for operands, operator in pikepdf.parse_content_stream(page):
+                op = str(operator)
+                if op in ("BMC", "BDC"):
+                    stack.append(str(operands[0]))
+                elif op == "EMC":
+                    stack.pop()
+                elif op == "Do" and xobjects[operands[0]].get("/Subtype") == "/Image":
+                    image = xobjects[operands[0]]
+                    size = (int(image.Width), int(image.Height))
+                    found.setdefault(size, []).append(stack[-1] if stack else "")
+    return found
+
+
+def test_a_decorative_image_is_an_artifact_and_an_informative_one_a_figure(
+    tmp_path: Path,
+) -> None:
+    from cardpdf import figures
+    from pdfua import validate
+
+    from builder import weasy
+
+    assert weasy.PATCHED
+    pdf = _decorated_manual(tmp_path)
+    assert _images_by_mark(pdf) == {(60, 8): ["/Artifact"], (50, 30): ["/Figure"]}
+    assert [alt for alt, _ in figures(pdf)] == ["A blue square"]  # the one figure
+    report = validate(str(pdf))
+    assert not report.findings, [f"{f.rule_id}: {f.message}" for f in report.findings]
+
+
+@pytest.mark.weasyprint_logs  # unpatched, WeasyPrint logs the image with no alt
+def test_unpatched_a_decorative_image_is_a_figure_without_alt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the patch mends: PDF/UA-1 refuses a /Figure with no /Alt."""
+    from pdfua import validate
+
+    from builder import weasy
+
+    monkeypatch.setattr(weasy.Stream, "marked", weasy._marked)
+    monkeypatch.setattr(weasy.tags, "_build_box_tree", weasy._build_box_tree)
+    pdf = _decorated_manual(tmp_path)
+    assert _images_by_mark(pdf) == {(60, 8): ["/Figure"], (50, 30): ["/Figure"]}
+    assert "UA-13-004" in {f.rule_id for f in validate(str(pdf)).findings}
+
+
+def test_only_an_image_with_an_empty_alt_or_a_presentation_role_is_decorative() -> None:
+    from builder import weasy
+
+    class Text:  # a box that is not a drawn image: an image that failed, shown as its alt
+        pass
+
+    def box(link: object = None, kind: type = weasy.ReplacedBox, **attrs: str) -> object:
+        made = object.__new__(kind)
+        made.__dict__.update(element=attrs, element_tag="img", link_annotation=link)
+        return made
+
+    assert weasy._decorative(box(alt=""))
+    assert weasy._decorative(box(role="presentation", alt="x"))
+    assert not weasy._decorative(box(alt="A chart"))
+    assert not weasy._decorative(box())  # no alt at all: WeasyPrint says so
+    assert not weasy._decorative(box(link=object(), alt=""))  # a link is content
+    assert not weasy._decorative(box(kind=Text, alt=""))

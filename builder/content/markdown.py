@@ -13,16 +13,16 @@ import re
 import secrets
 from collections.abc import Sequence
 from functools import lru_cache
-from html import escape
 from typing import Any
 
 from markdown_it import MarkdownIt
 from markdown_it.parser_block import ParserBlock
 from markdown_it.rules_block import StateBlock
+from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
 from mdit_py_plugins.gfm import gfm_plugin
 
-from builder.content.tex import tex_to_html
+from builder.content.tex import typeset
 from builder.diagnostics import Diagnostics
 
 # The markers carry a token drawn per process, so that a page cannot forge them.
@@ -35,6 +35,7 @@ BLOCK_COMMENT = f"gp-block-{TOKEN}:"
 # entity (NaN is no number), so it printed as written.
 ARTEFACT = "&#xNAN;"
 CUT = "gp_nesting_cut"  # env key: the lines where _FlatteningBlock flattened
+MATH_WHERE = "gp_math_where"  # env key: (diag, file, source line of a token line) for math
 # List and quote markers at the start of a flattened line: "> > - 1. text" -> "text".
 MARKERS = re.compile(r"^(?:(?:[-*+]|\d{1,9}[.)])(?:[ \t]+|$)|>[ \t]?)+")
 
@@ -89,10 +90,35 @@ def _math_inline(state: StateInline, silent: bool) -> bool:
     return True
 
 
+def _math_display(state: StateCore) -> None:
+    """A paragraph that is only a formula shows it in display style; each formula's line."""
+    tokens = state.tokens
+    for i, block in enumerate(tokens):
+        if block.type != "inline" or not block.children:
+            continue
+        kids = block.children
+        shown = [k.type for k in kids if k.type not in ("softbreak", "text") or k.content.strip()]
+        alone = i > 0 and tokens[i - 1].type == "paragraph_open" and shown == ["math_inline_double"]
+        newlines = 0
+        for kid in kids:
+            if kid.type == "math_inline_double":
+                kid.meta = {"display": alone, "line": (block.map or [0])[0] + newlines}
+            newlines += kid.type == "softbreak" or kid.content.count("\n")
+
+
 def _render_math(self: Any, tokens: list[Any], idx: int, options: Any, env: Any) -> str:
-    tex = tokens[idx].content
-    label = escape(tex.replace("\n", " "))
-    return f'<span class="math" role="math" aria-label="{label}">{tex_to_html(tex)}</span>'
+    token = tokens[idx]
+    formula = typeset(token.content, display=bool(token.meta.get("display")))
+    where = env.get(MATH_WHERE)
+    if formula.problem and where is not None:
+        diag, file, line_of = where
+        diag.warn(
+            f"{formula.problem}, printed as source",
+            file=file,
+            line=line_of(token.meta.get("line", 0)) if line_of else None,
+            hint=formula.hint,
+        )
+    return f'<span class="math">{formula.html}</span>'
 
 
 @lru_cache(maxsize=1)
@@ -103,6 +129,7 @@ def engine() -> MarkdownIt:
     md.options["alerts"] = False  # GitHub's "> [!NOTE]" is not GitBook's; keep it a quote
     md.inline.ruler.before("escape", "math_double", _math_inline)
     md.add_render_rule("math_inline_double", _render_math)
+    md.core.ruler.after("inline", "math_display", _math_display)
     flattening = _FlatteningBlock()
     flattening.ruler = md.block.ruler  # the rules as configured above, plugins' included
     md.block = flattening
@@ -139,6 +166,8 @@ def to_html(
                 token.attrSet(LINE_ATTR, str(line))
             elif token.type == "html_block":
                 token.content = f"<!--{LINE_COMMENT}{line}-->{token.content}"
+    if diag is not None:
+        env[MATH_WHERE] = (diag, file, source_line if first_line is not None or lines else None)
     if diag is not None and (cuts := env.get(CUT)):
         more = f" (and {len(cuts) - 1} more places)" if len(cuts) > 1 else ""
         diag.warn(
