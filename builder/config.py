@@ -16,6 +16,7 @@ from builder.gate import Gate, current
 
 CARD_SIZES = ("A5", "A6", "A7", "credit-card")
 PAPER_SIZES = ("A4", "A5")
+PAGE_BREAKS = ("chapter", "page", "none")
 # weasyprint.pdf.VARIANTS of WeasyPrint 70.0, written out: settings are read without importing
 # WeasyPrint (`check` never loads it); tests/test_bad_input.py keeps the two lists equal.
 PDF_VARIANTS = (
@@ -59,10 +60,14 @@ class ManualSettings:
 
     paper: str = "A4"
     """A4 or A5."""
+    page_breaks: str = "chapter"
+    """Where a new page starts: "chapter" (each top-level group or page of SUMMARY.md, the
+    pages inside it follow on), "page" (every page of the space) or "none" (continuous)."""
     chapters_on_right: bool = False
-    """Start every chapter on a right-hand page (double-sided printing)."""
-    toc_depth: int = 2
-    """Heading levels inside pages shown in the table of contents (0 to 4)."""
+    """Start every new page of page_breaks on a right-hand page (double-sided printing)."""
+    toc_depth: int | str = "auto"
+    """Heading levels inside pages shown in the table of contents (0 to 4); "auto": 2, fewer
+    (and then fewer page levels) when the contents would be a large part of the manual."""
     pdf_variant: str = "pdf/ua-1"
     """WeasyPrint PDF variant; "" for a plain PDF."""
 
@@ -214,6 +219,14 @@ def _build(cls: type[T], data: dict[str, Any], path: Path, prefix: str) -> T:
 
 
 def _coerce(value: Any, kind: Any, name: str, path: Path) -> Any:
+    if kind == int | str:  # a number or a word ("auto"): _validate says which
+        if type(value) not in (int, str):
+            raise ConfigError(
+                f"'{name}' must be a whole number or \"auto\"",
+                file=path,
+                line=_line_of(path, name),
+            )
+        return value
     expected = {str: "a string", bool: "true or false", int: "a whole number"}
     if kind in expected:
         if type(value) is not kind:
@@ -231,7 +244,6 @@ def _validate(s: Settings, path: Path) -> None:
         (s.language in ("fr", "en"), "language", "fr or en"),
         (bool(re.fullmatch(r"#[0-9a-fA-F]{6}", s.brand_colour)), "brand_colour", "#rrggbb"),
         (s.manual.paper in PAPER_SIZES, "manual.paper", " or ".join(PAPER_SIZES)),
-        (0 <= s.manual.toc_depth <= 4, "manual.toc_depth", "0 to 4"),
         (s.cards.size in CARD_SIZES, "cards.size", ", ".join(CARD_SIZES)),
         (
             s.cards.orientation in ("portrait", "landscape"),
@@ -256,6 +268,8 @@ def _validate(s: Settings, path: Path) -> None:
                 line=_line_of(path, name),
                 hint=f"use {allowed}",
             )
+    _check_word(s.manual.page_breaks, PAGE_BREAKS, "manual.page_breaks", path)
+    _check_toc_depth(s.manual.toc_depth, path)
     variant = s.manual.pdf_variant
     if variant and variant not in PDF_VARIANTS:
         close = did_you_mean(variant, PDF_VARIANTS)
@@ -270,6 +284,40 @@ def _validate(s: Settings, path: Path) -> None:
     for name, url in vars(s.urls).items():
         if url and not url.startswith(("https://", "http://")):
             raise ConfigError(f"'urls.{name}' must start with https://", file=path)
+
+
+def _check_word(value: str, choices: tuple[str, ...], name: str, path: Path) -> None:
+    """A setting that is one of a few words: the closest named, else all of them."""
+    if value in choices:
+        return
+    close = did_you_mean(value, choices)
+    words = [f'"{c}"' for c in choices]
+    every = "use " + ", ".join(words[:-1]) + " or " + words[-1]
+    raise ConfigError(
+        f"invalid value '{value}' for '{name}'",
+        file=path,
+        line=_line_of(path, name),
+        hint=close if close.startswith("did you mean") else every,
+    )
+
+
+def _check_toc_depth(depth: int | str, path: Path) -> None:
+    name = "manual.toc_depth"
+    if (isinstance(depth, int) and 0 <= depth <= 4) or depth == "auto":
+        return
+    if isinstance(depth, str) and depth.strip().isdigit():  # "2": a number written as text
+        raise ConfigError(
+            f"'{name}' must be a whole number, not text",
+            file=path,
+            line=_line_of(path, name),
+            hint=f"write toc_depth = {depth.strip()}, without quotes",
+        )
+    raise ConfigError(
+        f"invalid value for '{name}'",
+        file=path,
+        line=_line_of(path, name),
+        hint='use "auto" or 0 to 4',
+    )
 
 
 def _check_extension_pattern(pattern: str, path: Path) -> None:

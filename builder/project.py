@@ -123,14 +123,15 @@ def load_project(
     return project
 
 
-def guess_language(space: Path, gate: Gate) -> str:
-    """fr or en, from the most common short words of the space's README files."""
+def guess_language(space: Path, gate: Gate, default: str = "en") -> str:
+    """fr or en, from the most common short words of the space's README files; default when
+    they say neither more than the other."""
     readmes = [p for p in gate.walk(space, "README.md") if p.name == "README.md"][:5]
     text = " ".join(_readable(p, gate)[:5000] for p in readmes).lower()
     words = re.findall(r"[a-zà-ÿ]+", text)
     fr = sum(w in {"le", "la", "les", "des", "est", "vous", "pour", "une", "et"} for w in words)
     en = sum(w in {"the", "and", "is", "you", "for", "to", "of", "with", "your"} for w in words)
-    return "fr" if fr > en else "en"
+    return default if fr == en else "fr" if fr > en else "en"
 
 
 def _readable(path: Path, gate: Gate) -> str:

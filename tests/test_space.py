@@ -298,3 +298,50 @@ def test_golden_space_reads_cleanly(diag: Diagnostics) -> None:
         "p-guide-other--custom",
     ]
     assert not diag.items
+
+
+def test_each_space_of_a_repository_has_its_own_language_and_title(
+    make_space: MakeSpace, diag: Diagnostics
+) -> None:
+    """A space's own guideprint.toml names its title and language; without one, its
+    READMEs tell its language, and a space they say nothing of keeps the project's."""
+    from builder.content.space import space_settings
+    from builder.gate import Gate, activate
+
+    english = "# Start\n\nThe guide is for you and your team, with the answers to your questions.\n"
+    root = make_space({
+        "fr/SUMMARY.md": "* [Accueil](README.md)\n",
+        "fr/README.md": "# Bienvenue\n\nCe guide est pour vous et pour votre équipe.\n",
+        "fr/guideprint.toml": 'title = "Le guide"\nlanguage = "fr"\nbrand_colour = "#000000"\n',
+        "en/SUMMARY.md": "* [Start](README.md)\n",
+        "en/README.md": english,
+        "mute/SUMMARY.md": "* [Codes](README.md)\n",
+        "mute/README.md": "# Codes\n\n`42`\n",
+    })  # fmt: skip
+    with activate(Gate.of([root], [])):
+        found = {layout.name: space_settings(layout, "fr", diag) for layout in find_spaces(root)}
+    assert found == {"fr": ("fr", "Le guide"), "en": ("en", ""), "mute": ("fr", "")}
+    assert messages(diag) == [
+        "warning: fr/guideprint.toml: brand_colour: only title and language are a space's own"
+        " (set the others in the project's guideprint.toml)"
+    ]
+
+
+def test_part_titles(make_space: MakeSpace, diag: Diagnostics) -> None:
+    """A part is titled by its settings, else its folder; a folder that names no space
+    ("docs", "en") by its README's heading unless generic, else its language's name."""
+    from builder.manual import part_title
+
+    root = make_space({
+        "user-guide/SUMMARY.md": "* [Before you start](README.md)\n",
+        "user-guide/README.md": "# Before you start\n\nText.\n",
+        "en/SUMMARY.md": "* [Welcome](README.md)\n",
+        "en/README.md": "# Welcome\n\nText.\n",
+        "docs/SUMMARY.md": "* [Acme API](README.md)\n",
+        "docs/README.md": "# Acme API\n\nText.\n",
+    })  # fmt: skip
+    titles = {space.name: part_title(space) for space in read(root, diag)}
+    assert titles == {"docs": "Acme API", "en": "English", "user-guide": "User guide"}
+    space = read(root, diag, name="en")[0]
+    space.label = "Handbook"
+    assert part_title(space) == "Handbook"

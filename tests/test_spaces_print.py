@@ -48,9 +48,11 @@ WARNINGS = [
 
 @pytest.fixture(scope="module")
 def build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """The fixture space built as a project of its own (default settings)."""
+    """The fixture space built as a project of its own (default settings, a page a sheet)."""
     project = tmp_path_factory.mktemp("project")
     shutil.copytree(SPACE, project / "print")
+    # Each page on a sheet of its own: the fonts of a sheet are those of one language's page.
+    (project / "guideprint.toml").write_text('[manual]\npage_breaks = "page"\n')
     code, out, err = cli(["build", "--source", "print", "--manual", "--out", "out"], project)
     assert code == 0, err
     return project / "out" / "manual.pdf", out + err

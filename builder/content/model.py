@@ -51,6 +51,8 @@ class Space:
     cover: str | None  # local path (absolute) or remote URL from the README front matter
     nav: list[NavItem]
     pages: list[Page]  # reading order
+    lang: str = ""  # the language it was read in (its own, in a repository of several)
+    label: str = ""  # its title as a part of a manual of several: its own settings' title
 
 
 class _Tree(Protocol):

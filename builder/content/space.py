@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,13 @@ class Layout:
     readme: str = "README.md"
     summary: str = "SUMMARY.md"
     prefix: str = ""  # the root relative to the folder given (e.g. "help/"), for messages
+    # The space's folder (holding .gitbook.yaml and its own guideprint.toml); None: the root.
+    folder: Path | None = field(default=None, compare=False)
+
+    @property
+    def name(self) -> str:
+        """The space's name: its folder's (GitBook's site names a space by its folder)."""
+        return (self.folder or self.root).name
 
 
 def find_spaces(repo: Path, name: str | None = None) -> list[Layout]:
@@ -53,9 +60,9 @@ def find_spaces(repo: Path, name: str | None = None) -> list[Layout]:
         )
     spaces = [replace(s, prefix=_prefix(s.root, repo)) for s in spaces]
     if name is not None:
-        chosen = [s for s in spaces if s.root.name == name]
+        chosen = [s for s in spaces if s.name == name or s.root.name == name]
         if not chosen:
-            names = ", ".join(s.root.name for s in spaces)
+            names = ", ".join(s.name for s in spaces)
             raise ContentError(f"no space named '{name}'", file=repo, hint=f"spaces: {names}")
         return chosen
     return spaces
@@ -107,7 +114,7 @@ def _directories(data: object) -> Iterator[str]:
 def _layout(folder: Path) -> Layout:
     config = folder / ".gitbook.yaml"
     if current().kind(config) not in ("file", "refused"):  # a refused one is reported
-        return Layout(folder)
+        return Layout(folder, folder=folder)
     text = _gated_text(config, errors="strict")
     try:
         data = load_yaml(text, what=".gitbook.yaml") or {}
@@ -126,7 +133,7 @@ def _layout(folder: Path) -> Layout:
         raise ContentError("root points outside the repository", file=config)
     readme = _inside(str((structure or {}).get("readme") or "README.md"), root, config)
     summary = _inside(str((structure or {}).get("summary") or "SUMMARY.md"), root, config)
-    return Layout(root, readme=readme, summary=summary)
+    return Layout(root, readme=readme, summary=summary, folder=folder)
 
 
 def _gated_text(path: Path, *, errors: str) -> str:
@@ -192,13 +199,39 @@ def read_space(
     cover = readme.front.get("cover") if readme else None
     return Space(
         root=root,
-        name=root.name,
-        title=readme.title if readme else root.name,
+        name=layout.name,
+        title=readme.title if readme else layout.name,
         description=str(readme.front.get("description", "")).strip() if readme else "",
         cover=str(cover) if cover else None,
         nav=nav,
         pages=list(pages.values()),
+        lang=lang,
     )
+
+
+def space_settings(layout: Layout, lang: str, diag: Diagnostics) -> tuple[str, str]:
+    """A space of a repository of several: its language and title from a guideprint.toml of
+    its folder; without one, its language told by its text (its own READMEs), lang if that
+    is no clearer than lang's, and no title."""
+    from builder.config import Settings, load_settings
+    from builder.project import guess_language
+
+    folder = layout.folder or layout.root
+    own = load_settings(folder)
+    if not own.path:
+        return guess_language(folder, current(), default=lang), ""
+    ignored = [
+        name
+        for name in ("description", "organisation", "logo", "brand_colour", "keywords", "manual")
+        if getattr(own, name) != getattr(Settings(), name)
+    ]
+    if ignored:
+        diag.warn(
+            f"{', '.join(ignored)}: only title and language are a space's own",
+            file=layout.prefix + "guideprint.toml" if layout.prefix else own.path,
+            hint="set the others in the project's guideprint.toml",
+        )
+    return own.language, own.title
 
 
 def _read_prefixed(layout: Layout, diag: Diagnostics, **options: Any) -> Space:

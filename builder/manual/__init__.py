@@ -15,15 +15,17 @@ from markupsafe import Markup
 from builder import fonts
 from builder.config import Settings
 from builder.content.html import clean_url
-from builder.content.inline import title_html, title_text
+from builder.content.inline import title_html
 from builder.content.language import direction
 from builder.content.model import NavItem, Page, Space, flatten, slugify
 from builder.diagnostics import Diagnostics
 from builder.downsample import max_pixels
 from builder.gate import current
-from builder.i18n import words
+from builder.i18n import WORDS, words
 from builder.images import check_image
 from builder.layouts import Layouts
+from builder.manual.paper import AUTO_DEPTH, Budget, fit_toc, place_breaks
+from builder.manual.titles import manual_title, part_title, repository
 from builder.typography import typeset
 
 MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
@@ -37,8 +39,10 @@ class TocEntry:
     level: int  # 1 = top of the outline
     kind: str  # "part", "group", "page", "heading" or "external"
     children: list[TocEntry] = field(default_factory=list)
-    lang: str = ""  # the page's own language, when it has one (content.language)
+    lang: str = ""  # the language of its page (content.language) or of its space
     url: str = ""  # an external entry of SUMMARY.md: printed, there is no page to turn to
+    rank: int = 0  # a heading's level inside its page: 1 for the page's "##" (kind heading)
+    printed: bool = True  # False: in the bookmarks only, left out of a long TOC (paper.fit_toc)
 
 
 @dataclass
@@ -46,11 +50,16 @@ class Chapter:
     page: Page
     title: Markup  # inline HTML, typeset
     level: int  # outline level of the page title
-    parts: list[tuple[Markup, int]] = field(default_factory=list)  # space/group titles before it
+    # Titles printed before it: spaces, groups, blank pages (paper.place_breaks), each with
+    # its outline level and its anchor ("" for a group, which has no page of its own).
+    parts: list[tuple[Markup, int, str]] = field(default_factory=list)
+    space_lang: str = ""  # the language of its space, when the manual has several
+    top: bool = False  # the first page of a top-level group or page of SUMMARY.md
+    breaks: bool = False  # starts a new page ([manual] page_breaks)
 
     @property
     def lang(self) -> str:
-        return self.page.lang
+        return self.page.lang or self.space_lang
 
     @property
     def dir(self) -> str:
@@ -69,6 +78,7 @@ class Manual:
     toc: list[TocEntry]
     chapters: list[Chapter]
     toc_depth: int
+    budget: Budget | None = None  # how the printed contents were cut (toc_depth = "auto")
 
 
 def build_date(lang: str) -> str:
@@ -91,28 +101,33 @@ def assemble(spaces: list[Space], settings: Settings, project: Path, diag: Diagn
     if multi:
         for space in spaces:
             _prefix_anchors(space, slugify(space.name))
+    wanted = settings.manual.toc_depth
+    depth = wanted if isinstance(wanted, int) else AUTO_DEPTH
     toc: list[TocEntry] = []
     chapters: list[Chapter] = []
     for space in spaces:
-        base = 1
+        lang = space.lang or settings.language
+        base, target, pending = 1, toc, []
         if multi:
-            # GitBook keeps a space's name outside the repository: its folder names it.
-            name = space.name.replace("-", " ").replace("_", " ").capitalize()
-            toc.append(TocEntry(Markup.escape(name), "", 1, "part"))
-            base = 2
-            pending = [(Markup.escape(name), 1)]
-        else:
-            pending = []
-        target = toc[-1].children if multi else toc
-        _walk(
-            space.nav, base, target, chapters, pending, settings.manual.toc_depth, settings.language
-        )
+            title = Markup(title_html(part_title(space), lang))
+            toc.append(TocEntry(title, "", 1, "part", lang=lang))
+            base, target, pending = 2, toc[-1].children, [(title, 1, "")]
+        for item in space.nav:  # each top-level entry of SUMMARY.md: a chapter of paper
+            start = len(chapters)
+            pending = _walk([item], base, target, chapters, pending, depth, lang)
+            if len(chapters) > start:
+                chapters[start].top = True
+        if multi:
+            for chapter in chapters:
+                chapter.space_lang = chapter.space_lang or lang
+    chapters = place_breaks(chapters, settings.manual.page_breaks)
+    budget = fit_toc(toc, chapters) if wanted == "auto" else None
     _check_links(chapters, diag)
     first = spaces[0]
     logo = _logo(settings, project, diag)
     _check_cover(first, diag)
     return Manual(
-        title=manual_title(settings, first, diag),
+        title=manual_title(settings, first, diag, repo=repository(spaces) if multi else None),
         description=settings.description or first.description,
         organisation=settings.organisation,
         lang=settings.language,
@@ -121,50 +136,9 @@ def assemble(spaces: list[Space], settings: Settings, project: Path, diag: Diagn
         cover=first.cover,
         toc=toc,
         chapters=chapters,
-        toc_depth=settings.manual.toc_depth,
+        toc_depth=budget.depth if budget else depth,
+        budget=budget,
     )
-
-
-# First headings that say nothing of the document: a cover titled so is no title at all.
-GENERIC_TITLES = frozenset({
-    "introduction", "intro", "welcome", "bienvenue", "readme", "home", "accueil", "overview",
-    "index", "start", "getting started", "présentation", "presentation", "sommaire", "about",
-    "à propos", "contents", "table of contents", "docs", "documentation",
-})  # fmt: skip
-# Folders that hold a space rather than name it: the name is one level up.
-HOLDER_FOLDERS = frozenset({"docs", "doc", "content", "contents", "src", "gitbook", "documentation",
-                            "book", "site", "pages", "en", "fr", "source"})  # fmt: skip
-
-
-def manual_title(settings: Settings, space: Space, diag: Diagnostics | None = None) -> str:
-    """The settings' title; else the README's first heading unless it says nothing
-    ("Introduction", "Welcome", an emoji alone…); else the repository's folder name."""
-    if settings.title:
-        return settings.title
-    heading = title_text(space.title, settings.language) if space.title else ""
-    if heading and not _generic(heading):
-        return heading
-    folder = space.root
-    for _ in range(2):
-        if folder.name.casefold() not in HOLDER_FOLDERS or folder.parent == folder:
-            break
-        folder = folder.parent
-    title = folder.name.replace("-", " ").replace("_", " ").strip()
-    title = title[:1].upper() + title[1:]
-    said = f"the README's first heading, '{heading}', names no document" if heading else "no README"
-    if diag is not None:
-        readme = next((p.path for p in space.pages if p.path.lower().endswith("readme.md")), None)
-        diag.warn(
-            f'the title is the folder\'s name, "{title}": {said}',
-            file=readme,
-            hint='set title = "…" in guideprint.toml',
-        )
-    return title
-
-
-def _generic(heading: str) -> bool:
-    words = re.sub(r"[^\w\s'’-]", " ", heading).strip(" -'’").casefold()
-    return not re.search(r"\w", words) or " ".join(words.split()) in GENERIC_TITLES
 
 
 def _logo(settings: Settings, project: Path, diag: Diagnostics) -> Path | None:
@@ -220,6 +194,7 @@ def _check_links(chapters: list[Chapter], diag: Diagnostics) -> None:
     ids = {c.page.anchor for c in chapters} | {
         i for c in chapters for i in re.findall(r'\bid="([^"]+)"', c.page.html)
     }
+    ids |= {anchor for c in chapters for _, _, anchor in c.parts if anchor}  # blank pages
     for chapter in chapters:
 
         def repair(m: re.Match[str], chapter: Chapter = chapter) -> str:
@@ -254,10 +229,10 @@ def _walk(
     level: int,
     toc: list[TocEntry],
     chapters: list[Chapter],
-    pending: list[tuple[Markup, int]],
+    pending: list[tuple[Markup, int, str]],
     depth: int,
     lang: str,
-) -> list[tuple[Markup, int]]:
+) -> list[tuple[Markup, int, str]]:
     for item in items:
         if item.group:
             entry = TocEntry(Markup(title_html(item.title, lang)), "", level, "group")
@@ -267,7 +242,7 @@ def _walk(
                 level + 1,
                 entry.children,
                 chapters,
-                [*pending, (entry.title, level)],
+                [*pending, (entry.title, level, "")],
                 depth,
                 lang,
             )
@@ -280,7 +255,7 @@ def _walk(
         page = item.page
         own = page.lang or lang
         title = Markup(title_html(item.title or page.title, own))
-        entry = TocEntry(title, page.anchor, level, "page", lang=page.lang)
+        entry = TocEntry(title, page.anchor, level, "page", lang=own)
         entry.children = _headings(page, level, depth, own)
         toc.append(entry)
         chapters.append(Chapter(page, Markup(title_html(page.title, own)), level, pending))
@@ -298,7 +273,7 @@ def _headings(page: Page, level: int, depth: int, lang: str) -> list[TocEntry]:
             continue
         rank = levels.index(h.level) + 1
         title = Markup.escape(typeset(h.title, lang))
-        entry = TocEntry(title, h.anchor, level + rank, "heading", lang=page.lang)
+        entry = TocEntry(title, h.anchor, level + rank, "heading", lang=lang, rank=rank)
         while stack and stack[-1].level >= entry.level:
             stack.pop()
         (stack[-1].children if stack else out).append(entry)
@@ -307,7 +282,8 @@ def _headings(page: Page, level: int, depth: int, lang: str) -> list[TocEntry]:
 
 
 def outline_css(manual: Manual) -> str:
-    """Bookmark levels: the PDF outline mirrors the TOC exactly."""
+    """Bookmark levels: the PDF outline mirrors the TOC, with the entries a long printed TOC
+    leaves out (TocEntry.printed)."""
     rules = [
         "h1, h2, h3, h4, h5, h6 { bookmark-level: none; }",
         ".toc-title { bookmark-level: 1; }",
@@ -342,7 +318,7 @@ def to_html(
         words=words(manual.lang),
         chapters=[(c, Markup(c.page.html)) for c in manual.chapters],
         outline_css=Markup(outline_css(manual)),
-        flat_toc=flatten(manual.toc),
+        flat_toc=[entry for entry in flatten(manual.toc) if entry.printed],
         cover_image=_cover_image(manual, root, allow_remote),
     )
 
@@ -359,11 +335,11 @@ def _cover_image(manual: Manual, root: Path, allow_remote: bool) -> str | None:
     return None
 
 
-def _lead(page: Page) -> str:
+def _lead(page: Page, lang: str) -> str:
     """The page description, unless the page's first paragraph already says it."""
     first = re.sub(r"<[^>]+>", "", page.html.split("</p>", 1)[0]).strip()
     desc = page.description
-    return "" if not desc or first.startswith(desc[:60]) else typeset(desc, "fr")
+    return "" if not desc or first.startswith(desc[:60]) else typeset(desc, lang)
 
 
 def metadata(manual: Manual, settings: Settings) -> dict[str, Any]:
@@ -405,14 +381,27 @@ def page_css(settings: Settings, cjk: str = fonts.CJK_DEFAULT) -> str:
     sans = fonts.SANS.replace(f'"{fonts.CJK_DEFAULT}"', f'"{cjk}"')
     w = words(settings.language)
     brk = "right" if settings.manual.chapters_on_right else "page"
-    return f"""
+    paper = f"""
 @page {{ size: {width} {height}; margin: {vertical} {outer} {vertical} {inner};
   font-family: {sans};
   @bottom-center {{ content: "{w["page"]} " counter(page) " {w["of"]} " counter(pages); }} }}
 @page :left {{ margin: {vertical} {inner} {vertical} {outer}; }}
 @page :right {{ margin: {vertical} {outer} {vertical} {inner}; }}
-.chapter {{ break-before: {brk}; }}
-a.internal::after {{
-  content: "\\00a0({w["see_page"]}\\00a0" target-counter(attr(href), page) ")"; }}
-figure.captioned > figcaption::before {{ content: "{w["figure"]}\\00a0" counter(figure) " — "; }}
+.chapter.new-page {{ break-before: {brk}; }}
 """
+    return paper + _wording_css(settings.language)
+
+
+def _wording_css(lang: str) -> str:
+    """The words CSS prints, in the language of the element: a space of a manual of several
+    has its own (`:lang()` takes the nearest lang attribute); others take the manual's."""
+    rules = []
+    for on, selector in [(lang, ""), *((other, f":lang({other})") for other in WORDS)]:
+        w = words(on)
+        rules.append(
+            f"a.internal{selector}::after {{\n"
+            f'  content: "\\00a0({w["see_page"]}\\00a0" target-counter(attr(href), page) ")"; }}\n'
+            f"figure.captioned{selector} > figcaption::before {{\n"
+            f'  content: "{w["figure"]}\\00a0" counter(figure) " — "; }}\n'
+        )
+    return "".join(rules)

@@ -43,15 +43,20 @@ class Assembled:
 def read_spaces(
     project: Project, diag: Diagnostics, *, render: bool = True, allow_remote: bool = False
 ) -> list[Space]:
-    """Every space of the source, read (and rendered to HTML when asked)."""
-    from builder.content.space import find_spaces, read_space
+    """Every space of the source, read (and rendered to HTML when asked); in a repository of
+    several, each in its own language (content.space.space_settings)."""
+    from builder.content.space import find_spaces, read_space, space_settings
 
-    return [
-        read_space(
-            layout, diag, lang=project.settings.language, allow_remote=allow_remote, render=render
-        )
-        for layout in find_spaces(project.source, project.space)
-    ]
+    layouts = find_spaces(project.source, project.space)
+    spaces = []
+    for layout in layouts:
+        lang, label = project.settings.language, ""
+        if len(layouts) > 1:
+            lang, label = space_settings(layout, lang, diag)
+        space = read_space(layout, diag, lang=lang, allow_remote=allow_remote, render=render)
+        space.label = label
+        spaces.append(space)
+    return spaces
 
 
 def read(project: Project, papers: list[str], diag: Diagnostics, *, allow_remote: bool) -> Read:
