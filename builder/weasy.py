@@ -13,10 +13,13 @@ whichever of them is imported first, the import goes through the short-cut below
 - Not a cost, a fault: an image with alt="" is decorative (HTML's way, and GitBook's, to say
   so), yet WeasyPrint tags every image as a /Figure and gives it no /Alt, which PDF/UA-1
   forbids. A decorative image is drawn as an /Artifact and left out of the structure tree.
+- Also a fault: a formula (content.tex's <img class="math-svg">) is tagged as a /Figure;
+  PDF/UA-1 (ISO 14289-1, 7.7) wants math tagged as a /Formula, its /Alt its TeX source.
 
-Each speed patch gives the same PDF (pages, pixels, text, outline, tags); the artifact one
-changes the tags alone. All are applied only to the versions they were checked against
-(CHECKED); any other version runs unpatched: slower, and its decorative images are figures.
+Each speed patch gives the same PDF (pages, pixels, text, outline, tags); the artifact and
+formula ones change the tags alone. All are applied only to the versions they were checked
+against (CHECKED); any other version runs unpatched: slower, its decorative images and its
+formulas figures.
 """
 
 import copy
@@ -186,26 +189,42 @@ def _decorative(box: Any) -> bool:
     return role in ("presentation", "none") or element.get("alt", None) == ""
 
 
+def _formula(box: Any) -> bool:
+    """A formula content.tex typeset: an <img class="math-svg …"> whose alt is its TeX."""
+    element = getattr(box, "element", None)
+    if not isinstance(box, ReplacedBox) or element is None or box.element_tag != "img":
+        return False
+    return "math-svg" in element.get("class", "").split() and bool(element.get("alt"))
+
+
 @contextmanager
 def _marked_or_artifact(self: Any, box: Any, tag: str) -> Iterator[None]:
-    """Stream.marked, drawing a decorative image as an /Artifact instead of a /Figure."""
+    """Stream.marked, drawing a decorative image as an /Artifact instead of a /Figure, and
+    marking a formula's drawing as a /Formula."""
     if tag == "Figure" and _decorative(box):
         with self.artifact():
             yield
         return
-    with _marked(self, box, tag):
+    with _marked(self, box, "Formula" if tag == "Figure" and _formula(box) else tag):
         yield
 
 
 def _tree_without_decoration(box: Any, *args: Any) -> Iterator[Any]:
-    """tags._build_box_tree, with no structure element for a decorative image.
+    """tags._build_box_tree, with no structure element for a decorative image, and a
+    /Formula for a formula (its /Alt and /BBox WeasyPrint's, as for a /Figure).
 
-    Its content is an /Artifact (_marked_or_artifact): no marked-content id to map.
+    A decorative image's content is an /Artifact (_marked_or_artifact): no id to map.
     """
     inner = box._box if isinstance(box, AbsolutePlaceholder) else box
     if _decorative(inner):
         return
-    yield from _build_box_tree(box, *args)
+    if not _formula(inner):
+        yield from _build_box_tree(box, *args)
+        return
+    for element in _build_box_tree(box, *args):
+        if element["S"] == "/Figure":
+            element["S"] = "/Formula"
+        yield element
 
 
 def install() -> bool:

@@ -1,9 +1,11 @@
 """GitBook's `$$…$$` math typeset (builder/content/tex.py), read back from the PDF.
 
 tests/fixtures/math is a space of GitBook-style pages: fractions, sums with limits, a matrix,
-cases with \\text, sub- and superscripts, inline and display. Its manual builds clean under
---strict; no TeX source is in its visible text, each formula is a tagged /Figure whose /Alt
-is its source, no font is embedded for math (its glyphs are paths) and PDF/UA-1 holds. A
+cases with \\text, sub- and superscripts, inline and display, a formula in a page's title and
+in a heading. Its manual builds clean under --strict; no TeX source is in its visible text
+but the running header's, each formula is a tagged /Formula whose /Alt is its source, no font
+is embedded for math (its glyphs are paths) and PDF/UA-1 holds. A title's formula is drawn
+in the TOC as in the heading, and is its source in the bookmarks and the running header. A
 macro the typesetter does not know is a warning with its file and line, and prints as its
 source in monospace.
 """
@@ -17,13 +19,15 @@ import subprocess
 from pathlib import Path
 
 import pikepdf
+import pypdf
 import pytest
-from cardpdf import figures, raster
+from cardpdf import raster, struct_elements
 from clirun import cli
 from conftest import space
 from PIL import Image
 
 from builder.content import tex
+from builder.content.inline import title_html, title_text
 from builder.content.markdown import to_html
 from builder.diagnostics import Diagnostics
 
@@ -34,7 +38,7 @@ FORMULA = re.compile(r"\$\$(.+?)\$\$", re.S)
 def sources() -> list[str]:
     """Every formula of the fixture, in reading order, as its /Alt holds it."""
     found = []
-    for name in ("README.md", "physics.md"):
+    for name in ("README.md", "physics.md", "energy.md"):
         text = (SPACE / name).read_text(encoding="utf-8")
         found += [" ".join(m.group(1).split()) for m in FORMULA.finditer(text)]
     return found
@@ -61,10 +65,82 @@ def test_no_tex_source_in_the_visible_text(manual: Path) -> None:
         assert raw not in text, raw
 
 
-def test_each_formula_is_a_figure_whose_alt_is_its_source(manual: Path) -> None:
-    alts = [alt for alt, _ in figures(manual)]
-    assert sorted(alts) == sorted(sources())
-    assert len(alts) == 11
+def formulas(pdf: Path) -> list[tuple[str, list[float]]]:
+    """(alternative text, box in CSS px from the top left) of every tagged /Formula."""
+    return [
+        (str(e.get("/Alt", "")), [float(v) for v in e["/A"]["/BBox"]])
+        for e in struct_elements(pdf)
+        if e["/S"] == "/Formula"
+    ]
+
+
+def test_each_formula_is_a_formula_whose_alt_is_its_source(manual: Path) -> None:
+    alts = [alt for alt, _ in formulas(manual)]
+    in_toc = ["E = mc^2", "m_0"]  # the formulas of a page title and of a heading, again
+    assert sorted(alts) == sorted(sources() + in_toc)
+    assert len(alts) == 15
+    assert not [e for e in struct_elements(manual) if e["/S"] == "/Figure"]
+
+
+def _outline(items: list[object], depth: int = 0) -> list[tuple[int, str]]:
+    found: list[tuple[int, str]] = []
+    for item in items:
+        if isinstance(item, list):
+            found += _outline(item, depth + 1)
+        else:
+            found.append((depth, str(item.title)))  # type: ignore[attr-defined]
+    return found
+
+
+def test_a_title_s_formula_is_its_source_in_the_bookmarks(manual: Path) -> None:
+    outline = _outline(pypdf.PdfReader(manual).outline)
+    assert (0, "Energy E = mc^2") in outline  # the page's title
+    assert (1, "Rest mass m_0") in outline  # its heading, under it
+    assert not [title for _, title in outline if "$$" in title]
+
+
+def test_a_title_s_formula_is_drawn_in_the_toc_and_its_source_in_the_header(
+    manual: Path,
+) -> None:
+    reader = pypdf.PdfReader(manual)
+    toc = reader.pages[1]
+    lines = [" ".join(line.split()) for line in toc.extract_text().splitlines()]
+    assert any(line.startswith("Energy") and line.endswith(" 5") for line in lines), lines
+    assert any(line.startswith("Rest mass") and line.endswith(" 5") for line in lines), lines
+    assert not [line for line in lines if "$$" in line or "mc^2" in line]
+    on_toc = sorted(
+        str(e["/Alt"])
+        for e in struct_elements(manual)
+        if e["/S"] == "/Formula" and e.raw_get("/Pg").idnum == toc.indirect_reference.idnum
+    )
+    assert on_toc == ["E = mc^2", "m_0"]  # drawn, as in the headings
+    last = reader.pages[4].extract_text()
+    assert last.splitlines()[0].strip() == "Energy", last  # the title: words, then a drawing
+    assert "Energy E = mc^2" in last  # the running header: text only, the TeX source
+
+
+def test_a_group_title_s_formula_is_its_source_in_the_bookmarks(tmp_path: Path) -> None:
+    root = space(tmp_path / "content", "Text.")
+    (root / "SUMMARY.md").write_text(
+        "# Table of contents\n\n* [Guide](README.md)\n\n## Squares $$x^2$$\n\n* [Page](page.md)\n"
+    )
+    (root / "page.md").write_text("# Page\n\nMore text.\n")
+    code, _, err = cli(["build", "--source", "content", "--manual", "--out", "o"], tmp_path)
+    assert code == 0, err
+    outline = _outline(pypdf.PdfReader(tmp_path / "o" / "manual.pdf").outline)
+    assert (0, "Squares x^2") in outline
+    assert (1, "Page") in outline
+
+
+def test_a_title_s_formula_is_typeset_and_its_text_the_source() -> None:
+    html = title_html("Energy $$E = mc^2$$ and *more*", "en")
+    assert html.startswith('Energy <span class="math"><img class="math-svg math-inline"')
+    assert "<em>more</em>" in html
+    assert "$$" not in html
+    assert title_text("Energy $$E = mc^2$$ and *more*", "en") == "Energy E = mc^2 and more"
+    assert title_text("Costs $5 or $$", "en") == "Costs $5 or $$"  # no formula: as written
+    unknown = title_html("Water $$\\ce{H2O}$$", "en")
+    assert '<code class="math-source">\\ce{H2O}</code>' in unknown
 
 
 def test_math_embeds_no_font(manual: Path) -> None:
@@ -86,14 +162,14 @@ def test_display_formulas_are_centred(manual: Path) -> None:
     """The sum, the matrix and the cases of the first page: centred on the text block."""
     pdf = pikepdf.open(manual)
     width = float(pdf.pages[2].MediaBox[2]) / 0.75  # CSS px, the unit of the tags' boxes
-    boxes = {alt: bbox for alt, bbox in figures(manual)}
-    formulas = sources()
-    shown = [boxes[formulas[i]] for i in (3, 5, 6)]
+    boxes = {alt: bbox for alt, bbox in formulas(manual)}
+    written = sources()
+    shown = [boxes[written[i]] for i in (3, 5, 6)]
     middles = {round((box[0] + box[2]) / 2) for box in shown}
     assert len({round(box[2] - box[0]) for box in shown}) > 1  # widths differ, one middle
     assert len(middles) == 1, shown
     assert width * 0.4 < middles.pop() < width * 0.6, shown
-    inline = boxes[formulas[1]]  # in the first line of text, from near the left margin
+    inline = boxes[written[1]]  # in the first line of text, from near the left margin
     assert inline[0] < width / 3
 
 
@@ -112,6 +188,20 @@ def test_an_unknown_macro_warns_with_its_line_and_prints_its_source(tmp_path: Pa
     )
     assert code == 1
     assert not (tmp_path / "o2" / "manual.pdf").exists()
+
+
+def test_an_unknown_macro_in_a_page_title_warns_with_its_line(tmp_path: Path) -> None:
+    root = space(tmp_path / "content")
+    (root / "water.md").write_text("---\ndescription: x\n---\n\n# Water $$\\ce{H2O}$$\n\nWet.\n")
+    with (root / "SUMMARY.md").open("a") as summary:
+        summary.write("* [Water](water.md)\n")
+    code, out, err = cli(["build", "--source", "content", "--manual", "--out", "o"], tmp_path)
+    assert code == 0, err
+    assert "water.md:5: unsupported math \\ce, printed as source" in out + err
+    text = subprocess.run(["pdftotext", tmp_path / "o" / "manual.pdf", "-"],
+                          capture_output=True, text=True).stdout  # fmt: skip
+    assert "Water \\ce{H2O}" in text  # its heading, in monospace
+    assert "$$" not in text
 
 
 def _svg(html: str) -> str:

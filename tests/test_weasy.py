@@ -306,3 +306,85 @@ def test_only_an_image_with_an_empty_alt_or_a_presentation_role_is_decorative() 
     assert not weasy._decorative(box())  # no alt at all: WeasyPrint says so
     assert not weasy._decorative(box(link=object(), alt=""))  # a link is content
     assert not weasy._decorative(box(kind=Text, alt=""))
+
+
+# -- math: a formula is a /Formula (PDF/UA-1 7.7), its /Alt its TeX source ----------------------
+
+
+def _formula_manual(folder: Path) -> Path:
+    """A manual of one page: a formula, then an informative image."""
+    from clirun import cli
+    from conftest import space
+
+    root = space(folder / "content", "Energy is $$E = mc^2$$ here.\n\n![A blue square](blue.png)\n")
+    Image.new("RGB", (50, 30), (30, 30, 200)).save(root / "blue.png")
+    code, out, err = cli(["build", "--strict", "--source", "content", "--manual", "--out", "o"],
+                         folder)  # fmt: skip
+    assert code == 0, out + err
+    return folder / "o" / "manual.pdf"
+
+
+def _tagged(pdf: Path) -> list[tuple[str, str, bool]]:
+    """(structure type, /Alt, has a /BBox) of every /Figure and /Formula."""
+    from cardpdf import struct_elements
+
+    return sorted(
+        (str(e["/S"]), str(e.get("/Alt", "")), "/BBox" in e.get("/A", {}))
+        for e in struct_elements(pdf)
+        if e["/S"] in ("/Figure", "/Formula")
+    )
+
+
+def _marks(pdf: Path) -> list[str]:
+    """The tag of each marked-content sequence with an id (BDC), in drawing order."""
+    import pikepdf
+
+    with pikepdf.open(pdf) as doc:
+        return [
+            str(operands[0])
+            for page in doc.pages
+            for operands, operator in pikepdf.parse_content_stream(page)
+            if str(operator) == "BDC"
+        ]
+
+
+def test_a_formula_is_tagged_as_a_formula_with_its_tex_as_alt(tmp_path: Path) -> None:
+    from pdfua import validate
+
+    pdf = _formula_manual(tmp_path)
+    assert _tagged(pdf) == [("/Figure", "A blue square", True), ("/Formula", "E = mc^2", True)]
+    marks = _marks(pdf)
+    assert marks.count("/Formula") == 1
+    assert marks.count("/Figure") == 1
+    report = validate(str(pdf))
+    assert not report.findings, [f"{f.rule_id}: {f.message}" for f in report.findings]
+
+
+def test_unpatched_a_formula_is_a_figure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the patch mends: WeasyPrint tags every image, math too, as a /Figure."""
+    from builder import weasy
+
+    monkeypatch.setattr(weasy.Stream, "marked", weasy._marked)
+    monkeypatch.setattr(weasy.tags, "_build_box_tree", weasy._build_box_tree)
+    pdf = _formula_manual(tmp_path)
+    assert _tagged(pdf) == [("/Figure", "A blue square", True), ("/Figure", "E = mc^2", True)]
+    assert "/Formula" not in _marks(pdf)
+
+
+def test_only_an_image_typeset_from_tex_is_a_formula() -> None:
+    from builder import weasy
+
+    class Text:  # a box that is not a drawn image: an image that failed, shown as its alt
+        pass
+
+    def box(kind: type = weasy.ReplacedBox, tag: str = "img", **attrs: str) -> object:
+        made = object.__new__(kind)
+        made.__dict__.update(element=attrs, element_tag=tag, link_annotation=None)
+        return made
+
+    assert weasy._formula(box(**{"class": "math-svg math-inline", "alt": "x^2"}))
+    assert weasy._formula(box(**{"class": "math-svg math-display", "alt": "x^2"}))
+    assert not weasy._formula(box(**{"class": "math-svg"}))  # no alt: left to WeasyPrint
+    assert not weasy._formula(box(alt="A chart"))
+    assert not weasy._formula(box(tag="svg", **{"class": "math-svg", "alt": "x"}))
+    assert not weasy._formula(box(kind=Text, **{"class": "math-svg", "alt": "x"}))

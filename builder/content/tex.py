@@ -7,13 +7,14 @@ ziamath wheel carries, named by its path in the package: the same bytes on every
 never a font the machine happens to have. (Debian's Noto Sans Math, of the font set, has no
 MATH table; fonts-texgyre-math would be a system package more for no better page.)
 
-A formula becomes an <img> of a data: SVG whose alt is its source: WeasyPrint tags it as a
-/Figure with that /Alt, so a screen reader of the PDF says the TeX. Its width is in em, so
-it scales with the text around it; an inline formula is padded to be centred on half the
-text's x-height, where CSS's `vertical-align: middle` puts the centre of an image, so that
-its baseline sits on the text's. TeX the typesetter cannot read (an unknown macro or
-environment, a missing argument, a character its font lacks) is printed as its source, in
-monospace and the font set's faces, with the reason.
+A formula becomes an <img> of a data: SVG whose alt is its source: it is tagged as a
+/Formula with that /Alt (weasy.py), so a screen reader of the PDF says the TeX; in a title,
+the TOC draws it too, and the bookmarks and running header say its source (inline.py,
+manual). Its width is in em, so it scales with the text around it; an inline formula is
+padded to be centred on half the text's x-height, where CSS's `vertical-align: middle` puts
+the centre of an image, so that its baseline sits on the text's. TeX the typesetter cannot
+read (an unknown macro or environment, a missing argument, a character its font lacks) is
+printed as its source, in monospace and the font set's faces, with the reason.
 """
 
 from __future__ import annotations

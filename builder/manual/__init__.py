@@ -14,8 +14,9 @@ from markupsafe import Markup
 
 from builder import fonts
 from builder.config import Settings
+from builder.content import tex
 from builder.content.html import clean_url
-from builder.content.inline import title_html
+from builder.content.inline import heading_html, plain_text, title_html
 from builder.content.language import direction
 from builder.content.model import NavItem, Page, Space, flatten, slugify
 from builder.diagnostics import Diagnostics
@@ -123,6 +124,7 @@ def assemble(spaces: list[Space], settings: Settings, project: Path, diag: Diagn
     chapters = place_breaks(chapters, settings.manual.page_breaks)
     budget = fit_toc(toc, chapters) if wanted == "auto" else None
     _check_links(chapters, diag)
+    _check_title_math(chapters, diag)
     first = spaces[0]
     logo = _logo(settings, project, diag)
     _check_cover(first, diag)
@@ -173,6 +175,24 @@ def _check_cover(space: Space, diag: Diagnostics) -> None:
             file=readme.path if readme else None,
             hint="put the image in .gitbook/assets/ of the space",
         )
+
+
+TITLE_MATH = re.compile(r"\$\$(.+?)\$\$")
+
+
+def _check_title_math(chapters: list[Chapter], diag: Diagnostics) -> None:
+    """A formula of a page's title the typesetter cannot read: said, as in the page's body
+    (the title is taken out of the body, and prints its source in the TOC and heading)."""
+    for chapter in chapters:
+        page = chapter.page
+        for source in TITLE_MATH.findall(page.title) if "$$" in page.title else ():
+            formula = tex.typeset(source.strip(), display=False)
+            if formula.problem is None:
+                continue
+            lines = current().read_text(page.source, errors="replace").splitlines()
+            line = next((i for i, text in enumerate(lines, 1) if source in text), None)
+            diag.warn(f"{formula.problem}, printed as source", file=page.path, line=line,
+                      hint=formula.hint)  # fmt: skip
 
 
 def _prefix_anchors(space: Space, prefix: str) -> None:
@@ -268,11 +288,13 @@ def _headings(page: Page, level: int, depth: int, lang: str) -> list[TocEntry]:
     out: list[TocEntry] = []
     stack: list[TocEntry] = []
     levels = sorted({h.level for h in page.headings if h.level >= 2})[:depth]
+    printed = _printed_headings(page) if levels else {}
     for h in page.headings:
         if h.level not in levels:
             continue
         rank = levels.index(h.level) + 1
-        title = Markup.escape(typeset(h.title, lang))
+        html = printed.get(h.anchor)
+        title = Markup(heading_html(html)) if html else Markup.escape(typeset(h.title, lang))
         entry = TocEntry(title, h.anchor, level + rank, "heading", lang=lang, rank=rank)
         while stack and stack[-1].level >= entry.level:
             stack.pop()
@@ -281,9 +303,17 @@ def _headings(page: Page, level: int, depth: int, lang: str) -> list[TocEntry]:
     return out
 
 
+HEADING = re.compile(r'<h[2-6]\b[^>]*?\bid="([^"]+)"[^>]*>(.*?)</h[2-6]>', re.DOTALL)
+
+
+def _printed_headings(page: Page) -> dict[str, str]:
+    """Each heading's inner HTML as the page prints it, by id: its TOC line, the same."""
+    return {m.group(1): m.group(2) for m in HEADING.finditer(page.html)}
+
+
 def outline_css(manual: Manual) -> str:
     """Bookmark levels: the PDF outline mirrors the TOC, with the entries a long printed TOC
-    leaves out (TocEntry.printed)."""
+    leaves out (TocEntry.printed); a heading's bookmark with its formulas (text_label)."""
     rules = [
         "h1, h2, h3, h4, h5, h6 { bookmark-level: none; }",
         ".toc-title { bookmark-level: 1; }",
@@ -291,8 +321,22 @@ def outline_css(manual: Manual) -> str:
     rules += [f".part-level-{n} {{ bookmark-level: {n}; }}" for n in range(1, 7)]
     for entry in flatten(manual.toc):
         if entry.anchor:
-            rules.append(f"#{css_id(entry.anchor)} {{ bookmark-level: {entry.level}; }}")
+            label = text_label(entry.title) if entry.kind == "heading" else ""
+            label = f" bookmark-label: {label};" if label else ""
+            rules.append(f"#{css_id(entry.anchor)} {{ bookmark-level: {entry.level};{label} }}")
     return "\n".join(rules)
+
+
+def text_label(title: Markup) -> str:
+    """A title holding a formula as a CSS string of its words and TeX; "" for any other.
+
+    Bookmarks and running headers are text: WeasyPrint's content() leaves images out, and
+    would print "Energy" for "Energy $$E=mc^2$$".
+    """
+    if "math-svg" not in title:
+        return ""
+    text = plain_text(str(title))
+    return '"' + re.sub(r'["\\<>\n]', lambda m: f"\\{ord(m.group()):x} ", text) + '"'
 
 
 def css_id(anchor: str) -> str:
@@ -313,6 +357,7 @@ def to_html(
     template = layouts.get("manual/manual.html.j2")
     return template.render(
         lead=_lead,
+        text_label=text_label,
         manual=manual,
         settings=settings,
         words=words(manual.lang),
