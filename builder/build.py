@@ -9,7 +9,8 @@ up to date, the stale ones read, checked and rendered, the ledger written, a rep
 Each output stands alone: one that fails (an error in what it is made from, a card that
 does not fit) is reported and the others are written. WeasyPrint is imported only when
 something has to be rendered; a no-op build takes no lock and reads no settings (the
-ledger checks that guideprint.toml is the file it read).
+ledger checks that guideprint.toml is the file it read). A long-running process (serve,
+--watch) hands in the renderer it keeps, and hears of each output as it is made.
 """
 
 from __future__ import annotations
@@ -18,11 +19,9 @@ import contextlib
 import importlib
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
-from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
 
 from builder.diagnostics import Collected, Diagnostics
 from builder.gate import Gate, activate, current
@@ -42,12 +41,18 @@ from builder.outputs import (
 from builder.project import Project
 from builder.project import card_names as names_in
 from builder.report import report
-from builder.workers import START, alongside, in_child
+from builder.workers import (
+    START,
+    KeptRenderer,
+    alongside,
+    gated,
+    in_child,
+    kept_renderer,
+    new_renderer,
+    scratch,
+)
 
-if TYPE_CHECKING:
-    from builder.pdf import Renderer
-
-T = TypeVar("T")
+Made_ = Callable[[Made], None]  # told of each output as its job makes it, before the ledger
 Job = Callable[[list[Output], dict[str, Read], JobContext], list[Made]]
 JOBS = {  # job name -> its renderer, imported when something has to be rendered
     "manual": "builder.manual.job:render_manual",
@@ -64,8 +69,12 @@ def card_names(project: Project) -> list[str]:
     return names_in(project.source / "cards")
 
 
-def build(project: Project, request: BuildRequest, diag: Diagnostics) -> int:
-    """Make the stale outputs of the request; report each; 1 when any failed."""
+def build(project: Project, request: BuildRequest, diag: Diagnostics, *,
+          kept: KeptRenderer | None = None, on_made: Made_ | None = None) -> int:  # fmt: skip
+    """Make the stale outputs of the request; report each; 1 when any failed.
+
+    kept: the renderer of a process that builds again and again, used when made for the same
+    and replaced otherwise; on_made: told of each output made (a preview shows it at once)."""
     started, read_ns = time.perf_counter(), time.time_ns()
     common = dict(project.gate.seen)  # read before the build (the settings, if read yet)
     names = card_names(project)
@@ -87,7 +96,7 @@ def build(project: Project, request: BuildRequest, diag: Diagnostics) -> int:
             with project.gate.recording() as settings:
                 _ = project.settings
             common.update(settings)
-        made = _make(project, request, stale, names) if stale else []
+        made = _make(project, request, stale, names, kept, on_made) if stale else []
         for one in made:
             one.seen = {**common, **one.seen}
         if request.write and made:
@@ -115,32 +124,32 @@ def _fresh(project: Project, request: BuildRequest, outputs: list[Output],
     return ledger, fresh
 
 
-def _make(project: Project, request: BuildRequest, stale: list[Output], names: list[str]
-          ) -> list[Made]:  # fmt: skip
+def _make(project: Project, request: BuildRequest, stale: list[Output], names: list[str],
+          kept: KeptRenderer | None, on_made: Made_ | None) -> list[Made]:  # fmt: skip
     """Read what the stale outputs are made from, then render those it lets through."""
     if request.copies:  # N copies are imposed from the card's layout: lay it out again
         stale = with_cards_of_copies(stale, plan(request, names))
     parallel = (os.cpu_count() or 1) > 1
     read = partial(_read, project, request, stale)
-    renderers: list[Renderer] = []
+    renderers = [r] if (r := kept_renderer(project, request, kept)) else []
     try:
-        if parallel:
+        if parallel and not renderers:  # read in a fork while WeasyPrint loads here
             found: list[dict[str, Read]] = []
-            reader = partial(in_child, partial(_gated, current(), read))
-            alongside(lambda: renderers.append(_renderer(project, request)), [reader],
-                      found.append)  # fmt: skip
+            reader = partial(in_child, partial(gated, current(), read))
+            alongside(lambda: renderers.append(new_renderer(project, request, kept)),
+                      [reader], found.append)  # fmt: skip
             reads = found[0]
-        else:
-            renderers.append(_renderer(project, request))
+        else:  # kept, a renderer costs nothing: a fork would cost 20 ms
+            renderers = renderers or [new_renderer(project, request, kept)]
             reads = read()
         failed = [m for o in stale if (m := _refused(o, reads, request)) is not None]
         todo = [o for o in stale if o.key not in {m.key for m in failed}]
-        with _scratch(project, request) as out:
+        with scratch(project, request) as out:
             ctx = JobContext(project, renderers[0], out, request, tuple(names))
-            made = _render(todo, reads, ctx, parallel=parallel, failed=failed)
+            made = _render(todo, reads, ctx, parallel=parallel, failed=failed, on_made=on_made)
             return failed + _own(made, todo, reads)
     finally:
-        for renderer in renderers:
+        for renderer in renderers if kept is None else ():
             renderer.close()
 
 
@@ -178,7 +187,7 @@ def _refused(output: Output, reads: dict[str, Read], request: BuildRequest) -> M
 
 
 def _render(todo: list[Output], reads: dict[str, Read], ctx: JobContext, *, parallel: bool,
-            failed: list[Made]) -> list[Made]:  # fmt: skip
+            failed: list[Made], on_made: Made_ | None = None) -> list[Made]:  # fmt: skip
     """Run each job over its outputs: the manual's in forked processes, the cards then the
     sheets here. `check` lays out but does not impose (a sheet of a failed card fails)."""
     by_job: dict[str, list[Output]] = {}
@@ -195,7 +204,10 @@ def _render(todo: list[Output], reads: dict[str, Read], ctx: JobContext, *, para
                 made.extend(Made(o.key, error=f"{broken[0]} failed; not imposed")
                             for o in by_job[name])  # fmt: skip
             elif write or name not in IMPOSED:
-                made.extend(_job(name)(by_job[name], reads, ctx))
+                made.extend(done := _job(name)(by_job[name], reads, ctx))
+                if on_made is not None:
+                    for one in done:
+                        on_made(one)
 
     # Forked, a worker uses this process's renderer (fonts loaded); spawned, it makes its own.
     job_ctx = ctx if START == "fork" else replace(ctx, renderer=None)  # type: ignore[arg-type]
@@ -216,19 +228,13 @@ def _own(made: list[Made], todo: list[Output], reads: dict[str, Read]) -> list[M
     return made
 
 
-def _gated(gate: Gate, work: Callable[[], T]) -> T:
-    """work behind gate: a spawned worker starts with none active."""
-    with activate(gate):
-        return work()
-
-
 def _job_here(name: str, outputs: list[Output], reads: dict[str, Read], ctx: JobContext,
               gate: Gate) -> list[Made]:  # fmt: skip
     """A render job in a worker process, behind the build's gate, with a renderer."""
     with activate(gate):
         if ctx.renderer is not None:
             return _job(name)(outputs, reads, ctx)
-        renderer = _renderer(ctx.project, ctx.request)
+        renderer = new_renderer(ctx.project, ctx.request)
         try:
             return _job(name)(outputs, reads, replace(ctx, renderer=renderer))
         finally:
@@ -239,25 +245,3 @@ def _job(name: str) -> Job:
     module, attribute = JOBS[name].split(":")
     job: Job = getattr(importlib.import_module(module), attribute)
     return job
-
-
-def _renderer(project: Project, request: BuildRequest) -> Renderer:
-    from builder.pdf import Renderer
-
-    roots = list(project.gate.roots or ())
-    return Renderer(roots, Collected(), allow_remote=request.allow_remote, names_from=project.root,
-                    cache_dir=project.cache / "remote", strict=request.strict)  # fmt: skip
-
-
-@contextlib.contextmanager
-def _scratch(project: Project, request: BuildRequest) -> Iterator[Path]:
-    """Where the jobs write: out/, or for `check` a folder thrown away afterwards."""
-    if request.write:
-        yield project.out
-        return
-    import tempfile
-
-    with tempfile.TemporaryDirectory(prefix="guideprint-check-") as folder:
-        gate = current()
-        with activate(replace(gate, roots=(*(gate.roots or ()), Path(folder).resolve()))):
-            yield Path(folder)

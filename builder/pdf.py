@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from builder.diagnostics import Diagnostics
-from builder.errors import RenderError
+from builder.diagnostics import Diagnostic, Diagnostics
+from builder.errors import GuideError, RenderError
 from builder.fetcher import SandboxFetcher
 from builder.fonts import check_fonts, font_face_css, font_files
+from builder.gate import Seen, current
 from builder.layouts import BUILTIN
 from builder.output import atomic_path
 from builder.resources import bundled
@@ -80,6 +81,21 @@ class Metadata:
     lang: str = "fr"
 
 
+def made_with(roots: list[Path], allow_remote: bool, cache_dir: Path | None, strict: bool,
+              names_from: Path | None) -> tuple[object, ...]:  # fmt: skip
+    """What a renderer is made from: a kept one serves a build that would make the same."""
+    return (tuple(roots), allow_remote, cache_dir, strict, names_from, tuple(font_files()),
+            font_face_css())  # fmt: skip
+
+
+def _unchanged(read: dict[str, Seen]) -> bool:
+    """Are these files as they were read (each read again, through the gate)?"""
+    try:
+        return all(current().read_hashed(path)[1] == seen.digest for path, seen in read.items())
+    except (GuideError, OSError):  # gone, refused now: parse again, and say why then
+        return False
+
+
 class Renderer:
     """Render many documents in one process: fonts, base CSS and the fetcher are shared."""
 
@@ -94,6 +110,7 @@ class Renderer:
         names_from: Path | None = None,
     ) -> None:
         check_fonts()
+        self.made_with = made_with(roots, allow_remote, cache_dir, strict, names_from)
         self.names_from = names_from  # warnings name files relative to it (the project)
         self.diag = diag
         self.strict = strict  # write nothing once a warning is on record
@@ -105,7 +122,9 @@ class Renderer:
             allow_remote=allow_remote,
             cache_dir=cache_dir,
         )
-        self._css: dict[str, weasyprint.CSS] = {}
+        # A parse, what it read (@import, @font-face) and what it warned: a build of a
+        # process that keeps its renderer reads those again, and hears the warnings again.
+        self._css: dict[str, tuple[weasyprint.CSS, dict[str, Seen], list[Diagnostic]]] = {}
         self.images: dict[str, tuple[str, str]] = {}  # src -> (page:line, original URL)
         self._fonts_css = weasyprint.CSS(
             string=font_face_css(), font_config=self.fonts, url_fetcher=self.fetcher
@@ -120,27 +139,38 @@ class Renderer:
         """Record what rendering finds (and what the fetcher refuses) in diag from now on."""
         self.diag = self.fetcher.diag = diag
 
+    def renew(self, diag: Diagnostics) -> None:
+        """Ready for another build of a process that keeps its renderer: what it finds goes
+        to diag (the stylesheets parsed are checked and said again as they are asked for)."""
+        self.report_to(diag)
+        self.images = {}
+
     def close(self) -> None:
         """Stop forwarding WeasyPrint's log."""
         for name in WEASY_LOGGERS:
             logging.getLogger(name).removeHandler(self._handler)
 
     def stylesheet(self, css: str, base: Path) -> weasyprint.CSS:
-        """Parse a stylesheet once per process and reuse it."""
+        """Parse a stylesheet once per process and reuse it while what it read is unchanged
+        (read again through the gate: an input of this output too); its warnings said again."""
         key = f"{base}\0{css}"
-        if key not in self._css:
-            # Warnings while parsing (a refused @import, a bad rule) name the CSS folder.
-            document, self.fetcher.source = self.fetcher.source, self._name(base)
-            try:
-                self._css[key] = weasyprint.CSS(
-                    string=css,
-                    base_url=str(base) + "/",
-                    font_config=self.fonts,
+        if key in self._css and _unchanged(self._css[key][1]):
+            sheet, _, said = self._css[key]
+            self.diag.extend(Diagnostics(list(said)))
+            return sheet
+        # Warnings while parsing (a refused @import, a bad rule) name the CSS folder.
+        document, self.fetcher.source = self.fetcher.source, self._name(base)
+        before = len(self.diag.items)
+        try:
+            with current().recording() as read:
+                sheet = weasyprint.CSS(
+                    string=css, base_url=str(base) + "/", font_config=self.fonts,
                     url_fetcher=self.fetcher,
-                )
-            finally:
-                self.fetcher.source = document
-        return self._css[key]
+                )  # fmt: skip
+        finally:
+            self.fetcher.source = document
+        self._css[key] = (sheet, dict(read), self.diag.items[before:])
+        return sheet
 
     def _name(self, folder: Path) -> str:
         """folder as warnings name it: relative to the project when inside it."""

@@ -1,4 +1,6 @@
-"""Work beside this process: forked workers whose results (or exceptions) come back by pipe.
+"""Work beside this process: forked workers whose results (or exceptions) come back by pipe;
+the renderer they share, kept from one build to the next by a long-running process; the
+gate and the folder the jobs work behind.
 
 Forked after WeasyPrint and the fonts are loaded, a worker pays for neither; every worker
 is waited for whatever happens, so none outlives the build.
@@ -6,12 +8,23 @@ is waited for whatever happens, so none outlives the build.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from builder.diagnostics import silence
+from builder.diagnostics import Collected, silence
 from builder.errors import GuideError, RenderError
+from builder.gate import Gate, activate, current
+
+if TYPE_CHECKING:
+    from builder.outputs import BuildRequest
+    from builder.pdf import Renderer
+    from builder.project import Project
+
+T = TypeVar("T")
 
 # How a worker starts: forked after WeasyPrint and the fonts are loaded (Linux, macOS), or
 # spawned, a fresh interpreter that loads them itself, where there is no fork (Windows) or
@@ -154,3 +167,69 @@ def _outcome(job: Callable[[], Any]) -> bytes:
             return pickle.dumps(("error", exc))
         except Exception:  # an exception that does not pickle: its words at least
             return pickle.dumps(("error", RenderError(f"{type(exc).__name__}: {exc}")))
+
+
+@dataclass
+class KeptRenderer:
+    """The renderer a long-running process (guideprint serve, --watch) keeps from one build to
+    the next: the fonts and WeasyPrint's set-up are paid once (90 ms a build here). A build
+    that needs another (other roots, --strict, other fonts) makes it and keeps that one."""
+
+    renderer: Renderer | None = None
+
+    def close(self) -> None:
+        """Close the renderer kept, if any."""
+        if self.renderer is not None:
+            self.renderer.close()
+            self.renderer = None
+
+
+def _options(project: Project, request: BuildRequest) -> dict[str, Any]:
+    return {"roots": list(project.gate.roots or ()), "allow_remote": request.allow_remote,
+            "cache_dir": project.cache / "remote", "strict": request.strict,
+            "names_from": project.root}  # fmt: skip
+
+
+def kept_renderer(project: Project, request: BuildRequest, kept: KeptRenderer | None
+                  ) -> Renderer | None:  # fmt: skip
+    """The renderer kept, renewed for this build, when it was made for the same; else None."""
+    if kept is None or kept.renderer is None:
+        return None
+    from builder.pdf import made_with
+
+    if kept.renderer.made_with != made_with(**_options(project, request)):
+        return None
+    kept.renderer.renew(Collected())
+    return kept.renderer
+
+
+def new_renderer(project: Project, request: BuildRequest, kept: KeptRenderer | None = None
+                 ) -> Renderer:  # fmt: skip
+    """A renderer for this build (WeasyPrint imported, fonts loaded); kept if asked."""
+    from builder.pdf import Renderer
+
+    renderer = Renderer(diag=Collected(), **_options(project, request))
+    if kept is not None:
+        kept.close()
+        kept.renderer = renderer
+    return renderer
+
+
+def gated(gate: Gate, work: Callable[[], T]) -> T:
+    """work behind gate: a spawned worker starts with none active."""
+    with activate(gate):
+        return work()
+
+
+@contextlib.contextmanager
+def scratch(project: Project, request: BuildRequest) -> Iterator[Path]:
+    """Where the jobs write: out/, or for `check` a folder thrown away afterwards."""
+    if request.write:
+        yield project.out
+        return
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="guideprint-check-") as folder:
+        gate = current()
+        with activate(replace(gate, roots=(*(gate.roots or ()), Path(folder).resolve()))):
+            yield Path(folder)

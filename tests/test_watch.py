@@ -43,7 +43,7 @@ def builds(monkeypatch: pytest.MonkeyPatch) -> list[BuildRequest]:
     """Replace the build by a recorder (no rendering); return what it was called with."""
     calls: list[BuildRequest] = []
 
-    def fake(project: Project, a: BuildRequest, diag: Diagnostics) -> int:
+    def fake(project: Project, a: BuildRequest, diag: Diagnostics, **_: object) -> int:
         calls.append(a)
         return 0
 
@@ -105,7 +105,7 @@ def test_errors_are_one_line_and_watching_goes_on(
     ]
     done: list[bool] = []
 
-    def flaky(project: Project, a: BuildRequest, diag: Diagnostics) -> int:
+    def flaky(project: Project, a: BuildRequest, diag: Diagnostics, **_: object) -> int:
         error = outcomes.pop(0)
         if error is not None:
             raise error
@@ -129,7 +129,7 @@ def test_errors_are_one_line_and_watching_goes_on(
 def test_ctrl_c_exits_0_through_the_cli(copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cycles: list[BuildRequest] = []
 
-    def build(project: Project, a: BuildRequest, diag: Diagnostics) -> int:
+    def build(project: Project, a: BuildRequest, diag: Diagnostics, **_: object) -> int:
         cycles.append(a)
         return 0
 
@@ -145,7 +145,7 @@ def test_ctrl_c_exits_0_through_the_cli(copy: Path, monkeypatch: pytest.MonkeyPa
 def test_settings_changes_are_read_again(copy: Path) -> None:
     seen: list[str] = []
 
-    def record(project: Project, a: BuildRequest, diag: Diagnostics) -> int:
+    def record(project: Project, a: BuildRequest, diag: Diagnostics, **_: object) -> int:
         seen.append(project.settings.title)
         return 0
 
@@ -176,3 +176,38 @@ def test_a_card_edit_rebuilds_that_card(copy: Path) -> None:
     assert watch(project, a, Diagnostics(), changes=script(edit), max_cycles=1) == 0
     assert (out / "cards" / "vpn.pdf").stat().st_mtime_ns > stamps[0]
     assert not (out / "manual.pdf").exists()
+
+
+@pytest.mark.weasyprint_logs  # the CSS warning below, on purpose
+def test_a_kept_renderer_says_and_sees_what_a_new_one_would(copy: Path) -> None:
+    """One renderer for every build of the process: a stylesheet's warning is said by each
+    build that lays the card out, and a file the stylesheet imports, edited, is read again."""
+    from builder.gate import activate
+    from builder.workers import KeptRenderer
+
+    card, css = copy / "content" / "cards" / "vpn.md", copy / "layouts" / "cards" / "card.css"
+    css.write_text('@import "extra.css";\n' + css.read_text(encoding="utf-8"), "utf-8")
+    extra = css.with_name("extra.css")
+    extra.write_text("main { colr: red; }\n", "utf-8")
+    kept, said, renderers = KeptRenderer(), [], []
+
+    def again(text: str) -> None:
+        card.write_text(card.read_text(encoding="utf-8") + text, "utf-8")
+        project, diag = load_project(copy), Diagnostics()
+        with activate(project.gate):
+            assert build_mod.build(project, args(cards=("vpn",)), diag, kept=kept) == 0
+        said.append(" ".join(str(d) for d in diag.items if "colr" in str(d)))
+        renderers.append(kept.renderer)
+
+    try:
+        again("")
+        again("\n<!-- saved -->\n")  # the same stylesheet: the parse kept, its warning said
+        extra.write_text("main { colour: red; }\n", "utf-8")  # card.css itself unchanged
+        again("\n<!-- saved again -->\n")
+    finally:
+        kept.close()
+    assert renderers[0] is not None
+    assert renderers == [renderers[0]] * 3  # made once
+    assert "colr" in said[0]
+    assert said[1] == said[0]
+    assert said[2] == ""  # the edit was seen: parsed again, another warning ("colour")

@@ -5,7 +5,7 @@ One process keeps WeasyPrint loaded and builds with the build's own staleness ru
 --watch, builder.watch); the page (builder.serve.server, page/) shows every card front and
 back, the manual's pages, and what the last build said, updated by server-sent events.
 
-    watch -> build the cards -> draw their pictures -> event -> build the rest -> event
+    watch -> build: each card made -> its pictures drawn -> event; the rest -> event
 
 The server listens on 127.0.0.1 only; Ctrl-C stops the builds, the watcher and the server,
 exit 0.
@@ -71,6 +71,7 @@ def serve(
     finally:
         if poller is not None:
             poller.close()
+        preview.kept.close()
         hub.close()
         server.shutdown()
         server.server_close()
