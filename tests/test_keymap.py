@@ -251,7 +251,7 @@ def test_the_bundled_yealink_card_fits_with_its_owner_box(copy: Path) -> None:
         "Jean;Dupont;jean.dupont@groupehautier.fr;201;yealink\n", encoding="utf-8")  # fmt: skip
     code, _, err = cli(["welcome", "users.csv", "--jobs", "1"], copy)
     assert code == 0, err
-    (card,) = (copy / "out" / "welcome").glob("*/yealink.pdf")
+    (card,) = (copy / "out" / "welcome").glob("*/bienvenue-*.pdf")  # the person's cards
     from pypdf import PdfReader
 
     front = PdfReader(card).pages[0].extract_text()

@@ -4,9 +4,14 @@ re-runs that send nothing, --resend, --test-to, --status, the usage errors, --he
 
 from __future__ import annotations
 
+import email
+from email import policy
+from email.message import EmailMessage
 from pathlib import Path
 
+import pikepdf
 import pytest
+from cardpdf import assert_tagged
 from clirun import cli
 from test_mail_server import HOST, PASSWORD, USER, Counting, make_certificates, serve
 
@@ -60,13 +65,15 @@ def test_nothing_is_sent_while_the_csv_has_errors_then_skip_invalid(copy: Path) 
         text = zoe.get_body(("plain",))
         assert text is not None
         assert "Bonjour Zoé," in text.get_content()
-        (attachment,) = zoe.iter_attachments()
+        attachment, guide = zoe.iter_attachments()
         assert attachment.get_filename() == "bienvenue-zoe-boeuf.pdf"
+        assert guide.get_filename() == "guide-utilisateur.pdf"
 
         code, _, err = welcome(copy, "--send", "--yes", "--skip-invalid")  # the re-run
         assert code == 0, err
         assert "nothing to send: 2 already sent or unknown" in err
         assert "changed since" not in err  # packs made again are the same: not "changed"
+        assert "(0 made, 2 up to date)" in err  # nor made again: nothing of them changed
         assert len(handler.accepted) == 2
 
         code, out, _ = cli(["welcome", "users.csv", "--status"], copy)
@@ -173,3 +180,56 @@ def test_help_documents_the_columns(copy: Path) -> None:
         assert f"\n  {name} " in out
     for header in ("Prénom", "Nom", "Courriel", "N° de poste", "Poste", "envois.sqlite"):
         assert header in out
+
+
+def test_packs_go_out_tagged_and_are_made_again_only_when_changed(
+    copy: Path, tmp_path: Path
+) -> None:
+    """The real renderer: each attachment PDF/UA-1 (pdfua, and read back); a re-run makes
+    nothing; a card edited makes the packs holding it; a row edited, that person's."""
+    rows = ["Zoé;Bœuf;zoe@groupehautier.fr;201;vpn", "Marie;Curie;marie@gh.fr;203;yealink"]
+    (copy / "users.csv").write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    code, _, err = welcome(copy)
+    assert code == 0, err
+    assert "2 pack(s) written" in err
+    assert "(2 made, 0 up to date)" in err
+    folder = copy / "out" / "welcome"
+    zoe, marie = folder / "201-zoe-boeuf", folder / "203-marie-curie"
+    message = read_message(zoe / "bienvenue-zoe-boeuf.eml")
+    for part in message.iter_attachments():
+        pdf = tmp_path / str(part.get_filename())
+        pdf.write_bytes(part.get_content())
+        assert_tagged(pdf, "fr")
+        with pikepdf.open(pdf) as doc:
+            title = str(doc.docinfo.Title)
+            assert doc.open_metadata()["dc:title"] == title
+            assert doc.Root.ViewerPreferences.DisplayDocTitle is True
+    assert title == "Téléphonie 3CX — guide utilisateur"  # the manual's, last
+    with pikepdf.open(zoe / "bienvenue-zoe-boeuf.pdf") as doc:
+        assert str(doc.docinfo.Title).endswith("— Zoé Bœuf")
+    stamps = {p: p.stat().st_mtime_ns for p in (*zoe.iterdir(), *marie.iterdir())}
+
+    code, _, err = welcome(copy)
+    assert "(0 made, 2 up to date)" in err, err
+    assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
+
+    with (copy / "content" / "cards" / "yealink.md").open("a", encoding="utf-8") as card:
+        card.write("\n<!-- edited -->\n")
+    code, _, err = welcome(copy)
+    assert "(1 made, 1 up to date)" in err, err
+    changed = {p for p in stamps if p.stat().st_mtime_ns != stamps[p]}
+    assert changed == set(marie.iterdir())
+
+    rows[0] = rows[0].replace("Zoé;", "Zoë;")
+    (copy / "users.csv").write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    code, _, err = welcome(copy)
+    assert "(1 made, 1 up to date)" in err, err
+    text = read_message(zoe / "bienvenue-zoe-boeuf.eml").get_body(("plain",))
+    assert text is not None
+    assert "Bonjour Zoë," in text.get_content()
+
+
+def read_message(path: Path) -> EmailMessage:
+    message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+    assert isinstance(message, EmailMessage)
+    return message

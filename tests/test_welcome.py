@@ -5,21 +5,24 @@ from __future__ import annotations
 
 import email
 import html
-import io
+import shutil
+import time
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import pikepdf
 import pytest
 import weasyprint  # type: ignore[import-untyped]
-from fontTools.ttLib import TTFont
+from cardpdf import assert_tagged
 from pypdf import PdfReader
 from pypdf.generic import Destination
 
 from builder.config import Helpdesk, Settings, Urls, WelcomeSettings
 from builder.diagnostics import Diagnostics
 from builder.errors import ConfigError, GuideError, InputError, RenderError
+from builder.gate import Gate, Seen, current
 from builder.welcome import (
     MAX_PACK_BYTES,
     WelcomeResult,
@@ -27,7 +30,8 @@ from builder.welcome import (
     run_welcome,
     slugify,
 )
-from builder.welcome.pack import assemble, pack_meta
+from builder.welcome.mail import digest, read_eml
+from builder.welcome.pack import PackMeta
 from builder.welcome.people import Person
 
 FIXTURES = Path(__file__).parent / "fixtures" / "welcome"
@@ -37,7 +41,6 @@ GOOD = {
     "202": '<b>Jean</b> "JJ" Dupont',
     "203": "Marie-Christine de La Rochefoucauld-Montmorency-Laval",
 }
-PERSON = Person("Zoé O'Brien", "zoe@x.fr", "201", ("vpn",))
 MANUAL_CHAPTERS = ("Premiers pas", "Poste Yealink", "Client web")
 SETTINGS = Settings(
     title="Téléphonie 3CX — guide utilisateur",
@@ -58,44 +61,59 @@ SETTINGS = Settings(
 
 
 class FakeRenderer:
-    """Cards carrying the person's name and extension; a manual made beforehand."""
+    """Cards carrying the person's name and extension, one tagged PDF; a manual made
+    beforehand. With a cards folder, each card's text is read from <device>.md there."""
 
-    def __init__(self, manual: Path, fail_for: str) -> None:
+    def __init__(self, manual: Path, fail_for: str, cards: str = "") -> None:
         self.manual = manual
         self.fail_for = fail_for
+        self.cards = Path(cards) if cards else None
 
-    def cards_for(self, person: Person, out_dir: Path) -> list[Path]:
-        """Write one small PDF per device."""
+    def pack_for(self, person: Person, target: Path, meta: PackMeta) -> None:
+        """One page per device, written tagged as the real renderer does."""
         if person.extension == self.fail_for:
             raise RenderError("card 'yealink' does not fit", hint="1.2 mm over")
-        cards = []
+        documents = []
         for device in person.devices:
             text = f"{html.escape(person.name)} — Poste {html.escape(person.extension)}"
-            page = f"<title>Fiche {device}</title><style>@page {{size: A5 landscape}}</style>"
-            target = out_dir / f"{device}.pdf"
-            weasyprint.HTML(string=f"{page}<h1>{device}</h1><p>{text}</p>").write_pdf(target)
-            cards.append(target)
-        return cards
+            if self.cards is not None:
+                text += " " + html.escape(current().read_text(self.cards / f"{device}.md"))
+            page = f'<html lang="fr"><title>Fiche {device}</title>'
+            page += "<style>@page {size: A5 landscape}</style>"
+            page += f"<h1>Fiche {device}</h1><p>{text}</p>"
+            documents.append(weasyprint.HTML(string=page).render())
+        merged = documents[0].copy([p for d in documents for p in d.pages])
+        merged.metadata.title, merged.metadata.lang = meta.title, meta.lang
+        merged.metadata.authors = [meta.author]
+        merged.write_pdf(target, pdf_variant="pdf/ua-1")
+
+    def inputs_of(self, person: Person) -> dict[str, Seen]:
+        """Nothing read once for many: each pack reads its cards itself."""
+        return {}
 
     def manual_pdf(self) -> Path:
         """The manual made by the fixture."""
         return self.manual
 
 
-def fake_factory(diag: Diagnostics, manual: str, fail_for: str = "") -> FakeRenderer:
+def fake_factory(
+    diag: Diagnostics, manual: str, fail_for: str = "", cards: str = ""
+) -> FakeRenderer:
     """Picklable factory, as the real one must be."""
     if fail_for == "start":
         raise RenderError("missing font NotoSans-Regular.ttf", hint="run 'make setup'")
-    return FakeRenderer(Path(manual), fail_for)
+    return FakeRenderer(Path(manual), fail_for, cards)
 
 
 def write_manual(target: Path) -> Path:
-    """A 3-page manual whose headings make a nested outline."""
+    """A 3-page manual whose headings make a nested outline, tagged as the build's is."""
     pages = "".join(
         f'<h1 style="break-before: page">{title}</h1><h2>Section {n}</h2><p>Texte {n}.</p>'
         for n, title in enumerate(MANUAL_CHAPTERS, 1)
     )
-    weasyprint.HTML(string=f"<title>Guide</title>{pages}").write_pdf(target)
+    document = weasyprint.HTML(string=f'<html lang="fr"><title>Guide</title>{pages}').render()
+    document.metadata.title, document.metadata.lang = "Guide", "fr"
+    document.write_pdf(target, pdf_variant="pdf/ua-1")
     return target
 
 
@@ -325,7 +343,7 @@ def test_three_packs_carry_name_extension_and_outline(built: WelcomeResult) -> N
         text = flat(" ".join(page.extract_text() for page in reader.pages))
         assert GOOD[outcome.person.extension] in text
         assert f"Poste {outcome.person.extension}" in text
-        assert len(reader.pages) == len(outcome.person.devices) + len(MANUAL_CHAPTERS)
+        assert len(reader.pages) == len(outcome.person.devices)
         check_outline(reader, outcome.person)
         assert reader.metadata is not None
         assert reader.metadata.title == f"{SETTINGS.title} — {outcome.person.name}"
@@ -334,43 +352,188 @@ def test_three_packs_carry_name_extension_and_outline(built: WelcomeResult) -> N
 
 def check_outline(reader: PdfReader, person: Person) -> None:
     top = [i for i in reader.outline if isinstance(i, Destination)]
-    assert [i.title for i in top] == [f"Fiche {d}" for d in person.devices] + ["Guide utilisateur"]
-    cards = len(person.devices)
-    assert [reader.get_destination_page_number(i) for i in top] == [*range(cards), cards]
-    nested = reader.outline[-1]
-    assert isinstance(nested, list)
-    chapters = [i for i in nested if isinstance(i, Destination)]
-    assert [i.title for i in chapters] == list(MANUAL_CHAPTERS)
-    pages = [reader.get_destination_page_number(i) for i in chapters]
-    assert pages == [cards, cards + 1, cards + 2]
-    sections = [i for i in nested if isinstance(i, list)]
-    assert len(sections) == len(MANUAL_CHAPTERS)  # the h2 levels kept under each chapter
+    assert [i.title for i in top] == [f"Fiche {d}" for d in person.devices]
+    assert [reader.get_destination_page_number(i) for i in top] == list(range(len(top)))
 
 
-NOTO = Path("/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf")
+def test_every_attachment_is_tagged(built: WelcomeResult, tmp_path: Path) -> None:
+    """PDF/UA-1 as the pdfua checker sees it, and as pikepdf reads it: the pack and the
+    manual beside it, taken out of the draft as the newcomer gets them."""
+    for outcome in built.packs:
+        assert outcome.eml is not None
+        message = email.message_from_bytes(outcome.eml.read_bytes(), policy=policy.default)
+        assert isinstance(message, EmailMessage)
+        attachments = list(message.iter_attachments())
+        assert [a.get_filename() for a in attachments] == [
+            f"bienvenue-{outcome.person.slug}.pdf",
+            "guide-utilisateur.pdf",
+        ]
+        for attachment in attachments:
+            pdf = tmp_path / f"{outcome.person.extension}-{attachment.get_filename()}"
+            pdf.write_bytes(attachment.get_content())
+            assert_tagged(pdf, "fr")
+            check_tags(pdf)
+        pack_title = f"{SETTINGS.title} — {outcome.person.name}"
+        check_title(tmp_path / f"{outcome.person.extension}-{attachments[0].get_filename()}",
+                    pack_title)  # fmt: skip
 
 
-def test_the_same_pages_make_the_same_pack(manual: Path, tmp_path: Path) -> None:
-    """A font made with fontTools carries the time it was saved (`head.modified`): the same
-    card rendered with a font made a second later differs; its pack must not (the send
-    journal compares packs)."""
-    cards = []
-    for second in (0, 1):
-        with TTFont(NOTO, lazy=True, recalcTimestamp=False) as font:
-            font["head"].modified += second
-            font.save(tmp_path / f"font{second}.ttf")
-        font_url = (tmp_path / f"font{second}.ttf").as_uri()
-        style = f"@font-face {{font-family: F; src: url({font_url})}}"
-        page = f"<title>Fiche vpn</title><style>{style} p {{font-family: F}}</style>"
-        card = tmp_path / f"vpn{second}.pdf"
-        weasyprint.HTML(string=f"{page}<p>Zoé — Poste 201</p>").write_pdf(card)
-        cards.append(card)
-    assert cards[0].read_bytes() != cards[1].read_bytes()
-    meta = pack_meta(SETTINGS, PERSON)
-    first, second_pack = (assemble([card], PdfReader(manual), meta) for card in cards)
-    assert first == second_pack
-    reader = PdfReader(io.BytesIO(first))
-    assert "Zoé — Poste 201" in reader.pages[0].extract_text()
+def check_tags(pdf: Path) -> None:
+    """The structure tree in reading order: the pages' marked content in the order of the
+    tree, page after page (a merge by pypdf drops the tree: none of this holds)."""
+    with pikepdf.open(pdf) as doc:
+        root = doc.Root
+        assert root.MarkInfo.Marked is True
+        assert str(root.Lang) == "fr"
+        assert "/StructTreeRoot" in root
+        pages = {page.objgen: n for n, page in enumerate(doc.pages)}
+        order: list[int] = []
+        pending = [root.StructTreeRoot]
+        while pending:  # depth first, in the order of /K: the reading order
+            node = pending.pop()
+            kids = node.get("/K")
+            kids = list(kids) if isinstance(kids, pikepdf.Array) else [kids]
+            if "/Pg" in node and any(isinstance(k, int) for k in kids):
+                order.append(pages[node.Pg.objgen])
+            pending += [k for k in reversed(kids) if isinstance(k, pikepdf.Dictionary)]
+        assert order == sorted(order)  # never a page read before the one before it
+        assert set(order) == set(range(len(doc.pages)))  # every page's content is tagged
+
+
+def check_title(pdf: Path, title: str) -> None:
+    """The title shown, not the file name: /Title, dc:title and DisplayDocTitle."""
+    with pikepdf.open(pdf) as doc:
+        assert str(doc.docinfo.Title) == title
+        assert doc.open_metadata()["dc:title"] == title
+        assert doc.Root.ViewerPreferences.DisplayDocTitle is True
+
+
+def test_the_same_person_makes_the_same_pack(manual: Path, tmp_path: Path) -> None:
+    """Made again a second later (its ledger gone), a pack is the same bytes: the send
+    journal compares what it sent with the draft."""
+    packs = []
+    for _ in (0, 1):
+        shutil.rmtree(tmp_path / "welcome", ignore_errors=True)
+        (outcome,) = build(manual, tmp_path, "name,email,extension\nZoé,zoe@x.fr,201\n").packs
+        assert outcome.pack is not None
+        assert outcome.rendered
+        packs.append(outcome.pack.read_bytes())
+        time.sleep(1.1)  # a font subset stamped with the time would differ now
+    assert packs[0] == packs[1]
+
+
+ROWS = [
+    "name,email,extension,devices",
+    "Zoé O'Brien,zoe@x.fr,201,vpn",
+    "Jean Dupont,jean@x.fr,202,yealink vpn",
+    "Anne Petit,anne@x.fr,203,yealink",
+]
+
+
+def cards_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "cards"
+    folder.mkdir(exist_ok=True)
+    for name in ("vpn", "yealink"):
+        (folder / f"{name}.md").write_text(f"Texte de la fiche {name}.", encoding="utf-8")
+    return folder
+
+
+def made(result: WelcomeResult) -> list[str]:
+    """The extensions whose pack this run made (not found up to date)."""
+    return [o.person.extension for o in result.packs if o.rendered]
+
+
+def test_packs_are_made_again_only_when_their_person_or_content_changed(
+    manual: Path, tmp_path: Path
+) -> None:
+    """The build's rules (builder.ledger), per pack: its row, its cards, the file itself."""
+    out, cards = tmp_path / "out", str(cards_folder(tmp_path))
+    out.mkdir()
+    csv = "\n".join(ROWS) + "\n"
+    first = build(manual, out, csv, cards, jobs=2)
+    assert made(first) == ["201", "202", "203"]
+    assert (out / "welcome" / ".guideprint-ledger.json").is_file()
+    drafts = {o.person.extension: digest(read_eml(o.eml)) for o in first.packs if o.eml}
+    stamps = {o.person.extension: o.eml.stat().st_mtime_ns for o in first.packs if o.eml}
+
+    start = time.perf_counter()
+    again = build(manual, out, csv, cards, jobs=2)
+    assert time.perf_counter() - start < 1.0
+    assert made(again) == []
+    assert [o.person.extension for o in again.packs] == ["201", "202", "203"]
+    assert {o.person.extension: o.eml.stat().st_mtime_ns for o in again.packs if o.eml} == stamps
+
+    # One row changed, one row added above the others: that person's pack only.
+    rows = [ROWS[0], "Paul Neuf,paul@x.fr,204,vpn", ROWS[1], ROWS[2].replace("Jean", "Jeanne"),
+            ROWS[3]]  # fmt: skip
+    assert made(build(manual, out, "\n".join(rows) + "\n", cards)) == ["204", "202"]
+    csv = "\n".join(rows) + "\n"
+
+    # A card changed: the packs that hold it, and their drafts differ from what was sent.
+    (Path(cards) / "yealink.md").write_text("Nouvelle version de la fiche.", encoding="utf-8")
+    result = build(manual, out, csv, cards)
+    assert sorted(made(result)) == ["202", "203"]
+    now = {o.person.extension: digest(read_eml(o.eml)) for o in result.packs if o.eml}
+    assert now["203"] != drafts["203"]
+    assert now["201"] == drafts["201"]
+
+    # A pack deleted, another truncated: made again, those two only.
+    by_extension = {o.person.extension: o for o in result.packs}
+    assert by_extension["201"].pack is not None
+    assert by_extension["203"].pack is not None
+    by_extension["201"].pack.unlink()
+    with open(by_extension["203"].pack, "r+b") as handle:
+        handle.truncate(100)
+    assert sorted(made(build(manual, out, csv, cards))) == ["201", "203"]
+    assert made(build(manual, out, csv, cards)) == []
+
+
+def test_an_up_to_date_pack_says_what_it_said(
+    manual: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found up to date, a pack's warnings are said again (the ledger replays them)."""
+    monkeypatch.setattr("builder.welcome.run.MAX_PACK_BYTES", 1000)
+    csv = "name,email,extension\nZoé,zoe@x.fr,201\n"
+    for rendered in (True, False):
+        (tmp_path / "users.csv").write_text(csv, encoding="utf-8")
+        diag = Diagnostics()
+        result = run_welcome(tmp_path / "users.csv", SETTINGS, known_cards=KNOWN, out=tmp_path,
+                             factory=fake_factory, factory_args=(str(manual),), diag=diag,
+                             jobs=1, manual=manual)  # fmt: skip
+        assert [o.rendered for o in result.packs] == [rendered]
+        assert [w.message[:19] for w in diag.warnings] == ["pack and manual are"]
+
+
+def test_nested_recordings_that_read_the_same_each_get_their_reads(tmp_path: Path) -> None:
+    """A pack records what it reads, and inside it each card does: the inner block reads
+    all the outer one has, and both must leave cleanly (by identity, not by equal content)."""
+    gate = Gate()
+    (tmp_path / "a.md").write_text("a", encoding="utf-8")
+    (tmp_path / "b.md").write_text("b", encoding="utf-8")
+    with gate.recording() as outer:
+        with gate.recording() as inner:
+            gate.read_text(tmp_path / "a.md")
+        gate.read_text(tmp_path / "b.md")
+    assert sorted(Path(k).name for k in outer) == ["a.md", "b.md"]
+    assert [Path(k).name for k in inner] == ["a.md"]
+    gate.read_text(tmp_path / "b.md")
+    assert [Path(k).name for k in inner] == ["a.md"]  # closed: records nothing more
+
+
+def build(manual: Path, out: Path, csv: str, cards: str = "", jobs: int = 1) -> WelcomeResult:
+    """The packs of csv (written beside out/) with the fake renderer."""
+    (out / "users.csv").write_text(csv, encoding="utf-8")
+    return run_welcome(
+        out / "users.csv",
+        SETTINGS,
+        known_cards=KNOWN,
+        out=out,
+        factory=fake_factory,
+        factory_args=(str(manual), "", cards),
+        diag=Diagnostics(),
+        jobs=jobs,
+        manual=manual,
+    )
 
 
 def test_no_half_written_files_are_left(built: WelcomeResult) -> None:
@@ -403,10 +566,13 @@ def check_body_and_attachment(message: EmailMessage, person: Person, pack: Path)
     for expected in (person.extension, person.email, SETTINGS.urls.webclient, "poste 100"):
         assert expected in content
     assert "provisioning" not in content.lower()
-    (attachment,) = message.iter_attachments()
+    assert f"({pack.name})" in content
+    assert "(guide-utilisateur.pdf)" in content
+    attachment, guide = message.iter_attachments()
     assert attachment.get_content_type() == "application/pdf"
     assert attachment.get_filename() == pack.name
     assert attachment.get_content() == pack.read_bytes()
+    assert guide.get_content_type() == "application/pdf"
 
 
 def check_html(message: EmailMessage, person: Person) -> None:
@@ -449,7 +615,7 @@ def test_serial_build_reports_progress_removes_stale_and_isolates_failures(
     assert result.failed == 3
     assert [o.person.extension for o in result.packs] == ["201", "203"]
     assert any("no pack for" in e.message and e.line == 3 for e in diag.errors)
-    assert len([w for w in diag.warnings if w.message.startswith("pack is")]) == 2
+    assert len([w for w in diag.warnings if w.message.startswith("pack and manual are")]) == 2
 
 
 def test_broken_sender_stops_before_any_render(manual: Path, tmp_path: Path) -> None:

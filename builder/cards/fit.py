@@ -24,7 +24,7 @@ from builder.gate import current
 from builder.layouts import Layouts
 
 if TYPE_CHECKING:
-    from builder.pdf import Renderer
+    from builder.pdf import Metadata, Renderer
 
 PX_PER_MM = 96 / 25.4  # WeasyPrint lays out in CSS pixels
 FILL_OK = 0.9  # a fit that uses this much of the room is kept (no render to grow it further)
@@ -92,8 +92,26 @@ def render_card(
     fit each card once, not once per person). `bodies`: the sides' HTML when the card was
     already read (html.sides_html). Raises RenderError when a side cannot fit.
     """
-    from builder.pdf import Metadata
+    merged, result = lay_out_card(card, renderer, target, person=person, bleed=bleed,
+                                  previous=previous, bodies=bodies)  # fmt: skip
+    # Tagged (PDF/UA-1): cards go out with every welcome email. The tags survive the cut to
+    # the trim (builder/sheets/bleed.py keeps the catalogue); the sheets drop them.
+    renderer.write(merged, target, card_meta(card), variant=TAGGED)
+    return result
 
+
+def lay_out_card(
+    card: Card,
+    renderer: Renderer,
+    target: Path,
+    *,
+    person: dict[str, str] | None = None,
+    bleed: bool = False,
+    previous: CardResult | None = None,
+    bodies: dict[str, Markup] | None = None,
+) -> tuple[Any, CardResult]:
+    """The card laid out as render_card does, front then back, as one weasyprint Document,
+    not written (a welcome pack writes a person's cards as one tagged PDF)."""
     if not card.edition:  # a card read here (welcome packs, tests): its edition from this read
         with current().recording() as seen:
             bodies = bodies or html.sides_html(card, renderer.diag)
@@ -113,16 +131,19 @@ def render_card(
     merged = documents[0].copy([page for doc in documents for page in doc.pages])
     result.pages = len(merged.pages)
     assert result.pages == len(sides)  # never write a side spilling onto another page
-    meta = Metadata(
+    return merged, result
+
+
+def card_meta(card: Card) -> Metadata:
+    """What a card's PDF says about itself."""
+    from builder.pdf import Metadata
+
+    return Metadata(
         title=card.title,
         author=card.settings.organisation,
         subject=card.device,
         lang=card.settings.language,
     )
-    # Tagged (PDF/UA-1): cards go out with every welcome email. The tags survive the cut to
-    # the trim (builder/sheets/bleed.py keeps the catalogue); the sheets drop them.
-    renderer.write(merged, target, meta, variant=TAGGED)
-    return result
 
 
 @dataclass
@@ -279,7 +300,13 @@ def _child(body: Any, tag: str) -> Any:
 
 @lru_cache(maxsize=8)
 def _layouts(project: Path) -> Layouts:
-    """One template environment per project and process (welcome packs render many cards)."""
+    """One template environment per project and process (welcome packs render many cards),
+    made again when the project's layouts/ appears or goes (guideprint serve runs on)."""
+    return _environment(project, (project / "layouts").is_dir())
+
+
+@lru_cache(maxsize=8)
+def _environment(project: Path, own_layouts: bool) -> Layouts:
     return Layouts(project)
 
 

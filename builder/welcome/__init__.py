@@ -1,6 +1,7 @@
-"""Welcome packs: per newcomer, personalised cards + the manual in one PDF, and an email.
+"""Welcome packs: per newcomer, their personalised cards as one tagged PDF, and an email with
+it and the manual attached.
 
-Stages, in order: `people` (CSV -> checked Person rows), `pack` (cards + manual merged),
+Stages, in order: `people` (CSV -> checked Person rows), `pack` (its metadata and names),
 `mail` (draft .eml: text and HTML), `run` (the manual once, packs over the cores); then, to
 send, `smtp` (the server and the login), `journal` (what was sent, SQLite) and `delivery`
 (each message once).

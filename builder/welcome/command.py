@@ -149,7 +149,14 @@ def _welcome(project: Project, request: WelcomeRequest, diag: Diagnostics) -> in
             manual=project.out / "manual.pdf",
         )
         result = WelcomeResult(roster, outcomes)
-        STATUS.warning("%d pack(s) written to %s", len(result.packs), project.out / WELCOME_DIR)
+        rendered = sum(o.rendered for o in result.packs)
+        STATUS.warning(
+            "%d pack(s) written to %s (%d made, %d up to date)",
+            len(result.packs),
+            project.out / WELCOME_DIR,
+            rendered,
+            len(result.packs) - rendered,
+        )
         if server is not None:
             if request.strict and diag.warnings:
                 raise GuideError("warnings are fatal with --strict: nothing sent")

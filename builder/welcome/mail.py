@@ -122,14 +122,17 @@ def body(
     attachment: str,
     *,
     html: bool = False,
+    manual: str = "",
 ) -> str:
-    """The body for one person, as text (env without autoescape) or escaped (html env)."""
+    """The body for one person, as text (env without autoescape) or escaped (html env);
+    attachment: the pack's name, manual: the manual's ("" when not attached)."""
     return env.get_template(TEMPLATE).render(
         person=person,
         organisation=settings.organisation,
         webclient=settings.urls.webclient,
         helpdesk=settings.helpdesk,
         attachment=attachment,
+        manual=manual,
         html=html,
     )
 
@@ -160,9 +163,11 @@ def draft(
     pack: str,
     data: bytes,
     html_env: jinja2.Environment | None = None,
+    more: Sequence[tuple[str, bytes]] = (),
 ) -> EmailMessage:
-    """The welcome message for person, text and HTML, the pack attached (no Date nor
-    Message-ID: it is a draft; both are stamped when it is sent)."""
+    """The welcome message for person, text and HTML, the pack attached, then `more` PDFs
+    (name, bytes: the manual); no Date nor Message-ID: it is a draft, both are stamped when
+    it is sent."""
     message = EmailMessage()
     message["From"] = sender(settings)
     # An Address object: the name is encoded as a phrase, it can never add a header.
@@ -172,11 +177,13 @@ def draft(
         message["Reply-To"] = reply
     message["Subject"] = settings.welcome.subject
     message["X-Unsent"] = "1"  # Outlook opens the .eml as a message ready to send
-    message.set_content(body(env, settings, person, pack))
+    manual = more[0][0] if more else ""
+    message.set_content(body(env, settings, person, pack, manual=manual))
     if html_env is not None:
-        escaped = body(html_env, settings, person, pack, html=True)
+        escaped = body(html_env, settings, person, pack, html=True, manual=manual)
         message.add_alternative(html_body(escaped, settings), subtype="html")
-    message.add_attachment(data, maintype="application", subtype="pdf", filename=pack)
+    for name, content in [(pack, data), *more]:
+        message.add_attachment(content, maintype="application", subtype="pdf", filename=name)
     return message
 
 
