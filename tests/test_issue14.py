@@ -20,6 +20,7 @@ import pytest
 from clirun import cli
 from conftest import require_shared, write_files
 from pypdf import PdfReader
+from test_spaces_print import OURS
 
 from builder import fonts
 from builder.config import Settings
@@ -32,13 +33,6 @@ CORPUS = ROOT.parent / "shared" / "corpus" / "lawnchair-docs"
 SPACE = Path(__file__).parent / "fixtures" / "spaces" / "print"
 MM = 72 / 25.4
 RAW = ("{%", "%}", "&#x", "NAN;")
-# The embedded names of the set's fonts: "GP …" for the @font-face ones, the others their own.
-OURS = re.compile(
-    r"GP-(Sans|Mono)(-Bold)?(-Italic)?|Noto-Color-Emoji|Noto-Sans-CJK-(JP|KR|SC|TC|HK)(-Bold)?"
-    r"|Noto-Sans-("
-    + "|".join(f.split()[-1] for f in (*fonts.SCRIPT_FONTS, *fonts.SYMBOL_FONTS))
-    + r")(-Bold)?"
-)
 
 
 def shortcodes(text: str) -> list[str]:

@@ -30,7 +30,7 @@ SPACE = Path(__file__).parent / "fixtures" / "spaces" / "print"
 MM = 72 / 25.4
 # The embedded names of the set's fonts: "GP …" for the @font-face ones, the others their own.
 OURS = re.compile(
-    r"GP-(Sans|Mono)(-\w+)?|Noto-Color-Emoji|Noto-Sans-CJK-(JP|KR|SC|TC|HK)(-Bold)?"
+    r"GP-(Sans|Mono)(-Bold)?(-Italic)?|Noto-Color-Emoji|Noto-Sans-CJK-(JP|KR|SC|TC|HK)(-Bold)?"
     r"|Noto-Sans-("
     + "|".join(f.split()[-1] for f in (*fonts.SCRIPT_FONTS, *fonts.SYMBOL_FONTS))
     + r")(-Bold)?"
