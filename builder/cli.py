@@ -8,12 +8,14 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
 
 from builder import __version__
 from builder.errors import GuideError, UsageError, printable
 
+TYPE_CHECKING = False  # typing's, without importing typing: builder/__init__.py
 if TYPE_CHECKING:
+    from typing import Any, NoReturn
+
     from builder.diagnostics import Diagnostics
 
 LEVELS = {10: "debug", 20: "info", 30: "warning", 40: "error"}  # builder.diagnostics.Say's

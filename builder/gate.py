@@ -21,10 +21,10 @@ import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from builder.errors import ContentError
 
+TYPE_CHECKING = False  # typing's, without importing typing: builder/__init__.py
 if TYPE_CHECKING:
     from PIL import Image
 

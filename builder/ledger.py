@@ -23,14 +23,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from builder import __version__
 from builder.diagnostics import Diagnostic
 from builder.gate import ABSENT, REFUSED, Gate, Seen, listing, parse_listing_key
 from builder.output import write_text
 
+TYPE_CHECKING = False  # typing's, without importing typing: builder/__init__.py
 if TYPE_CHECKING:
+    from typing import Any
+
     from builder.outputs import Made
     from builder.project import Project
 

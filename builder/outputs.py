@@ -12,13 +12,15 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from builder.diagnostics import Collected, Diagnostic, Diagnostics
 from builder.errors import GuideError, OutputError, UsageError
 from builder.gate import Seen, current
 
+TYPE_CHECKING = False  # typing's, without importing typing: builder/__init__.py
 if TYPE_CHECKING:
+    from typing import Any
+
     from builder.pdf import Renderer
     from builder.project import Project
 

@@ -7,7 +7,6 @@ import re
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from builder import SETTINGS_FILE
 from builder.errors import ConfigError, ContentError, GuideError
@@ -15,6 +14,7 @@ from builder.gate import Gate, current
 from builder.layouts import BUILTIN, Layouts
 from builder.resources import bundled
 
+TYPE_CHECKING = False  # typing's, without importing typing: builder/__init__.py
 if TYPE_CHECKING:
     from builder.config import Settings
 

@@ -13,18 +13,20 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
 
 from builder.diagnostics import Collected, silence
 from builder.errors import GuideError, RenderError
 from builder.gate import Gate, activate, current
 
+TYPE_CHECKING = False  # typing's, without importing typing: builder/__init__.py
 if TYPE_CHECKING:
+    from typing import Any, TypeVar
+
     from builder.outputs import BuildRequest
     from builder.pdf import Renderer
     from builder.project import Project
 
-T = TypeVar("T")
+    T = TypeVar("T")
 
 # How a worker starts: forked after WeasyPrint and the fonts are loaded (Linux, macOS), or
 # spawned, a fresh interpreter that loads them itself, where there is no fork (Windows) or
