@@ -5,7 +5,6 @@ command runs behind the project's read gate."""
 from __future__ import annotations
 
 import argparse
-import shlex
 from functools import partial
 from pathlib import Path
 
@@ -89,6 +88,8 @@ def init_(args: argparse.Namespace) -> int:
         lines = [f"created {where}/ ({made.lang}): {', '.join(made.written) or 'nothing new'}"]
         if made.kept:
             lines.append(f"kept, already there: {', '.join(made.kept)}")
+        import shlex  # for this hint only
+
         go = "" if where == Path(".") else f"cd {shlex.quote(str(where))} && "
         lines.append(f"next: {go}guideprint build")
         print("\n".join(map(printable, lines)))  # noqa: T201
