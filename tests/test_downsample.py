@@ -166,3 +166,36 @@ def test_pages_prepared_from_either_end_give_the_same_html(tmp_path: Path) -> No
     made = [p for p in (tmp_path / "a").iterdir() if p.suffix != ".sha256"]
     assert len(made) == 3  # the repeated image made once
     assert all(image.as_uri() not in page for page in forward for image in images)
+
+
+def test_transparent_rgba_png_is_kept_as_it_is(tmp_path: Path) -> None:
+    """An 8-bit RGBA PNG with real transparency (a window's shadow): the renderer splits its
+    alpha in every document either way, so a copy in its own mode would only cost time."""
+    image = Image.new("RGBA", (40, 30), (0, 90, 200, 255))
+    image.putpixel((3, 3), (0, 0, 0, 0))
+    original = _save(tmp_path / "shadow.png", image)
+    assert downsample(original, (1000, 1000), tmp_path / "c") == original
+    assert not (tmp_path / "c").exists()
+    big = _save(tmp_path / "big-shadow.png", image.resize((400, 300)))
+    small = downsample(big, (100, 100), tmp_path / "c")  # too large: still shrunk, alpha kept
+    with Image.open(small) as im:
+        assert (im.mode, im.size) == ("RGBA", (100, 75))
+        assert im.getextrema()[3][0] < 255
+
+
+def test_images_prepared_on_one_core_or_two_give_the_same_html(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import builder.downsample as mod
+
+    images = [
+        _save(tmp_path / f"{n}.png", Image.new("RGBA", (300 + n, 200), (n * 40, 0, 0, 255)))
+        for n in range(6)
+    ]
+    pages = ["".join(f'<img src="{p.as_uri()}">' for p in images)]
+    done = {}
+    for cores in (1, 2):
+        monkeypatch.setattr(mod, "_cores", lambda cores=cores: cores)
+        done[cores] = downsample_pages(pages, (100, 100), tmp_path / f"c{cores}")
+    assert done[1] == [p.replace("/c2/", "/c1/") for p in done[2]]
+    assert all(image.as_uri() not in done[2][0] for image in images)

@@ -6,6 +6,10 @@ are the jobs of the manual and booklet kinds (builder.outputs).
 
 from __future__ import annotations
 
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +24,21 @@ if TYPE_CHECKING:
 
 CSS = "manual/manual.css"
 STEPS = ".guideprint-steps"  # in out/: files a build makes on the way to its outputs
+PROFILE = "GUIDEPRINT_PROFILE"  # a file: each stage of the manual appends its time (bench/)
+
+
+@contextmanager
+def stage(name: str, paper: str = "") -> Iterator[None]:
+    """Time a stage of the manual; with GUIDEPRINT_PROFILE=FILE, append it to FILE as
+    "stage paper wall-seconds cpu-seconds pid" (the bench's per-stage figures; CPU of the
+    whole process, its threads too; nothing is written otherwise)."""
+    target = os.environ.get(PROFILE)
+    start, cpu = time.perf_counter(), time.process_time()
+    yield
+    if target:
+        wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+        with open(target, "a", encoding="utf-8") as f:  # one short line: appends interleave
+            f.write(f"{name} {paper or '-'} {wall:.4f} {cpu:.4f} {os.getpid()}\n")
 
 
 @dataclass(frozen=True)
@@ -64,7 +83,7 @@ def read(project: Project, papers: list[str], diag: Diagnostics, *, allow_remote
     from builder import manual as manual_mod
     from builder.gate import current
 
-    with current().recording() as seen:
+    with stage("reading"), current().recording() as seen:
         spaces = read_spaces(project, diag, allow_remote=allow_remote)
         _check_glyphs(project, spaces, diag)
         settings = project.settings
@@ -151,13 +170,16 @@ def draw(
     on = manual.papers[paper]
     cache = project.cache / "images"
     swapped: dict[str, str] = {}
-    html = downsample_pages([manual.html], on.box, cache, from_the_end=images_from_the_end,
-                            swapped=swapped)[0]  # fmt: skip
+    with stage("images", paper):
+        html = downsample_pages([manual.html], on.box, cache, from_the_end=images_from_the_end,
+                                swapped=swapped)[0]  # fmt: skip
     base = project.layouts.path(CSS).parent
     css = [renderer.stylesheet(manual.css, base), renderer.stylesheet(on.css, project.root)]
     LOG.info("rendering the manual (%d chapters, %s)", manual.chapters, paper)
     images = {swapped.get(url, url): at for url, at in manual.images.items()}
-    document = renderer.render(html, project.source, css, source="manual", images=images)
+    with stage("layout", paper):
+        document = renderer.render(html, project.source, css, source="manual", images=images)
     variant = variant if variant is not None else project.settings.manual.pdf_variant
-    renderer.write(document, target, Metadata(**manual.meta), variant=variant or None)
+    with stage("writing", paper):
+        renderer.write(document, target, Metadata(**manual.meta), variant=variant or None)
     return document
