@@ -1,6 +1,7 @@
 """Benchmark guideprint against its peers on this machine; print the figures and the ratios.
 
     .venv/bin/python bench/run.py [--quick] [--tree DIR] [--work DIR] [--json FILE]
+    .venv/bin/python bench/run.py --large [--large-rounds N]   # (i) alone: issue 17's space
 
 Everything runs in one go, each measurement in a fresh process (as a user runs it) on a
 copy of the project in a scratch folder: out/ is never touched. Medians of --repeat runs
@@ -31,7 +32,7 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 
-from peers import concatenated, to_typst  # noqa: E402
+from peers import FRONT_MATTER, concatenated, to_typst  # noqa: E402
 from space import large_space  # noqa: E402
 
 CARD = "vpn"  # the card edited in (c)
@@ -403,6 +404,241 @@ def welcome(b: Bench, counts: list[int]) -> None:
         )
 
 
+class TreeSampler:
+    """Every 50 ms, the memory of a process and all its descendants: the peak of the sum of
+    their RSS (VmRSS) and of their PSS (smaps_rollup: shared pages counted once)."""
+
+    def __init__(self, pid: int) -> None:
+        import threading
+
+        self.pid = pid
+        self.rss_mb = self.pss_mb = 0.0
+        self.processes = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(0.05):
+            tree = self._tree()
+            rss = pss = 0
+            for pid in tree:
+                rss += _proc_kb(f"/proc/{pid}/status", "VmRSS:")
+                pss += _proc_kb(f"/proc/{pid}/smaps_rollup", "Pss:")
+            self.rss_mb = max(self.rss_mb, rss / 1024)
+            self.pss_mb = max(self.pss_mb, pss / 1024)
+            self.processes = max(self.processes, len(tree))
+
+    def _tree(self) -> list[int]:
+        children: dict[int, list[int]] = {}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            ppid = int(stat[stat.rindex(b")") + 2 :].split()[1])
+            children.setdefault(ppid, []).append(int(entry))
+        tree, todo = [], [self.pid]
+        while todo:
+            pid = todo.pop()
+            tree.append(pid)
+            todo += children.get(pid, [])
+        return tree
+
+
+def _proc_kb(path: str, key: str) -> int:
+    try:
+        with open(path, encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith(key):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+@dataclass
+class Sampled:
+    """A run with the memory of its whole process tree and the manual's stage times."""
+
+    run: Run
+    tree_rss_mb: float
+    tree_pss_mb: float
+    processes: int
+    stages: dict[str, float]  # "layout A4" -> seconds, from GUIDEPRINT_PROFILE
+
+
+def sampled(b: Bench, cmd: list[str], *, cwd: Path | None = None) -> Sampled:
+    """Run cmd as Bench.run does, sampling its process tree's memory and its stages."""
+    with tempfile.NamedTemporaryFile("r", suffix=".stages") as stages, \
+            tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:  # fmt: skip
+        env = {**b.env, "GUIDEPRINT_PROFILE": stages.name}
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=cwd or b.project, env=env, stdout=out, stderr=err)
+        sampler = TreeSampler(proc.pid)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        sampler.stop()
+        out.seek(0)
+        err.seek(0)
+        run = Run(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024,
+                  out.read(), err.read())  # fmt: skip
+        if os.waitstatus_to_exitcode(status):
+            raise SystemExit(f"failed: {' '.join(cmd)}\n{run.stderr}")
+        times: dict[str, float] = {}
+        for line in stages.read().splitlines():
+            name, paper, secs, cpu, *_ = line.split()
+            key = name if paper == "-" else f"{name} {paper}"
+            times[key] = times.get(key, 0.0) + float(secs)
+            times[f"{key} cpu"] = times.get(f"{key} cpu", 0.0) + float(cpu)
+    return Sampled(run, sampler.rss_mb, sampler.pss_mb, sampler.processes, times)
+
+
+def large_manual(b: Bench, rounds: int, seed: int, size: int = 300) -> None:
+    """(i) issue 17: a generated ~300-page space (bench/large.py) against the peer.
+
+    Each round runs, in turn: the manual cold (fresh out/ and image cache), the peer
+    (pandoc -s, then WeasyPrint, on the pages in SUMMARY order with the same images), the
+    manual again with --force (image cache warm), and the manual after one paragraph of one
+    page was edited. Ratios are of the same round; figures are medians over the rounds.
+    """
+    import large as gen
+
+    say(f"(i) large manual: generated space, seed {seed}, {rounds} rounds")
+    started = time.perf_counter()
+    spec = gen.Spec(seed, max(1, size // 12), size, round(size * 1.5))  # 300: 25, 300, 450
+    made = gen.make_space(spec)
+    say(f"  space {made} ready in {time.perf_counter() - started:.0f} s: {gen.describe(made)}")
+    space = b.project / "large-manual"
+    fresh(space)
+    shutil.copytree(made, space, copy_function=_link_or_copy)
+    out = b.work / "out-large-manual"
+    cmd = [sys.executable, "-m", "builder", "build", "--manual", "--source", space.name,
+           "--out", str(out)]  # fmt: skip
+    peer = fresh(b.work / "peer-large")
+    peer.mkdir()
+    (peer / "guide.md").write_text(concatenated(space), encoding="utf-8")
+    html_cmd = ["pandoc", "-f", "markdown", "-s", "--metadata", "title=Guide", "-o", "guide.html",
+                "guide.md"]  # fmt: skip
+    pdf_cmd = [sys.executable, "-m", "weasyprint", "-q", "-u", f"{space}/", "guide.html",
+               "guide.pdf"]  # fmt: skip
+    firsts = sorted(space.glob("c*-01.md"))  # each chapter's first page after its own
+    edited = firsts[len(firsts) // 2]  # c13-01 of 25 chapters
+    original = edited.read_text(encoding="utf-8")
+    results: dict[str, list[Sampled]] = {"cold": [], "warm": [], "edit": [], "peer": []}
+    html_s: list[float] = []
+    loads = []
+    for n in range(rounds):
+        loads.append(os.getloadavg()[0])
+        fresh(out)
+        fresh(b.project / ".guideprint-cache")
+        results["cold"].append(sampled(b, cmd))
+        html = b.run(html_cmd, cwd=peer)
+        pdf = sampled(b, pdf_cmd, cwd=peer)
+        html_s.append(html.seconds)
+        pdf.run.seconds += html.seconds
+        pdf.run.cpu += html.cpu
+        results["peer"].append(pdf)
+        results["warm"].append(sampled(b, [*cmd, "--force"]))
+        paragraphs = original.split("\n\n")
+        paragraphs[1] = paragraphs[1].replace(".", f", modifié {n + 1}.", 1)
+        edited.write_text("\n\n".join(paragraphs), encoding="utf-8")
+        results["edit"].append(sampled(b, cmd))
+        loads.append(os.getloadavg()[0])
+        say(
+            "  round {}: cold {:.1f} s, peer {:.1f} s, warm {:.1f} s, edit {:.1f} s".format(
+                n + 1, *(results[k][-1].run.seconds for k in ("cold", "peer", "warm", "edit"))
+            )
+        )
+    edited.write_text(original, encoding="utf-8")
+    ours, theirs = pages(out / "manual.pdf"), pages(peer / "guide.pdf")
+    b.note("large17_pages", ours, f"{gen.describe(space)['pages']} pages -> {ours} PDF pages "
+           f"(peer {theirs}); load average {min(loads):.1f}-{max(loads):.1f}")  # fmt: skip
+    b.figures["large17_load"] = loads
+    peer_runs = results["peer"]
+    for key in ("cold", "warm", "edit", "peer"):
+        runs = results[key]
+        ratio = statistics.median(
+            r.run.seconds / p.run.seconds for r, p in zip(runs, peer_runs, strict=True)
+        )
+        wall = statistics.median(r.run.seconds for r in runs)
+        cpu = statistics.median(r.run.cpu / r.run.seconds for r in runs)
+        big = max(r.run.rss_mb for r in runs)
+        tree = max(r.tree_rss_mb for r in runs)
+        pss = max(r.tree_pss_mb for r in runs)
+        stages = {name: statistics.median(r.stages.get(name, 0.0) for r in runs)
+                  for name in dict.fromkeys(k for r in runs for k in r.stages)}  # fmt: skip
+        b.figures[f"large17_{key}"] = {
+            "wall_s": wall, "ratio": ratio, "cpu_per_wall": cpu, "largest_mb": big,
+            "tree_rss_mb": tree, "tree_pss_mb": pss, "stages_s": stages,
+            "walls": [r.run.seconds for r in runs],
+            "cpus": [r.run.cpu for r in runs],
+            "cpu_ratio": statistics.median(
+                r.run.cpu / p.run.cpu for r, p in zip(runs, peer_runs, strict=True)
+            ),
+        }  # fmt: skip
+        shown = ", ".join(f"{k} {v:.1f}" for k, v in stages.items())
+        extra = f" (pandoc {statistics.median(html_s):.1f} s)" if key == "peer" else ""
+        cpu_ratio = b.figures[f"large17_{key}"]["cpu_ratio"]
+        say(f"  {key}: {wall:.1f} s{extra} = {ratio:.2f}x peer (CPU {cpu_ratio:.2f}x: a loaded "
+            f"machine's waits aside), cpu/wall {cpu:.2f}, largest "
+            f"process {big:.0f} MB, all together {tree:.0f} MB rss / {pss:.0f} MB pss"
+            + (f"; stages: {shown}" if shown else ""))  # fmt: skip
+    peer_mb = max(r.tree_pss_mb for r in peer_runs)  # the same measure on both sides
+    b.figures["large17_memory_ratio"] = max(
+        r.tree_pss_mb for r in results["cold"] + results["warm"]
+    ) / max(peer_mb, 1.0)
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    """A hard link where the file system allows one (the images are large), else a copy."""
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def serve_edit(b: Bench) -> None:
+    """(h) guideprint serve: a card saved -> its new picture loaded in the page (Playwright
+    driving chromium, bench/probe.py serve); Typst in turns with the saves, on the same text
+    as (e) and on the card's text alone, each a new process."""
+    edits = 10 if b.repeat > 1 else 3
+    say(f"(h) guideprint serve: {CARD} saved {edits} times -> its picture in chromium")
+    work = b.work / "serve"
+    copy_project(work)
+    content, title = work / "content", "Téléphonie 3CX — guide utilisateur"
+    peer = b.work / "typst-serve"
+    fresh(peer).mkdir()
+    (peer / "guide.typ").write_text(to_typst(concatenated(content), content, title), "utf-8")
+    text = FRONT_MATTER.sub("", (content / "cards" / f"{CARD}.md").read_text(encoding="utf-8"))
+    (peer / "card.typ").write_text(to_typst(text, content, CARD), "utf-8")
+    probe = [sys.executable, str(BENCH / "probe.py"), "serve", str(b.work / "out-serve"), CARD]
+    try:
+        got = json.loads(b.run([*probe, str(edits), *(str(peer / f"{n}.typ")
+                                                      for n in ("guide", "card"))],
+                               cwd=work).stdout)  # fmt: skip
+    except SystemExit as exc:  # no chromium, playwright or typst: say so, go on
+        b.note("serve_s", None, f"not measured: {str(exc).splitlines()[-1][:120]}")
+        return
+    shown, told = statistics.median(got["shown"]), statistics.median(got["told"])
+    guide, card = (statistics.median(got["typst"][n]) for n in ("guide", "card"))
+    b.figures.update(serve_told_s=told, typst_turns_s=guide, typst_card_s=card)
+    b.note(
+        "serve_s",
+        shown,
+        f"save -> new picture loaded: median {shown:.3f} s (event in the page at {told:.3f} s;"
+        f" each: {' '.join(f'{x:.2f}' for x in got['shown'])}); Typst in turns: the guide's"
+        f" text {guide:.3f} s, the card's {card:.3f} s",
+    )
+
+
 def machine(b: Bench) -> None:
     import importlib.metadata as meta
 
@@ -446,12 +682,33 @@ TARGETS: list[tuple[str, str, Callable[[dict[str, Any]], float | None], float]] 
     ("large space, manual", "ms/page", lambda f: f.get("large_ms_per_page"), 40.0),
     ("welcome packs, 200 people", "s", lambda f: f.get("welcome_200_s"), 30.0),
     (
+        "serve: card saved -> in the browser / Typst, in turns",
+        "x",
+        lambda f: f["serve_s"] / f["typst_turns_s"] if f.get("serve_s") else None,
+        1.0,
+    ),
+    (
         "welcome packs, peak memory of a process",
         "MB",
         lambda f: f.get("welcome_200_peak_mb"),
         250.0,
     ),
 ]
+
+
+LARGE_TARGETS: list[tuple[str, str, Callable[[dict[str, Any]], float | None], float]] = [
+    ("(i) cold manual / peer, same rounds", "x",
+     lambda f: f["large17_cold"]["ratio"] if "large17_cold" in f else None, 0.5),
+    ("(i) image cache warm (--force) / peer", "x",
+     lambda f: f["large17_warm"]["ratio"] if "large17_warm" in f else None, 0.35),
+    ("(i) one paragraph edited, rebuild / peer", "x",
+     lambda f: f["large17_edit"]["ratio"] if "large17_edit" in f else None, 0.15),
+    ("(i) peak memory, all processes (pss) / peer", "x",
+     lambda f: f.get("large17_memory_ratio"), 0.6),
+    ("(i) cores busy, warm build (cpu/wall)", "",
+     lambda f: -f["large17_warm"]["cpu_per_wall"] if "large17_warm" in f else None, -1.6),
+]  # fmt: skip
+# cpu/wall is shown negated ("at least 1.6" as "<= -1.6"); added to TARGETS by --large
 
 
 def report(figures: dict[str, Any]) -> None:
@@ -481,8 +738,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--work", type=Path, help="scratch folder (default: a temporary one)")
     p.add_argument("--copies", type=int, default=20, help="(f): copies of the space's pages")
     p.add_argument("--people", type=int, nargs="+", default=[50, 200], help="(g)")
-    p.add_argument("--skip", nargs="*", default=[], help="sections to skip: a b c d e f g")
+    p.add_argument("--skip", nargs="*", default=[], help="sections to skip: a b c d e f g h")
     p.add_argument("--json", type=Path, help="also write the figures here")
+    p.add_argument(
+        "--large",
+        action="store_true",
+        help="(i) alone: the generated ~300-page space (bench/large.py) vs the peer",
+    )
+    p.add_argument("--large-rounds", type=int, default=3, help="(i): rounds")
+    p.add_argument("--seed", type=int, default=17, help="(i): the generated space's seed")
+    p.add_argument("--large-pages", type=int, default=300, help="(i): pages (smoke: 24)")
     args = p.parse_args(argv)
     if args.quick:
         args.repeat, args.copies, args.people = 1, 4, [10]
@@ -498,7 +763,11 @@ def main(argv: list[str] | None = None) -> int:
         ("e", lambda: typst(b)),
         ("f", lambda: large(b, args.copies)),
         ("g", lambda: welcome(b, args.people)),
+        ("h", lambda: serve_edit(b)),
     ]
+    if args.large:  # (i) takes minutes a round: on its own
+        sections = [("i", lambda: large_manual(b, args.large_rounds, args.seed, args.large_pages))]
+        TARGETS[:] = LARGE_TARGETS
     for name, section in sections:
         if name not in args.skip:
             section()
