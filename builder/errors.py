@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 # C0 and C1 controls (ESC starts terminal commands: an `ESC[2J` in a file name clears the
 # screen), line and paragraph separators, and the bidi controls that reorder what is shown.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_UNSAFE = [*range(0x00, 0x20), *range(0x7F, 0xA0), 0x2028, 0x2029, *range(0x202A, 0x202F),
+           *range(0x2066, 0x206A)]
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+# A translation table, not a regular expression: compiling that one was 0.6 ms of every start.
+_ESCAPED = {
+    code: _NAMED.get(chr(code)) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+    for code in _UNSAFE
+}
 
 
 def printable(text: str) -> str:
     """text safe to print on one terminal line: control characters shown as \\x1b, \\n."""
-    return _UNSAFE.sub(lambda m: _escape(m.group()), text)
-
-
-def _escape(char: str) -> str:
-    code = ord(char)
-    return _NAMED.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+    return text.translate(_ESCAPED)
 
 
 def one_line(message: str, file: str | None, line: int | None, hint: str | None) -> str:
