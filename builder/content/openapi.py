@@ -20,15 +20,16 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from referencing import Registry, Resource
-from referencing.exceptions import Unresolvable
 
 from builder.content.yamlsafe import load_yaml
 from builder.errors import ContentError
 from builder.gate import current
+
+if TYPE_CHECKING:
+    from referencing import Resource
 
 MAX_DEPTH = 6  # nested objects shown; deeper ones print "…" (a reader stops long before)
 MAX_FIELDS = 400  # fields in one outline: a spec that shares big schemas everywhere stays short
@@ -155,6 +156,9 @@ class Spec:
                             hint="point src= at an OpenAPI 3 or Swagger 2 file")  # fmt: skip
         self.allowed, self.names = allowed, names
         self._files: dict[str, Any] = {}
+        # Imported with the first spec: referencing and attrs are 35 ms of every build else.
+        from referencing import Registry, Resource
+
         registry: Registry[Any] = Registry(retrieve=self._retrieve)  # type: ignore[call-arg]
         self.resolver = registry.with_resource(self.uri, Resource.opaque(self.document)).resolver(
             base_uri=self.uri
@@ -163,6 +167,8 @@ class Spec:
 
     def _retrieve(self, uri: str) -> Resource[Any]:
         """Another file a $ref names: a file of the space, read through the gate."""
+        from referencing import Resource
+
         if uri in self._files:
             return Resource.opaque(self._files[uri])
         parts = urllib.parse.urlsplit(uri)
@@ -250,6 +256,8 @@ class _Scope:
             )
             if target in scope.chain:
                 return node, scope, ref_name(ref)
+            from referencing.exceptions import Unresolvable
+
             try:
                 resolved = scope.resolver.lookup(ref)
             except Unresolvable as exc:
