@@ -472,3 +472,16 @@ def test_a_note_of_another_size_is_refused(
 
 def _overlap(a: Rect, b: Rect) -> bool:
     return min(a.x1, b.x1) > max(a.x0, b.x0) and min(a.y1, b.y1) > max(a.y0, b.y0)
+
+
+def test_a_card_pdf_rewritten_is_read_again(inputs: dict[str, Path], tmp_path: Path) -> None:
+    """Readers are kept by the hash of the bytes (two sheets impose the same cards): a card
+    saved with new content, at the same path, is imposed as it is now."""
+    card = tmp_path / "card.pdf"
+    card.write_bytes(inputs["card1"].read_bytes())
+    first = impose_copies(card, tmp_path / "a.pdf", copies=1)
+    assert "CARD-1" in " ".join(w.text for w in words(first.target)[0])
+    card.write_bytes(inputs["card2"].read_bytes())
+    again = impose_copies(card, tmp_path / "b.pdf", copies=1)
+    text = " ".join(w.text for w in words(again.target)[0])
+    assert "CARD-2" in text and "CARD-1" not in text

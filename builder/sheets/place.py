@@ -37,12 +37,25 @@ BoxName = Literal["trimbox", "bleedbox"]
 MARK_WIDTH = 0.25  # pt: the usual weight of crop marks
 
 
+# Readers by the hash of their bytes: the office and the print-shop sheets impose the same
+# cards, and pypdf's parse of a tagged card (its object streams, the structure tree) is most
+# of an imposition (15-25 ms a card). Only read from; a few kept (serve runs on).
+_READERS: dict[str, PdfReader] = {}
+KEPT_READERS = 16
+
+
 def read_pdf(path: Path) -> PdfReader:
     """Open a PDF the build wrote; a missing or broken file is a RenderError naming it."""
     try:
-        reader = PdfReader(io.BytesIO(current().read_bytes(path, what="PDF")))
-        if not reader.pages:
-            raise RenderError("the PDF has no page", file=path, hint="rebuild it")
+        data, digest = current().read_hashed(path, what="PDF")
+        reader = _READERS.get(digest)
+        if reader is None:
+            reader = PdfReader(io.BytesIO(data))
+            if not reader.pages:
+                raise RenderError("the PDF has no page", file=path, hint="rebuild it")
+            if _READERS and len(_READERS) >= KEPT_READERS:
+                del _READERS[next(iter(_READERS))]
+            _READERS[digest] = reader
         return reader
     except (OSError, PdfReadError) as exc:
         raise RenderError(f"cannot read this PDF: {exc}", file=path, hint="rebuild it") from exc
