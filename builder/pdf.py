@@ -88,6 +88,9 @@ def made_with(roots: list[Path], allow_remote: bool, cache_dir: Path | None, str
             font_face_css())  # fmt: skip
 
 
+FONT_FILES = (".ttf", ".otf", ".ttc", ".woff", ".woff2")
+
+
 def _unchanged(read: dict[str, Seen]) -> bool:
     """Are these files as they were read (each read again, through the gate)?"""
     try:
@@ -125,6 +128,11 @@ class Renderer:
         # A parse, what it read (@import, @font-face) and what it warned: a build of a
         # process that keeps its renderer reads those again, and hears the warnings again.
         self._css: dict[str, tuple[weasyprint.CSS, dict[str, Seen], list[Diagnostic]]] = {}
+        # Every file any parse read. WeasyPrint loads an @font-face once per renderer (by its
+        # family and URL) and never reads it again: each sheet asked for records them all, so
+        # an output whose sheet shares a face another sheet loaded still has the font among
+        # its inputs; a kept renderer whose fonts changed is not kept (fonts_unchanged).
+        self.sheet_files: dict[str, Seen] = {}
         self.images: dict[str, tuple[str, str]] = {}  # src -> (page:line, original URL)
         self._fonts_css = weasyprint.CSS(
             string=font_face_css(), font_config=self.fonts, url_fetcher=self.fetcher
@@ -157,6 +165,7 @@ class Renderer:
         if key in self._css and _unchanged(self._css[key][1]):
             sheet, _, said = self._css[key]
             self.diag.extend(Diagnostics(list(said)))
+            _unchanged(self.sheet_files)  # read again: inputs of this output too
             return sheet
         # Warnings while parsing (a refused @import, a bad rule) name the CSS folder.
         document, self.fetcher.source = self.fetcher.source, self._name(base)
@@ -170,7 +179,15 @@ class Renderer:
         finally:
             self.fetcher.source = document
         self._css[key] = (sheet, dict(read), self.diag.items[before:])
+        self.sheet_files.update(read)
+        _unchanged(self.sheet_files)
         return sheet
+
+    def fonts_unchanged(self) -> bool:
+        """Are the font files the stylesheets' @font-face loaded as they were read? (A sheet
+        itself, edited, is parsed again; a font stays loaded as it was.)"""
+        fonts = {k: v for k, v in self.sheet_files.items() if k.lower().endswith(FONT_FILES)}
+        return _unchanged(fonts)
 
     def _name(self, folder: Path) -> str:
         """folder as warnings name it: relative to the project when inside it."""

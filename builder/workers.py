@@ -201,6 +201,8 @@ def kept_renderer(project: Project, request: BuildRequest, kept: KeptRenderer | 
 
     if kept.renderer.made_with != made_with(**_options(project, request)):
         return None
+    if not kept.renderer.fonts_unchanged():  # a font WeasyPrint loaded once has changed
+        return None
     kept.renderer.renew(Collected())
     return kept.renderer
 

@@ -211,3 +211,36 @@ def test_a_kept_renderer_says_and_sees_what_a_new_one_would(copy: Path) -> None:
     assert "colr" in said[0]
     assert said[1] == said[0]
     assert said[2] == ""  # the edit was seen: parsed again, another warning ("colour")
+
+
+def test_a_font_a_stylesheet_loads_is_an_input_of_each_sheet_and_renews_a_kept_renderer(
+    copy: Path,
+) -> None:
+    """WeasyPrint loads an @font-face once per renderer: a second sheet naming the same face
+    still has the font among what it read, and a kept renderer whose font file changed is
+    not kept (it would draw with the old font while the ledger records the new)."""
+    from builder import fonts
+    from builder.gate import activate
+    from builder.workers import KeptRenderer, kept_renderer, new_renderer
+
+    font = copy / "layouts" / "brand.ttf"
+    noto = [f for f in fonts.font_files() if f.name == "NotoSans-Regular.ttf"][0]
+    font.write_bytes(noto.read_bytes())
+    face = '@font-face { font-family: Brand; src: url(brand.ttf); }\n'
+    project = load_project(copy)
+    kept = KeptRenderer()
+    with activate(project.gate):
+        renderer = new_renderer(project, args(), kept)
+        try:
+            with project.gate.recording() as first:
+                renderer.stylesheet(face + "p { font-family: Brand; }", copy / "layouts")
+            with project.gate.recording() as second:
+                renderer.stylesheet(face + "h1 { font-family: Brand; }", copy / "layouts")
+            assert str(font) in first and str(font) in second
+            assert renderer.fonts_unchanged()
+            assert kept_renderer(project, args(), kept) is renderer  # kept while unchanged
+            font.write_bytes(noto.read_bytes() + b"\0")  # another font file, same name
+            assert not renderer.fonts_unchanged()
+            assert kept_renderer(project, args(), kept) is None  # made again
+        finally:
+            kept.close()
