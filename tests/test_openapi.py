@@ -333,3 +333,23 @@ def test_a_malformed_spec_prints_what_it_can(tmp_path: Path, doc: dict[str, obje
 def test_json_nested_too_deep_is_an_error_not_a_crash(tmp_path: Path) -> None:
     with pytest.raises(openapi.SpecError, match="nested too deep"):
         _spec(tmp_path, "[" * 100_000 + "]" * 100_000, "deep.json")
+
+
+def test_a_path_whose_ref_leads_nowhere_is_a_spec_error(tmp_path: Path) -> None:
+    spec = _spec(tmp_path, json.dumps({"paths": {"/ref": {"$ref": "missing.yaml#/paths/~1x"}}}),
+                 "spec.json")  # fmt: skip
+    with pytest.raises(openapi.SpecError, match=r"\$ref 'missing.yaml#/paths/~1x' of path /ref"):
+        spec.operation("/ref", "get")
+    import pickle
+
+    broken = pickle.loads(pickle.dumps(openapi.BrokenRef("#/a", "leads nowhere")))
+    assert (broken.ref, broken.why) == ("#/a", "leads nowhere")  # a worker's error arrives
+
+
+def test_path_keys_that_are_not_text_and_a_folder_as_spec(tmp_path: Path) -> None:
+    spec = _spec(tmp_path, "paths:\n  1: {get: {}}\n")
+    with pytest.raises(openapi.SpecError, match="paths there: 1"):
+        spec.operation("/nowhere", "get")
+    (tmp_path / "specs").mkdir()
+    with pytest.raises(openapi.SpecError, match="is a folder"):
+        openapi.read(tmp_path / "specs", "specs")

@@ -132,7 +132,14 @@ _PARSED: dict[str, Any] = {}  # content hash -> document: a spec of many blocks 
 def read(path: Path, name: str) -> Any:
     """A spec file read through the gate (recorded every time: the ledger's scope of each
     output must see it), parsed once for each content."""
-    data, digest = current().read_hashed(path, what="OpenAPI spec")
+    try:
+        data, digest = current().read_hashed(path, what="OpenAPI spec")
+    except IsADirectoryError:
+        raise SpecError(f"{name} is a folder, not a spec file",
+                        hint="point src= at the spec's YAML or JSON file") from None  # fmt: skip
+    except OSError as exc:
+        raise SpecError(f"cannot read {name}: {exc.strerror or exc}",
+                        hint="check the file") from None  # fmt: skip
     if digest not in _PARSED:
         if len(_PARSED) >= 32:
             _PARSED.clear()
@@ -195,11 +202,15 @@ class Spec:
         paths = self.paths()
         key = path if path in paths else _similar(path, paths)
         if key is None:
-            known = ", ".join(list(paths)[:6]) + (", …" if len(paths) > 6 else "")
+            known = ", ".join(map(str, list(paths)[:6])) + (", …" if len(paths) > 6 else "")
             hint = f"paths there: {known}" if known else "the spec has no paths"
             raise SpecError(f"no path '{path}' in {self.name}", hint=hint)
         scope = _Scope(self, self.resolver, self.uri, ())
-        item, scope, _ = scope.deref(paths[key], f"path {key}")
+        try:
+            item, scope, _ = scope.deref(paths[key], f"path {key}")
+        except BrokenRef as exc:
+            raise SpecError(f"{self.name}: $ref '{exc.ref}' of path {key} {exc.why}",
+                            hint="fix the $ref in the spec") from None  # fmt: skip
         op = item.get(method.lower()) if isinstance(item, dict) else None
         if not isinstance(op, dict):
             there = [m.upper() for m in METHODS if isinstance(item, dict) and m in item]
@@ -212,8 +223,8 @@ class Spec:
 def _similar(path: str, paths: dict[str, Any]) -> str | None:
     """The spec's key for a path written with or without its trailing slash."""
     for key in paths:
-        if key.rstrip("/") == path.rstrip("/"):
-            return key
+        if str(key).rstrip("/") == path.rstrip("/"):
+            return str(key)
     return None
 
 
@@ -228,7 +239,7 @@ def ref_name(ref: str) -> str:
 
 class BrokenRef(Exception):  # noqa: N818 -- a finding, carried to the operation's problems
     def __init__(self, ref: str, why: str) -> None:
-        super().__init__(ref)
+        super().__init__(ref, why)  # both: a worker's exception is pickled to the parent
         self.ref, self.why = ref, why
 
 
