@@ -35,7 +35,10 @@ class _Printer:
         prefix = "" if level <= 20 or status else f"{LEVELS.get(level, 'error')}: "
         # Line by line: a traceback said in --watch keeps its lines, an ESC in a name is shown.
         text = "\n".join(printable(line) for line in message.split("\n"))
-        print(f"{prefix}{text}", file=sys.stderr)  # noqa: T201
+        try:
+            print(f"{prefix}{text}", file=sys.stderr)  # noqa: T201
+        except (OSError, ValueError):  # stderr gone (`2>&1 | head -1`): the work goes on
+            self.level = 100
 
 
 WELCOME_EPILOG = """\

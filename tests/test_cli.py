@@ -170,6 +170,21 @@ def test_python_m_builder_exit_codes_and_output(
     assert "Traceback" not in done.stderr
 
 
+def test_a_closed_stderr_does_not_stop_the_command(copy: Path) -> None:
+    """`guideprint check -v 2>&1 | head -1`: the reader leaves after the first line; the
+    command goes on to its end and exits 0, not 1 with a traceback nobody sees."""
+    import os
+
+    read, write = os.pipe()
+    os.close(read)  # nobody reads: every line said is an EPIPE
+    try:
+        done = subprocess.run([sys.executable, "-m", "builder", "check", "-v"], cwd=copy,
+                              stderr=write, stdout=subprocess.DEVNULL, check=False)  # fmt: skip
+    finally:
+        os.close(write)
+    assert done.returncode == 0
+
+
 # -- check: fast, no WeasyPrint, any space -------------------------------------------------
 
 
