@@ -315,12 +315,13 @@ def test_each_space_of_a_repository_has_its_own_language_and_title(
         "fr/guideprint.toml": 'title = "Le guide"\nlanguage = "fr"\nbrand_colour = "#000000"\n',
         "en/SUMMARY.md": "* [Start](README.md)\n",
         "en/README.md": english,
+        "en/guideprint.toml": 'title = "User guide"\n',  # no language: still guessed
         "mute/SUMMARY.md": "* [Codes](README.md)\n",
         "mute/README.md": "# Codes\n\n`42`\n",
     })  # fmt: skip
     with activate(Gate.of([root], [])):
         found = {layout.name: space_settings(layout, "fr", diag) for layout in find_spaces(root)}
-    assert found == {"fr": ("fr", "Le guide"), "en": ("en", ""), "mute": ("fr", "")}
+    assert found == {"fr": ("fr", "Le guide"), "en": ("en", "User guide"), "mute": ("fr", "")}
     assert messages(diag) == [
         "warning: fr/guideprint.toml: brand_colour: only title and language are a space's own"
         " (set the others in the project's guideprint.toml)"

@@ -18,7 +18,7 @@ from builder.content.model import NavItem, Page, Space, flatten, page_anchor
 from builder.content.summary import SummaryEntry, parse_summary
 from builder.content.yamlsafe import load_yaml
 from builder.diagnostics import Collected, Diagnostics
-from builder.errors import ContentError
+from builder.errors import ContentError, GuideError
 from builder.gate import ReadRefused, current
 
 H1 = re.compile(r"^#\s+(.+?)\s*#*\s*$")
@@ -231,7 +231,19 @@ def space_settings(layout: Layout, lang: str, diag: Diagnostics) -> tuple[str, s
             file=layout.prefix + "guideprint.toml" if layout.prefix else own.path,
             hint="set the others in the project's guideprint.toml",
         )
+    if "language" not in _keys(own.path):  # not set there: guessed, as without the file
+        return guess_language(folder, current(), default=lang), own.title
     return own.language, own.title
+
+
+def _keys(path: Path | str) -> set[str]:
+    """The top-level keys a settings file writes (read again, through the gate)."""
+    import tomllib
+
+    try:
+        return set(tomllib.loads(current().read_text(Path(path))))
+    except (OSError, ValueError, GuideError):
+        return set()
 
 
 def _read_prefixed(layout: Layout, diag: Diagnostics, **options: Any) -> Space:
