@@ -230,6 +230,7 @@ def build_packs(
     check_template(environment(layouts))  # fail before the first render, not in a worker
     sender(settings)
     out_dir = out / WELCOME_DIR
+    read_ns = time.time_ns()  # before anything is read: a factory reads the cards at once
     renderer = None
     if manual is None:
         renderer = factory(diag, *factory_args)
@@ -252,7 +253,6 @@ def build_packs(
     if not stale:  # what was hashed to find it so is trusted by its stat next time
         ledger.settle(out_dir, [k for p in roster.people for k in _keys(job, p)])
         return done
-    read_ns = time.time_ns()
     workers = min(jobs or os.cpu_count() or 1, len(stale))
     if workers == 1:
         builder = PackBuilder(job, renderer or factory(diag, *factory_args), diag)
