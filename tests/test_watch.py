@@ -224,7 +224,7 @@ def test_a_font_a_stylesheet_loads_is_an_input_of_each_sheet_and_renews_a_kept_r
     from builder.workers import KeptRenderer, kept_renderer, new_renderer
 
     font = copy / "layouts" / "brand.ttf"
-    noto = [f for f in fonts.font_files() if f.name == "NotoSans-Regular.ttf"][0]
+    noto = next(f for f in fonts.font_files() if f.name == "NotoSans-Regular.ttf")
     font.write_bytes(noto.read_bytes())
     face = '@font-face { font-family: Brand; src: url(brand.ttf); }\n'
     project = load_project(copy)
@@ -236,7 +236,8 @@ def test_a_font_a_stylesheet_loads_is_an_input_of_each_sheet_and_renews_a_kept_r
                 renderer.stylesheet(face + "p { font-family: Brand; }", copy / "layouts")
             with project.gate.recording() as second:
                 renderer.stylesheet(face + "h1 { font-family: Brand; }", copy / "layouts")
-            assert str(font) in first and str(font) in second
+            assert str(font) in first
+            assert str(font) in second
             assert renderer.fonts_unchanged()
             assert kept_renderer(project, args(), kept) is renderer  # kept while unchanged
             font.write_bytes(noto.read_bytes() + b"\0")  # another font file, same name
