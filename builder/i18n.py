@@ -46,6 +46,7 @@ WORDS: dict[str, dict[str, str]] = {
         " «\u00a0ajuster à la page\u00a0»).",
         "sheet_cut": "Découpez le long des traits de coupe, aux coins de chaque carte.",
         "sheet_note": "Comment imprimer les planches",
+        "pack_title": "fiches de {name}",  # a welcome pack: the person's quick cards
     },
     "en": {
         "contents": "Contents",
@@ -87,6 +88,7 @@ WORDS: dict[str, dict[str, str]] = {
         " \u201cfit to page\u201d).",
         "sheet_cut": "Cut along the cut marks at the corners of each card.",
         "sheet_note": "How to print the sheets",
+        "pack_title": "quick cards for {name}",
     },
 }
 

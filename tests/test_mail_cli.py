@@ -206,7 +206,7 @@ def test_packs_go_out_tagged_and_are_made_again_only_when_changed(
             assert doc.Root.ViewerPreferences.DisplayDocTitle is True
     assert title == "Téléphonie 3CX — guide utilisateur"  # the manual's, last
     with pikepdf.open(zoe / "bienvenue-zoe-boeuf.pdf") as doc:
-        assert str(doc.docinfo.Title).endswith("— Zoé Bœuf")
+        assert str(doc.docinfo.Title).endswith("— fiches de Zoé Bœuf")
     stamps = {p: p.stat().st_mtime_ns for p in (*zoe.iterdir(), *marie.iterdir())}
 
     code, _, err = welcome(copy)

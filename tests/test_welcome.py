@@ -346,7 +346,7 @@ def test_three_packs_carry_name_extension_and_outline(built: WelcomeResult) -> N
         assert len(reader.pages) == len(outcome.person.devices)
         check_outline(reader, outcome.person)
         assert reader.metadata is not None
-        assert reader.metadata.title == f"{SETTINGS.title} — {outcome.person.name}"
+        assert reader.metadata.title == f"{SETTINGS.title} — fiches de {outcome.person.name}"
         assert reader.metadata.author == "Groupe Hautier"
 
 
@@ -373,7 +373,7 @@ def test_every_attachment_is_tagged(built: WelcomeResult, tmp_path: Path) -> Non
             pdf.write_bytes(attachment.get_content())
             assert_tagged(pdf, "fr")
             check_tags(pdf)
-        pack_title = f"{SETTINGS.title} — {outcome.person.name}"
+        pack_title = f"{SETTINGS.title} — fiches de {outcome.person.name}"
         check_title(tmp_path / f"{outcome.person.extension}-{attachments[0].get_filename()}",
                     pack_title)  # fmt: skip
 

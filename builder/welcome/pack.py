@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from builder.config import Settings
+from builder.i18n import words
 from builder.welcome.people import Person
 
 # Mail servers commonly cap messages near 10-25 MB; IT asked for packs that stay small.
@@ -28,8 +29,10 @@ class PackMeta:
 
 
 def pack_meta(settings: Settings, person: Person) -> PackMeta:
-    """Metadata of a person's pack: the guide's title with their name."""
-    title = f"{settings.title} — {person.name}" if settings.title else person.name
+    """Metadata of a person's pack: what it is (their quick cards; the manual is attached
+    apart, under its own title) and whose, after the guide's title."""
+    whose = words(settings.language)["pack_title"].format(name=person.name)
+    title = f"{settings.title} — {whose}" if settings.title else whose
     return PackMeta(
         title=title,
         author=settings.organisation,
