@@ -95,6 +95,20 @@ def one_error(err: str) -> str:
     return lines[0]
 
 
+def render_pdf(html: str, folder: Path, target: Path, diag: Diagnostics) -> Path:
+    """html laid out and written by the build's Renderer (fonts of the set, folder the only
+    root, URLs relative to it) into target; what it said is in diag."""
+    from builder.pdf import Metadata, Renderer
+
+    renderer = Renderer([folder], diag)
+    try:
+        document = renderer.render(html, folder, [], source="test")
+        renderer.write(document, target, Metadata(title="t"))
+    finally:
+        renderer.close()
+    return target
+
+
 def space(folder: Path, body: str = "Bonjour.") -> Path:
     """A one-page GitBook space in folder."""
     folder.mkdir(parents=True, exist_ok=True)

@@ -23,7 +23,7 @@ import pypdf
 import pytest
 from cardpdf import raster, struct_elements
 from clirun import cli
-from conftest import space
+from conftest import render_pdf, space
 from PIL import Image
 
 from builder.content import tex
@@ -252,7 +252,6 @@ def test_each_formula_is_typeset_once(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_an_inline_formula_sits_on_the_baseline(tmp_path: Path) -> None:
     """'xxxx' as text and as a formula: their ink starts and ends on the same rows."""
     from builder.content.render import render_markdown
-    from builder.pdf import Metadata, Renderer
 
     root = space(tmp_path / "s")
     diag = Diagnostics()
@@ -260,12 +259,7 @@ def test_an_inline_formula_sits_on_the_baseline(tmp_path: Path) -> None:
                            diag=diag, lang="en").html  # fmt: skip
     css = (Path(__file__).parent.parent / "layouts" / "manual" / "manual.css").read_text()
     html = f"<style>{css} body {{ font-size: 30pt }}</style>{body}"
-    renderer = Renderer([root], diag)
-    try:
-        document = renderer.render(html, root, [], source="test")
-        renderer.write(document, tmp_path / "x.pdf", Metadata(title="x"))
-    finally:
-        renderer.close()
+    render_pdf(html, root, tmp_path / "x.pdf", diag)
     assert not diag.items
     (png,) = raster(tmp_path / "x.pdf", 300, tmp_path)[:1]
     image = Image.open(png).convert("L").point(lambda v: 255 if v < 128 else 0)

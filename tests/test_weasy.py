@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import render_pdf
 from PIL import Image
 from pypdf import PdfReader
 
@@ -59,18 +60,11 @@ def test_not_a_png() -> None:
 
 def images_pdf(folder: Path, names: list[str]) -> Path:
     """folder/out.pdf: the images `names` (files in folder), one per paragraph, no warning."""
-    from builder.pdf import Metadata, Renderer
-
     html = "".join(f'<p><img src="{name}" style="width: 30mm"></p>' for name in names)
     diag = Diagnostics()
-    renderer = Renderer([folder], diag)
-    try:
-        document = renderer.render(html, folder, [], source="test")
-        renderer.write(document, folder / "out.pdf", Metadata(title="t"))
-    finally:
-        renderer.close()
+    pdf = render_pdf(html, folder, folder / "out.pdf", diag)
     assert not diag.items
-    return folder / "out.pdf"
+    return pdf
 
 
 def test_images_in_a_pdf_decode_to_the_source_pixels(
