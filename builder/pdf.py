@@ -129,9 +129,9 @@ class Renderer:
         # process that keeps its renderer reads those again, and hears the warnings again.
         self._css: dict[str, tuple[weasyprint.CSS, dict[str, Seen], list[Diagnostic]]] = {}
         # Every file any parse read. WeasyPrint loads an @font-face once per renderer (by its
-        # family and URL) and never reads it again: each sheet asked for records them all, so
-        # an output whose sheet shares a face another sheet loaded still has the font among
-        # its inputs; a kept renderer whose fonts changed is not kept (fonts_unchanged).
+        # family and URL) and never reads it again: each sheet asked for records the fonts
+        # of them all, so an output whose sheet shares a face another sheet loaded still has
+        # the font among its inputs; a kept renderer whose fonts changed is not kept.
         self.sheet_files: dict[str, Seen] = {}
         self.images: dict[str, tuple[str, str]] = {}  # src -> (page:line, original URL)
         self._fonts_css = weasyprint.CSS(
@@ -162,11 +162,17 @@ class Renderer:
         """Parse a stylesheet once per process and reuse it while what it read is unchanged
         (read again through the gate: an input of this output too); its warnings said again."""
         key = f"{base}\0{css}"
-        if key in self._css and _unchanged(self._css[key][1]):
-            sheet, _, said = self._css[key]
+        cached = self._css.get(key)
+        if cached is not None and _unchanged(cached[1]):
+            sheet, read, said = cached
             self.diag.extend(Diagnostics(list(said)))
-            _unchanged(self.sheet_files)  # read again: inputs of this output too
-            return sheet
+        else:
+            sheet, read = self._parse(css, base, key)
+        # The fonts other sheets loaded, which this one uses without loading them again.
+        _unchanged({k: v for k, v in self._fonts().items() if k not in read})
+        return sheet
+
+    def _parse(self, css: str, base: Path, key: str) -> tuple[weasyprint.CSS, dict[str, Seen]]:
         # Warnings while parsing (a refused @import, a bad rule) name the CSS folder.
         document, self.fetcher.source = self.fetcher.source, self._name(base)
         before = len(self.diag.items)
@@ -180,14 +186,15 @@ class Renderer:
             self.fetcher.source = document
         self._css[key] = (sheet, dict(read), self.diag.items[before:])
         self.sheet_files.update(read)
-        _unchanged(self.sheet_files)
-        return sheet
+        return sheet, dict(read)
 
     def fonts_unchanged(self) -> bool:
         """Are the font files the stylesheets' @font-face loaded as they were read? (A sheet
         itself, edited, is parsed again; a font stays loaded as it was.)"""
-        fonts = {k: v for k, v in self.sheet_files.items() if k.lower().endswith(FONT_FILES)}
-        return _unchanged(fonts)
+        return _unchanged(self._fonts())
+
+    def _fonts(self) -> dict[str, Seen]:
+        return {k: v for k, v in self.sheet_files.items() if k.lower().endswith(FONT_FILES)}
 
     def _name(self, folder: Path) -> str:
         """folder as warnings name it: relative to the project when inside it."""
