@@ -3,7 +3,8 @@
 The only module that imports weasyprint: the others take its names from here, so that
 whichever of them is imported first, the import goes through the short-cut below.
 
-- Its import runs ctypes' library search (ldconfig and gcc subprocesses): 0.2 s.
+- Its import runs ctypes' library search (ldconfig and gcc subprocesses): 0.2 s; and cffi
+  parses its C declarations again at every start: 0.25 s, once per machine now (ffi_cache).
 - On writing, it decodes every PNG and compresses the pixels again to get PNG-predicted
   Flate data: 20 ms for each 1200 x 700 screenshot, every build, every document; a palette
   PNG it first converts to RGB. Grey, RGB and palette PNGs now go in as they are.
@@ -26,12 +27,14 @@ import copy
 import ctypes.util
 import io
 import math
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pydyf
 
+from builder.ffi_cache import StaleError, declared_once
 from builder.png import png_idat, png_palette
 
 # WeasyPrint tries several names per library (libgobject-2.0-0, gobject-2.0, ...); for each
@@ -40,7 +43,14 @@ from builder.png import png_idat, png_palette
 _search = ctypes.util.find_library
 ctypes.util.find_library = lambda name: None
 try:
-    import weasyprint
+    try:
+        with declared_once():
+            import weasyprint
+    except StaleError:  # the cache holds other declarations: WeasyPrint imported afresh, kept anew
+        for name in [m for m in sys.modules if m == "weasyprint" or m.startswith("weasyprint.")]:
+            del sys.modules[name]
+        with declared_once(again=True):
+            import weasyprint
     from weasyprint import images
     from weasyprint.formatting_structure.boxes import ReplacedBox
     from weasyprint.images import RasterImage
