@@ -55,6 +55,7 @@ from pypdf import PdfReader
 import builder
 from builder.config import Settings
 from builder.downsample import _key
+from builder.ffi_cache import cache_file
 from builder.manual import image_box
 
 ROOT = Path(builder.__file__).resolve().parent.parent
@@ -72,6 +73,9 @@ SYSTEM_FILES = frozenset(
     }
 )
 SYSTEM_ROOTS = (Path("/usr/share/fonts"),)  # the font set (builder/fonts.py)
+# WeasyPrint's C declarations as cffi parsed them, in the user's cache (builder/ffi_cache.py):
+# the tool's own file, read and (once per machine) written there; nothing of a space.
+FFI_CACHE = cache_file()
 
 
 # -- the secret, outside everything ---------------------------------------------------------
@@ -593,6 +597,9 @@ def allowed(one: Opened, roots: Iterable[Path]) -> bool:
     if one.relative and one.caller == "shutil.py:_rmtree_safe_fd":
         return True
     real = Path(one.real)
+    if FFI_CACHE is not None and real.parent == Path(os.path.realpath(FFI_CACHE.parent)):
+        if real.name.lstrip(".").startswith(FFI_CACHE.name):  # the file, or its .tmp
+            return True
     # Python's import system lists each folder of sys.path once (the driver's, PYTHONPATH)
     if one.event != "open" and real in (ROOT, DRIVER.parent):
         return True
