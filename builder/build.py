@@ -20,7 +20,6 @@ import importlib
 import os
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from functools import partial
 
 from builder.diagnostics import Collected, Diagnostics
@@ -210,7 +209,7 @@ def _render(todo: list[Output], reads: dict[str, Read], ctx: JobContext, *, para
                         on_made(one)
 
     # Forked, a worker uses this process's renderer (fonts loaded); spawned, it makes its own.
-    job_ctx = ctx if START == "fork" else replace(ctx, renderer=None)  # type: ignore[arg-type]
+    job_ctx = ctx if START == "fork" else ctx.replace(renderer=None)
     jobs = [partial(in_child, partial(_job_here, j, by_job[j], reads, job_ctx, current()))
             for j in forked]  # fmt: skip
     alongside(run_here, jobs, made.extend)
@@ -236,7 +235,7 @@ def _job_here(name: str, outputs: list[Output], reads: dict[str, Read], ctx: Job
             return _job(name)(outputs, reads, ctx)
         renderer = new_renderer(ctx.project, ctx.request)
         try:
-            return _job(name)(outputs, reads, replace(ctx, renderer=renderer))
+            return _job(name)(outputs, reads, ctx.replace(renderer=renderer))
         finally:
             renderer.close()
 

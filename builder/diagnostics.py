@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from builder.errors import GuideError, one_line
+from builder.record import Frozen, Record
 
 DEBUG, INFO, WARNING, ERROR = 10, 20, 30, 40  # the standard library's levels
 Printer = Callable[[str, int, str], None]  # channel name, level, the line
@@ -89,26 +89,35 @@ LOG = Say("guideprint")
 STATUS = Say("guideprint.status")  # information printed without "warning:", hidden by -q
 
 
-@dataclass(frozen=True)
-class Diagnostic:
+class Diagnostic(Frozen):
     """One warning or error: where it is, and how to fix it."""
 
+    __slots__ = _fields = ("level", "message", "file", "line", "hint")
     level: str  # "warning" or "error"
     message: str
-    file: str | None = None
-    line: int | None = None
-    hint: str | None = None
+    file: str | None
+    line: int | None
+    hint: str | None
+
+    def __init__(self, level: str, message: str, file: str | None = None,
+                 line: int | None = None, hint: str | None = None) -> None:  # fmt: skip
+        self._set(level, message, file, line, hint)
 
     def __str__(self) -> str:
         return one_line(self.message, self.file, self.line, self.hint)
 
 
-@dataclass
-class Diagnostics:
+class Diagnostics(Record):
     """Collects what a run found; the CLI prints and counts it, --strict makes warnings fatal."""
 
-    items: list[Diagnostic] = field(default_factory=list)
-    _seen: set[Diagnostic] = field(default_factory=set)
+    __slots__ = _fields = ("items", "_seen")
+    items: list[Diagnostic]
+    _seen: set[Diagnostic]
+
+    def __init__(self, items: list[Diagnostic] | None = None,
+                 _seen: set[Diagnostic] | None = None) -> None:  # fmt: skip
+        self.items = [] if items is None else items
+        self._seen = set() if _seen is None else _seen
 
     def warn(
         self,

@@ -19,10 +19,10 @@ import io
 import os
 import stat
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from builder.errors import ContentError
+from builder.record import Frozen, Record
 
 TYPE_CHECKING = False  # typing's, without importing typing: builder/__init__.py
 if TYPE_CHECKING:
@@ -36,38 +36,53 @@ class ReadRefused(ContentError):  # noqa: N818 -- a refusal, not a fault of ours
     """A path whose real location lies outside every allowed root."""
 
 
-@dataclass(frozen=True)
-class Seen:
+class Seen(Frozen):
     """One input as read: its content hash (or ABSENT, or a listing's hash), size and mtime."""
 
+    __slots__ = _fields = ("digest", "size", "mtime_ns")
     digest: str
-    size: int = -1
-    mtime_ns: int = -1
+    size: int
+    mtime_ns: int
+
+    def __init__(self, digest: str, size: int = -1, mtime_ns: int = -1) -> None:
+        self._set(digest, size, mtime_ns)
 
 
 def _real(path: Path | str) -> Path:
     return Path(os.path.realpath(path))
 
 
-@dataclass
-class Gate:
+class Gate(Record):
     """The allowed roots and files of a run, and the record of what it read."""
 
-    roots: tuple[Path, ...] | None = None  # None: an open gate (library use), nothing refused
-    files: frozenset[Path] = frozenset()
+    # Compared, shown and kept by replace(): the five given; _under and _files follow from them.
+    _fields = ("roots", "files", "more", "seen", "_scopes")
+    __slots__ = (*_fields, "_under", "_files")
+    roots: tuple[Path, ...] | None  # None: an open gate (library use), nothing refused
+    files: frozenset[Path]
     # Files allowed too, found when first needed (the font set: fontconfig is asked only when
     # something outside the roots is read, never on a no-op build). A module-level function.
-    more: Callable[[], Iterable[Path]] | None = None
-    seen: dict[str, Seen] = field(default_factory=dict)  # every read of this process
-    _scopes: list[dict[str, Seen]] = field(default_factory=list)
+    more: Callable[[], Iterable[Path]] | None
+    seen: dict[str, Seen]  # every read of this process
+    _scopes: list[dict[str, Seen]]
     # The rule by strings: Path.is_relative_to over eight roots was 60 µs a check, a third
     # of a no-op build's gate time. A root as "/its/path/": real + "/" starts with it.
-    _under: tuple[str, ...] = field(init=False, repr=False, compare=False)
-    _files: frozenset[str] = field(init=False, repr=False, compare=False)
+    _under: tuple[str, ...]
+    _files: frozenset[str]
 
-    def __post_init__(self) -> None:
-        self._under = tuple(os.path.join(str(r), "") for r in self.roots or ())
-        self._files = frozenset(map(str, self.files))
+    def __init__(
+        self,
+        roots: tuple[Path, ...] | None = None,
+        files: frozenset[Path] = frozenset(),
+        more: Callable[[], Iterable[Path]] | None = None,
+        seen: dict[str, Seen] | None = None,
+        _scopes: list[dict[str, Seen]] | None = None,
+    ) -> None:
+        self.roots, self.files, self.more = roots, files, more
+        self.seen = {} if seen is None else seen
+        self._scopes = [] if _scopes is None else _scopes
+        self._under = tuple(os.path.join(str(r), "") for r in roots or ())
+        self._files = frozenset(map(str, files))
 
     @classmethod
     def of(cls, roots: Iterable[Path], files: Iterable[Path] = (),
@@ -97,7 +112,7 @@ class Gate:
         if self.more is not None:
             more, self.more = self.more, None
             found = {Path(os.path.realpath(f)) for f in more()}
-            self.files = self.files | found  # kept by dataclasses.replace, as the rest
+            self.files = self.files | found  # kept by replace(), as the rest
             self._files = self._files | {str(f) for f in found}
             return self._inside(path)
         return None

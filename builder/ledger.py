@@ -20,7 +20,6 @@ import json
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from builder import __version__
 from builder.diagnostics import Diagnostic
 from builder.gate import ABSENT, REFUSED, Gate, Seen, listing, parse_listing_key
 from builder.output import write_text
+from builder.record import Record
 
 TYPE_CHECKING = False  # typing's, without importing typing: builder/__init__.py
 if TYPE_CHECKING:
@@ -42,29 +42,45 @@ RACY_NS = 2_000_000_000
 TOOL = Path(__file__).resolve().parent
 
 
-@dataclass
-class Entry:
+class Entry(Record):
     """One output as it was last made."""
 
+    __slots__ = _fields = ("options", "inputs", "output", "diagnostics", "read_ns")
     options: str
     inputs: dict[str, Seen]
     output: Seen
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    read_ns: int = 0  # when its inputs were read (the racy rule)
+    diagnostics: list[Diagnostic]
+    read_ns: int  # when its inputs were read (the racy rule)
+
+    def __init__(self, options: str, inputs: dict[str, Seen], output: Seen,
+                 diagnostics: list[Diagnostic] | None = None,
+                 read_ns: int = 0) -> None:  # fmt: skip
+        self.options, self.inputs, self.output = options, inputs, output
+        self.diagnostics = [] if diagnostics is None else diagnostics
+        self.read_ns = read_ns
 
 
-@dataclass
-class Ledger:
+class Ledger(Record):
     """The outputs of out/ as last made, by their path in out/."""
 
-    tool: str = ""
-    entries: dict[str, Entry] = field(default_factory=dict)
+    _fields = ("tool", "entries", "fonts")  # compared and shown; not _now
+    __slots__ = (*_fields, "_now")
+    tool: str
+    entries: dict[str, Entry]
     # The font set's files as the last build found them (size, mtime): checked by stat, so a
     # no-op asks fontconfig nothing (10 ms); a font replaced by an upgrade makes all stale.
-    fonts: dict[str, tuple[int, int]] = field(default_factory=dict)
+    fonts: dict[str, tuple[int, int]]
     # What fresh() found on disk, shared by the outputs of this build (a ledger is loaded
     # per build): 14 outputs check 246 inputs that are 71 paths and 4 listings.
-    _now: Snapshot = field(default_factory=lambda: Snapshot(), repr=False, compare=False)
+    _now: Snapshot
+
+    def __init__(self, tool: str = "", entries: dict[str, Entry] | None = None,
+                 fonts: dict[str, tuple[int, int]] | None = None,
+                 _now: Snapshot | None = None) -> None:  # fmt: skip
+        self.tool = tool
+        self.entries = {} if entries is None else entries
+        self.fonts = {} if fonts is None else fonts
+        self._now = Snapshot() if _now is None else _now
 
     @classmethod
     def load(cls, out: Path) -> Ledger:

@@ -10,12 +10,12 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from builder.diagnostics import Collected, Diagnostic, Diagnostics
 from builder.errors import GuideError, OutputError, UsageError
 from builder.gate import Seen, current
+from builder.record import Frozen, Record
 
 TYPE_CHECKING = False  # typing's, without importing typing: builder/__init__.py
 if TYPE_CHECKING:
@@ -25,16 +25,20 @@ if TYPE_CHECKING:
     from builder.project import Project
 
 
-@dataclass(frozen=True)
-class Kind:
+class Kind(Frozen):
     """One kind of output: a row of KINDS."""
 
+    __slots__ = _fields = ("name", "path", "made_from", "job", "per_card", "doc")
     name: str
     path: str  # relative to out/; "{card}" and "{copies}" filled in per output
     made_from: str  # "pages" (the space), "card" (one card file), "cards" (every card's bleed)
     job: str  # the job that renders it: "manual", "booklet", "cards", "sheets"
-    per_card: bool = False
-    doc: str = ""
+    per_card: bool
+    doc: str
+
+    def __init__(self, name: str, path: str, made_from: str, job: str, per_card: bool = False,
+                 doc: str = "") -> None:  # fmt: skip
+        self._set(name, path, made_from, job, per_card, doc)
 
 
 KINDS: tuple[Kind, ...] = (
@@ -55,13 +59,16 @@ KINDS: tuple[Kind, ...] = (
 BY_NAME = {kind.name: kind for kind in KINDS}
 
 
-@dataclass(frozen=True)
-class Output:
+class Output(Frozen):
     """One file to make: a kind, for a card when the kind is per card."""
 
+    __slots__ = _fields = ("kind", "card", "copies")
     kind: Kind
-    card: str | None = None
-    copies: int = 0
+    card: str | None
+    copies: int
+
+    def __init__(self, kind: Kind, card: str | None = None, copies: int = 0) -> None:
+        self._set(kind, card, copies)
 
     @property
     def key(self) -> str:
@@ -74,52 +81,74 @@ class Output:
         return f"card:{self.card}" if self.kind.made_from == "card" else self.kind.made_from
 
 
-@dataclass(frozen=True)
-class BuildRequest:
+class BuildRequest(Frozen):
     """What a command asks of the build; nothing below the commands sees argparse."""
 
-    manual: bool = False
-    cards: tuple[str, ...] = ()
-    sheets: bool = False
-    copies: int = 0
-    allow_remote: bool = False
-    force: bool = False
-    strict: bool = False
-    write: bool = True  # False: `check`, the build without writing
+    __slots__ = _fields = ("manual", "cards", "sheets", "copies", "allow_remote", "force",
+                           "strict", "write")  # fmt: skip
+    manual: bool
+    cards: tuple[str, ...]
+    sheets: bool
+    copies: int
+    allow_remote: bool
+    force: bool
+    strict: bool
+    write: bool  # False: `check`, the build without writing
+
+    def __init__(self, manual: bool = False, cards: tuple[str, ...] = (), sheets: bool = False,
+                 copies: int = 0, allow_remote: bool = False, force: bool = False,
+                 strict: bool = False, write: bool = True) -> None:  # fmt: skip
+        self._set(manual, cards, sheets, copies, allow_remote, force, strict, write)
 
     @property
     def everything(self) -> bool:
         return not (self.manual or self.cards or self.sheets)
 
 
-@dataclass
-class Read:
+class Read(Record):
     """What a group of outputs is made from, read and checked, with what reading found."""
 
+    __slots__ = _fields = ("value", "seen", "diag")
     value: Any  # the product's own: the assembled manual, a checked card
     seen: dict[str, Seen]
     diag: Diagnostics
 
+    def __init__(self, value: Any, seen: dict[str, Seen], diag: Diagnostics) -> None:
+        self.value, self.seen, self.diag = value, seen, diag
 
-@dataclass
-class Made:
+
+class Made(Record):
     """What happened to one output: written (error None) or failed, and what it read."""
 
+    __slots__ = _fields = ("key", "seen", "diag", "error")
     key: str
-    seen: dict[str, Seen] = field(default_factory=dict)
-    diag: list[Diagnostic] = field(default_factory=list)
-    error: str | None = None
+    seen: dict[str, Seen]
+    diag: list[Diagnostic]
+    error: str | None
+
+    def __init__(self, key: str, seen: dict[str, Seen] | None = None,
+                 diag: list[Diagnostic] | None = None,
+                 error: str | None = None) -> None:  # fmt: skip
+        self.key = key
+        self.seen = {} if seen is None else seen
+        self.diag = [] if diag is None else diag
+        self.error = error
 
 
-@dataclass
-class JobContext:
+class JobContext(Record):
     """What a renderer job gets: the project, the renderer, where to write."""
 
+    __slots__ = _fields = ("project", "renderer", "out", "request", "cards")
     project: Project
     renderer: Renderer
     out: Path  # out/, or a scratch folder for `check`
     request: BuildRequest
-    cards: tuple[str, ...] = ()  # every card of the space, in order (the sheets hold them all)
+    cards: tuple[str, ...]  # every card of the space, in order (the sheets hold them all)
+
+    def __init__(self, project: Project, renderer: Renderer, out: Path, request: BuildRequest,
+                 cards: tuple[str, ...] = ()) -> None:  # fmt: skip
+        self.project, self.renderer, self.out, self.request = project, renderer, out, request
+        self.cards = cards
 
 
 @contextlib.contextmanager

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from builder import SETTINGS_FILE
 from builder.errors import ConfigError, ContentError, GuideError
 from builder.gate import Gate, current
 from builder.layouts import BUILTIN, Layouts
+from builder.record import Record
 from builder.resources import bundled
 
 TYPE_CHECKING = False  # typing's, without importing typing: builder/__init__.py
@@ -19,10 +19,12 @@ if TYPE_CHECKING:
     from builder.config import Settings
 
 
-@dataclass
-class Project:
+class Project(Record):
     """Where one run reads and writes, its settings and its read gate."""
 
+    # No __slots__: the settings are a cached_property. A Record, not a dataclass: a no-op
+    # build never imports dataclasses (builder.record).
+    _fields = ("root", "source", "out", "space", "layouts", "gate")
     root: Path  # holds guideprint.toml (or the working folder)
     source: Path  # the GitBook space or repository to read
     out: Path
@@ -30,9 +32,16 @@ class Project:
     layouts: Layouts
     gate: Gate
 
+    def __init__(self, root: Path, source: Path, out: Path, space: str | None,
+                 layouts: Layouts, gate: Gate) -> None:  # fmt: skip
+        self.root, self.source, self.out, self.space = root, source, out, space
+        self.layouts, self.gate = layouts, gate
+
     @cached_property
     def settings(self) -> Settings:
         """The settings, read through the gate and checked on first use."""
+        from dataclasses import replace
+
         from builder.config import load_settings
 
         src, gate = self.source, self.gate

@@ -11,12 +11,12 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
 from pathlib import Path
 
 from builder.diagnostics import Collected, silence
 from builder.errors import GuideError, RenderError
 from builder.gate import Gate, activate, current
+from builder.record import Record
 
 TYPE_CHECKING = False  # typing's, without importing typing: builder/__init__.py
 if TYPE_CHECKING:
@@ -171,13 +171,16 @@ def _outcome(job: Callable[[], Any]) -> bytes:
             return pickle.dumps(("error", RenderError(f"{type(exc).__name__}: {exc}")))
 
 
-@dataclass
-class KeptRenderer:
+class KeptRenderer(Record):
     """The renderer a long-running process (guideprint serve, --watch) keeps from one build to
     the next: the fonts and WeasyPrint's set-up are paid once (90 ms a build here). A build
     that needs another (other roots, --strict, other fonts) makes it and keeps that one."""
 
-    renderer: Renderer | None = None
+    __slots__ = _fields = ("renderer",)
+    renderer: Renderer | None
+
+    def __init__(self, renderer: Renderer | None = None) -> None:
+        self.renderer = renderer
 
     def close(self) -> None:
         """Close the renderer kept, if any."""
@@ -235,5 +238,5 @@ def scratch(project: Project, request: BuildRequest) -> Iterator[Path]:
 
     with tempfile.TemporaryDirectory(prefix="guideprint-check-") as folder:
         gate = current()
-        with activate(replace(gate, roots=(*(gate.roots or ()), Path(folder).resolve()))):
+        with activate(gate.replace(roots=(*(gate.roots or ()), Path(folder).resolve()))):
             yield Path(folder)

@@ -99,7 +99,7 @@ def welcome(project: Project, args: argparse.Namespace, diag: Diagnostics) -> in
     extra = {csv}
     if project.settings.smtp.cafile and request.sending:
         extra.add(Path(os.path.realpath(project.root / project.settings.smtp.cafile)))
-    gate = replace(project.gate, files=project.gate.files | extra)
+    gate = project.gate.replace(files=project.gate.files | extra)
     with activate(gate):
         if request.status:
             return _status(project, request, diag)
@@ -111,7 +111,7 @@ def _welcome(project: Project, request: WelcomeRequest, diag: Diagnostics) -> in
 
     # Read before the build with a record of its own: the CSV is no input of the manual.
     gate = current()
-    with activate(replace(gate, seen={}, _scopes=[])):
+    with activate(gate.replace(seen={}, _scopes=[])):
         roster = _roster(project, request, card_names(project), diag)
     server = None
     resend: tuple[str, ...] = ()

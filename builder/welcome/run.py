@@ -294,7 +294,7 @@ def _up_to_date(ledger: Ledger, job: PackJob, person: Person, options: str) -> P
     if pack is None or eml is None:
         return None
     csv = str(job.source)  # a warning of the row names its line of today's CSV
-    said = [replace(d, line=person.row) if d.file == csv else d for d in pack.diagnostics]
+    said = [d.replace(line=person.row) if d.file == csv else d for d in pack.diagnostics]
     folder = job.out_dir / person.folder
     size = pack.output.size + os.stat(job.manual).st_size  # the attachments, as when made
     return PackOutcome(person, folder, job.out_dir / pack_key, job.out_dir / eml_key, size,
