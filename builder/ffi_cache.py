@@ -27,7 +27,7 @@ from pathlib import Path
 
 TYPE_CHECKING = False  # typing's, without importing typing: builder/__init__.py
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, ClassVar
 
 FORMAT = 1  # of the cache file: marshal of (declarations' hash, code making `ffi`)
 _LINE = "import _cffi_backend\n"  # the emitted module's import, replaced by ours
@@ -76,9 +76,20 @@ def _made(sha: str, code: Any) -> Any:
     import _cffi_backend
 
     class Declared(_cffi_backend.FFI):  # type: ignore[misc]
+        # cffi's in-line FFI keeps each library it opens for its own life (FFI._libraries);
+        # this one's library objects close theirs when freed, and an object freed after
+        # (the last collection at exit) would call into unmapped code: a crash, exit 139.
+        # Kept here, and opened never to be unloaded (RTLD_NODELETE where there is one).
+        opened: ClassVar[list[Any]] = []
+
         def cdef(self, csource: str, *args: Any, **options: Any) -> None:
             if args or options or _sha(csource.encode()) != sha:
                 raise StaleError("WeasyPrint declares other C functions than the cache holds")
+
+        def dlopen(self, name: str, flags: int = 0) -> Any:
+            library = super().dlopen(name, flags | getattr(self, "RTLD_NODELETE", 0))
+            self.opened.append(library)
+            return library
 
     space: dict[str, Any] = {"_cffi_backend": types.SimpleNamespace(FFI=Declared)}
     exec(code, space)  # cffi's emitted module, as _save below wrote it

@@ -92,3 +92,35 @@ def test_no_writable_cache_folder_costs_a_parse_and_nothing_else(tmp_path: Path)
         kind, parsed, _ = _probe(blocked, tmp_path / name)
         assert (kind, parsed) == ("Recording", True)
     assert _page(tmp_path / "one.pdf", tmp_path)[0] == _page(tmp_path / "two.pdf", tmp_path)[0]
+
+
+# The libraries' objects dropped before what they made, as clearing modules at exit may do,
+# then the last collection: every Pango and HarfBuzz object is freed by its own library.
+LATE = """
+import gc, sys
+import builder.weasy
+import weasyprint
+from weasyprint.text import ffi, fonts, line_break
+from weasyprint.text.fonts import FontConfiguration
+print(type(ffi.ffi).__name__)
+gc.disable()
+kept = [weasyprint.HTML(string="<p>« Bonjour » ☎</p>" * 20).render(font_config=FontConfiguration())]
+for module in (ffi, fonts, line_break):
+    for name in ("gobject", "pango", "harfbuzz", "fontconfig", "pangoft2", "harfbuzz_subset"):
+        if hasattr(module, name):
+            setattr(module, name, None)
+gc.collect()
+kept.clear()
+gc.collect()
+"""
+
+
+def test_objects_freed_after_their_libraries_do_not_crash_the_process(tmp_path: Path) -> None:
+    """A full test run ended in a segfault at exit (exit 139) with the cache's FFI: its
+    library objects closed their libraries when freed, before the objects those made."""
+    env = {k: v for k, v in os.environ.items() if k != "XDG_CACHE_HOME"}
+    env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
+    for kind in ("Recording", "Declared"):  # made, then from the cache
+        done = subprocess.run([sys.executable, "-c", LATE], capture_output=True, text=True,
+                              env=env, cwd=tmp_path)  # fmt: skip
+        assert (done.returncode, done.stdout.strip()) == (0, kind), done.stderr[-2000:]
