@@ -26,7 +26,7 @@ from pathlib import Path
 from PIL import Image
 
 from builder.gate import current
-from builder.output import atomic_path, write_text
+from builder.output import atomic_path, seal, sealed, write_text
 from builder.png import embedded_as_is
 
 DPI = 300
@@ -100,8 +100,10 @@ def _key(data: bytes, conversion: str) -> str:
 def _cached(cache: Path, key: str, ext: str, make: Callable[[Path], None]) -> Path:
     """The entry key+ext of the cache, made when absent or when it fails its check.
 
-    Each entry has a sidecar with the hash of its bytes: a truncated or corrupted entry
-    (a killed build, a disk error, a hand edit) is made again, never trusted. Two builds
+    Each entry has a sidecar with the hash of its bytes and the file's inode and change time
+    (builder.output.seal): a truncated or corrupted entry (a killed build, a disk error, a
+    hand edit), or one this machine did not write (planted, copied in), is made again, never
+    trusted. Two builds
     making one entry at once write the same bytes, each atomically.
     """
     target = cache / f"{key}{ext}"
@@ -109,15 +111,15 @@ def _cached(cache: Path, key: str, ext: str, make: Callable[[Path], None]) -> Pa
     gate = current()
     try:
         if gate.is_file(target) and gate.is_file(check):
-            expected = gate.read_text(check).strip()
-            if gate.digest(target) == expected:  # the gate hashes what it reads: once
+            expected = gate.read_text(check)
+            if sealed(target, gate.digest(target), expected):  # hashed as the gate reads it
                 return target
     except (OSError, UnicodeDecodeError):
         pass
     with atomic_path(target, hint=CACHE_HINT) as tmp:
         make(tmp)
         digest = hashlib.sha256(tmp.read_bytes()).hexdigest()
-    write_text(check, digest + "\n", hint=CACHE_HINT)
+    write_text(check, seal(target, digest), hint=CACHE_HINT)
     return target
 
 

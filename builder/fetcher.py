@@ -7,6 +7,7 @@ import contextlib
 import hashlib
 import http.client
 import io
+import re
 import socket
 import threading
 import time
@@ -34,6 +35,7 @@ MAX_REDIRECTS = 5
 WATCHDOG_GRACE = 0.2
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 RASTER_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"RIFF", b"BM", b"II*\x00", b"MM\x00*")
+SVG_HREF = re.compile(r"""(?:\bxlink:|\s)href\s*=\s*["']([^"'#][^"']*)["']""")
 
 
 class Refused(ValueError):  # noqa: N818 -- a refusal, not an error of ours
@@ -65,6 +67,11 @@ class SandboxFetcher(URLFetcher):  # type: ignore[misc]
         self.allow_remote = allow_remote
         self.cache_dir = cache_dir
         self.source = "document"  # named in warnings; set per document by the renderer
+        # The images a page shows (URL -> (page:line, as written)), and what the SVGs among
+        # them reference (URL -> that page:line): fetched only when the PDF is drawn, a
+        # refusal of one names the page showing the SVG, not the document.
+        self.shown: dict[str, tuple[str, str]] = {}
+        self._pulled: dict[str, str] = {}
         self._dead: set[str] = set()  # hosts that did not answer: not asked again this run
         self._watchdog: _Watchdog | None = None  # the deadline of the download under way
         self.add_handler(_WatchedHandler())
@@ -84,9 +91,27 @@ class SandboxFetcher(URLFetcher):  # type: ignore[misc]
         self._refuse(url, f"'{scheme}:' URLs are not allowed", None)
         raise AssertionError  # unreachable: _refuse raises
 
+    def showing(self, images: dict[str, tuple[str, str]]) -> None:
+        """The images of the document about to be laid out, by URL (see shown)."""
+        self.shown, self._pulled = images, {}
+
     def _refuse(self, url: str, why: str, hint: str | None) -> None:
-        self.diag.warn(f"{why}: {_short(url)}", file=self.source, hint=hint)
+        where = self._pulled.get(url, self.source)
+        file, _, line = where.rpartition(":") if re.search(r":\d+$", where) else (where, "", "")
+        self.diag.warn(f"{why}: {_short(url)}", file=file, line=int(line) if line else None,
+                       hint=hint)  # fmt: skip
         raise Refused(f"{why}: {url}")
+
+    def pulled_in(self, message: str) -> str:
+        """The page and line of the SVG that pulled a URL message names, else the source."""
+        return next((at for url, at in self._pulled.items() if url in message), self.source)
+
+    def _note_pulls(self, url: str, body: bytes) -> None:
+        """What an SVG a page shows references, resolved as WeasyPrint resolves it."""
+        shown = self.shown.get(url)
+        if shown is not None:
+            for ref in SVG_HREF.findall(body.decode("utf-8", "replace")):
+                self._pulled.setdefault(urllib.parse.urljoin(url, ref.strip()), shown[0])
 
     def _data(self, url: str, headers: Any) -> URLFetcherResponse:
         """A data: URL, decoded, under the same pixel limit as a file."""
@@ -110,6 +135,8 @@ class SandboxFetcher(URLFetcher):  # type: ignore[misc]
         except (OSError, GuideError) as exc:
             self._refuse(url, f"cannot read file ({getattr(exc, 'strerror', None) or exc})", None)
         self._check_pixels(url, body)
+        if path.suffix.lower() == ".svg":
+            self._note_pulls(path.as_uri(), body)
         return URLFetcherResponse(path.as_uri(), body, _type_headers(path))
 
     def _remote(self, url: str, headers: Any) -> URLFetcherResponse:
@@ -233,26 +260,28 @@ class SandboxFetcher(URLFetcher):  # type: ignore[misc]
     def _cached(self, cached: Path) -> tuple[bytes, str] | None:
         """A cached download and its type, when whole: its bytes are checked against the hash
         written beside them (a truncated or edited entry is fetched again, never trusted)."""
+        from builder.output import sealed
+
         gate = current()
         check, kind = cached.with_suffix(".sha256"), cached.with_suffix(".type")
         try:
             if not (gate.is_file(cached) and gate.is_file(check)):
                 return None
             body, digest = gate.read_hashed(cached)
-            if digest != gate.read_text(check).strip():
+            if not sealed(cached, digest, gate.read_text(check)):  # damaged, or not ours
                 return None
             return body, gate.read_text(kind) if gate.is_file(kind) else ""
         except (OSError, UnicodeDecodeError, GuideError):
             return None
 
     def _store(self, cached: Path, body: bytes, ctype: str) -> None:
-        from builder.output import write_bytes
+        from builder.output import seal, write_bytes
 
         hint = "the remote cache (.guideprint-cache) cannot be written; fix or delete it"
         try:
             write_bytes(cached.with_suffix(".type"), ctype.encode("utf-8"), hint=hint)
             write_bytes(cached, body, hint=hint)
-            digest = hashlib.sha256(body).hexdigest().encode()
+            digest = seal(cached, hashlib.sha256(body).hexdigest()).encode()
             write_bytes(cached.with_suffix(".sha256"), digest, hint=hint)  # written last
         except (OSError, GuideError) as exc:  # a cache that cannot be written costs a refetch
             self.diag.warn(f"remote cache not written: {exc}", file=self.source)

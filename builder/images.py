@@ -73,4 +73,13 @@ def _check_svg(data: bytes) -> str | None:
     head = data[:4096].lstrip()
     if b"<svg" not in head and not head.startswith(b"<?xml"):
         return "is not an SVG file"
+    # Parsed as WeasyPrint parses it (ElementTree, expat): a file it cannot read is said here
+    # with the parser's reason and line, not as the renderer's "Failed to load image" with
+    # none. Nothing is fetched: expat loads no external entity and bounds entity expansion.
+    from xml.etree.ElementTree import ParseError, fromstring
+
+    try:
+        fromstring(data)
+    except ParseError as exc:
+        return f"is not a valid SVG file ({exc})"
     return None

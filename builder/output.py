@@ -17,8 +17,15 @@ WRITE_ERRORS = frozenset(
     {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EFBIG,
      errno.EISDIR, errno.ENOTDIR, errno.ENAMETOOLONG}
 )  # fmt: skip
-# What atomic_path leaves when its process is killed: `.<name>.<mkstemp's 8 characters>.part`.
-LEFTOVER = re.compile(r"\..+\.[a-z0-9_]{8}\.part")
+# What atomic_path leaves when its process is killed: `.<name>.<mkstemp's 8 characters>.part`,
+# name one a build writes in an output folder (a PDF, an e-mail draft, a ledger): --out may be
+# a folder of the user's (their Desktop) where another program's `.report.docx.x1y2z3w4.part`
+# is a download under way, not ours to remove.
+LEFTOVER = re.compile(r"\..+\.(?:pdf|eml|json)\.[a-z0-9_]{8}\.part")
+# The deepest folders a build writes, below the output folder: print/imprimeur/,
+# welcome/<person>/, .guideprint-steps/sheets/. Nothing deeper is looked at (an --out that
+# holds a user's whole tree is not walked).
+LEFTOVER_DEPTH = 2
 
 
 _interrupted = False
@@ -86,14 +93,35 @@ def write_text(target: Path, text: str, *, hint: str | None = None) -> None:
     write_bytes(target, text.encode("utf-8"), hint=hint)
 
 
+def seal(entry: Path, digest: str) -> str:
+    """The sidecar of a cache entry this build just put in place: its hash, and the inode and
+    change time the kernel gave the file. The change time is set by the kernel at each write,
+    never by a user: an entry made elsewhere (a cache folder committed to the repository,
+    copied or unpacked in) matches no sidecar, however it was forged, and is made again."""
+    info = os.stat(entry)
+    return f"{digest} {info.st_ino} {info.st_ctime_ns}\n"
+
+
+def sealed(entry: Path, digest: str, sidecar: str) -> bool:
+    """Is entry, whose bytes hash to digest, the one its sidecar (seal) was written for?"""
+    try:
+        info = os.stat(entry)
+    except OSError:
+        return False
+    return sidecar.split() == [digest, str(info.st_ino), str(info.st_ctime_ns)]
+
+
 def clean_leftovers(folder: Path, before: float) -> list[Path]:
     """Remove the temporary files of killed builds under folder, older than before; return them.
+    Only names a build leaves (LEFTOVER), in the folders it writes (LEFTOVER_DEPTH).
 
     Call only with folder's build lock held: no other build writes there, so a temporary file
     from before the lock was taken is nobody's.
     """
     removed = []
-    for parent, _, names in os.walk(folder):  # symbolic links to folders are not followed
+    for parent, folders, names in os.walk(folder):  # links to folders are not followed
+        if len(Path(parent).relative_to(folder).parts) >= LEFTOVER_DEPTH:
+            folders.clear()
         for name in filter(LEFTOVER.fullmatch, names):
             path = Path(parent, name)
             with contextlib.suppress(OSError):  # gone already, or not ours to remove: harmless
@@ -134,7 +162,28 @@ def build_lock(out_dir: Path) -> Iterator[None]:
             hint="check its permissions or choose another --out",
         ) from exc
     try:
+        refuse_links_out(out_dir)
         clean_leftovers(out_dir, time.time())
         yield
     finally:
         lock.release()
+
+
+def refuse_links_out(out_dir: Path) -> None:
+    """A folder of out_dir a build writes into (cards/, print/imprimeur/, welcome/<person>/)
+    that is a link leading out of it would carry the outputs elsewhere, replacing files there
+    (a repository that commits `out/cards` as a link to `../../Documents`): refused, as
+    out_dir itself is when it is a link (builder.project); --out says where to write."""
+    real = os.path.join(os.path.realpath(out_dir), "")
+    for parent, folders, _ in os.walk(out_dir):  # links to folders listed, not followed
+        if len(Path(parent).relative_to(out_dir).parts) >= LEFTOVER_DEPTH:
+            folders.clear()
+        for name in folders:
+            path = Path(parent, name)
+            if path.is_symlink() and not os.path.join(os.path.realpath(path), "").startswith(real):
+                shown = path.relative_to(out_dir).as_posix()
+                raise OutputError(
+                    f"{shown}/ refused: it is a link leading outside the output folder",
+                    file=path,
+                    hint="replace the link with the folder itself, or give --out",
+                )

@@ -63,11 +63,13 @@ class _Forward(logging.Handler):
         message = record.getMessage()
         if message.startswith(IGNORED) or "Refused: " in message or DECORATIVE in message:
             return  # the fetcher reported refusals already, with file and hint
-        where = self.renderer.fetcher.source
+        where = self.renderer.fetcher.pulled_in(message)  # what an SVG of a page pulls
         for url in FILE_URL.findall(message):  # an image of a page: name the page and line
             if url in self.renderer.images:
                 where, written = self.renderer.images[url]
                 message = message.replace(url, written)
+        if message.endswith(": "):  # WeasyPrint's ImageLoadingError says nothing of itself
+            message += "not an image it can read (fix the file, or export it again)"
         file, _, line = where.rpartition(":") if re.search(r":\d+$", where) else (where, "", "")
         self.renderer.diag.warn(f"renderer: {message}", file=file, line=int(line) if line else None)
 
@@ -220,6 +222,7 @@ class Renderer:
         """
         self.fetcher.source = source
         self.images = dict(images or {})
+        self.fetcher.showing(self.images)
         with collector_paused():
             document = weasyprint.HTML(
                 string=html, base_url=str(base) + "/", url_fetcher=self.fetcher

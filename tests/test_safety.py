@@ -284,10 +284,10 @@ def test_nested_resources_refused_by_the_fetcher(offline: Build) -> None:
     warned = warnings_of(offline.err)
     secret = (offline.base / "secret.png").as_uri()
     for source, expected in (
-        ("manual", "/svg-nested.png (pass --allow-remote"),
+        ("svg.md:5", "/svg-nested.png (pass --allow-remote"),  # the page showing the SVG
         ("layouts/manual", "/layout-import.css (pass --allow-remote"),
         ("manual", "/layout-bg.png (pass --allow-remote"),
-        ("manual", f"file outside the project refused: {secret}"),
+        ("svg.md:5", f"file outside the project refused: {secret}"),  # the SVG's <image>
     ):
         where = f"warning: {source}: "
         assert any(w.startswith(where) and expected in w for w in warned), (where, expected)

@@ -1,0 +1,131 @@
+"""The caches attacked: entries planted in `.guideprint-cache/` by someone who can write the
+project folder (a hostile author who commits the folder, a colleague on a shared desk), and
+whether what they hold reaches a PDF in place of the space's own picture.
+
+Not repeated here: an entry that is a link out (tests/test_gate.py), a truncated or edited
+entry whose sidecar no longer matches (test_downsample.py, test_safety.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from pathlib import Path
+
+from clirun import cli
+from conftest import project
+from PIL import Image
+from pypdf import PdfReader
+
+from builder.config import Settings
+from builder.downsample import _key
+from builder.manual import image_box
+
+REAL = (20, 120, 20)  # the space's picture: green
+PLANTED = (200, 20, 20)  # what the planted entry holds: red
+FIT = f"fit {image_box(Settings())}"  # the conversion of a picture downsampled for the manual
+
+
+def png(size: tuple[int, int], colour: tuple[int, int, int]) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", size, colour).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def colours(pdf: Path) -> set[tuple[int, int, int]]:
+    """The colour at the centre of each picture of the PDF."""
+    found = set()
+    for page in PdfReader(pdf).pages:
+        for image in page.images:
+            im = image.image.convert("RGB")
+            found.add(im.getpixel((im.width // 2, im.height // 2)))
+    return found
+
+
+def near(a: tuple[int, int, int], b: tuple[int, int, int]) -> bool:
+    return all(abs(x - y) < 12 for x, y in zip(a, b, strict=True))
+
+
+def test_a_planted_image_cache_entry_does_not_reach_the_manual(tmp_path: Path) -> None:
+    """A picture large enough to be downsampled; its cache entry (named by the hash of the
+    picture and of the conversion, both computable from the repository) planted with another
+    picture and that picture's hash: the manual must show the space's picture. (Before the
+    fix the planted picture was printed: the sidecar held only the entry's hash.)"""
+    folder = project(tmp_path / "p", 'title = "T"\n')
+    big = png((2500, 1800), REAL)
+    (folder / "content" / "big.png").write_bytes(big)
+    (folder / "content" / "README.md").write_text("# Guide\n\n![grand](big.png)\n", "utf-8")
+    entry = folder / ".guideprint-cache" / "images" / f"{_key(big, FIT)}.png"
+    entry.parent.mkdir(parents=True)
+    planted = png((1200, 864), PLANTED)
+    entry.write_bytes(planted)
+    entry.with_name(entry.name + ".sha256").write_text(hashlib.sha256(planted).hexdigest() + "\n")
+    code, _, err = cli(["build", "--manual"], folder)
+    assert code == 0, err
+    found = colours(folder / "out" / "manual.pdf")
+    assert found, "no picture in the manual"
+    assert all(near(c, REAL) for c in found), found
+
+
+def test_a_planted_entry_without_its_sidecar_is_made_again(tmp_path: Path) -> None:
+    """The same planted picture with no sidecar (or a stale one) is not used: the entry is
+    made again from the space's picture. Covers a planted entry, where the existing tests
+    damage an entry the build made."""
+    folder = project(tmp_path / "p", 'title = "T"\n')
+    big = png((2500, 1800), REAL)
+    (folder / "content" / "big.png").write_bytes(big)
+    (folder / "content" / "README.md").write_text("# Guide\n\n![grand](big.png)\n", "utf-8")
+    entry = folder / ".guideprint-cache" / "images" / f"{_key(big, FIT)}.png"
+    entry.parent.mkdir(parents=True)
+    entry.write_bytes(png((1200, 864), PLANTED))
+    code, _, err = cli(["build", "--manual"], folder)
+    assert code == 0, err
+    found = colours(folder / "out" / "manual.pdf")
+    assert found
+    assert all(near(c, REAL) for c in found), found
+    assert near(Image.open(entry).convert("RGB").getpixel((5, 5)), REAL)
+
+
+def test_a_planted_remote_cache_entry_does_not_replace_the_download(tmp_path: Path) -> None:
+    """--allow-remote, an image URL whose cache entry (sha256 of the URL) was planted with
+    another picture: the manual must show what the server sends. (Before the fix: the
+    planted picture, and no request at all.)"""
+    from test_safety import listening
+
+    folder = project(tmp_path / "p", 'title = "T"\n')
+    with listening() as listener:
+        url = listener.url("/logo.png")
+        listener.routes["/logo.png"] = (200, {"Content-Type": "image/png"}, png((40, 30), REAL))
+        (folder / "content" / "README.md").write_text(f"# Guide\n\n![loin]({url})\n", "utf-8")
+        entry = folder / ".guideprint-cache" / "remote" / hashlib.sha256(url.encode()).hexdigest()
+        entry.parent.mkdir(parents=True)
+        planted = png((40, 30), PLANTED)
+        entry.write_bytes(planted)
+        entry.with_suffix(".sha256").write_text(hashlib.sha256(planted).hexdigest())
+        entry.with_suffix(".type").write_text("image/png")
+        code, _, err = cli(["build", "--manual", "--allow-remote"], folder)
+        assert code == 0, err
+    found = colours(folder / "out" / "manual.pdf")
+    assert found
+    assert all(near(c, REAL) for c in found), (found, listener.requests)
+
+
+def test_an_entry_made_here_is_kept_and_a_copy_of_it_is_made_again(tmp_path: Path) -> None:
+    """The seal's two sides: the entry a build made is used as it is by the next one (not
+    made again), while the same bytes and sidecar copied into another project's cache (as a
+    committed cache folder arrives) are not trusted there."""
+    import os
+    import shutil
+
+    from builder.downsample import downsample
+
+    original = tmp_path / "big.png"
+    original.write_bytes(png((2500, 1800), REAL))
+    entry = downsample(original, (1000, 1000), tmp_path / "cache")
+    made = os.stat(entry)
+    assert downsample(original, (1000, 1000), tmp_path / "cache") == entry
+    assert os.stat(entry).st_ino == made.st_ino  # the same file: not made again
+    shutil.copytree(tmp_path / "cache", tmp_path / "copied", copy_function=shutil.copy2)
+    again = downsample(original, (1000, 1000), tmp_path / "copied")
+    assert again.name == entry.name
+    assert os.stat(again).st_mtime_ns != made.st_mtime_ns  # made again, not the copy's

@@ -1,0 +1,143 @@
+"""The read gate attacked from the side: links that change between the gate's check and its
+open (TOCTOU), a folder in the middle of a path, hard links.
+
+Not repeated here (tests/test_gate.py proves them under an audit hook): every class of link
+that leads out and stays so while the build runs.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from builder.errors import ContentError
+from builder.gate import Gate
+
+SECRET = b"SECRET-OUTSIDE-4e2a"
+# Swaps `link` between a file inside the space and one outside, as fast as it can, until
+# killed: each swap one rename (atomic), as `ln -sfn` does.
+SWAPPER = """
+import os, sys
+link, inside, outside = sys.argv[1:]
+tmp = link + ".swap"
+while True:
+    for target in (inside, outside):
+        try:
+            os.symlink(target, tmp)
+        except FileExistsError:
+            os.unlink(tmp)
+            os.symlink(target, tmp)
+        os.replace(tmp, link)
+"""
+
+
+def swapping(link: Path, inside: Path, outside: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-c", SWAPPER, str(link), str(inside), str(outside)])
+
+
+def race(gate: Gate, read: Path, seconds: float) -> tuple[int, int, int]:
+    """(reads that returned the secret, reads refused, reads allowed) over seconds."""
+    leaked = refused = allowed = 0
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            data = gate.read_bytes(read)
+        except ContentError:
+            refused += 1
+            continue
+        except OSError:  # the link between its unlink and its rename: missing
+            continue
+        allowed += 1
+        leaked += SECRET in data
+    return leaked, refused, allowed
+
+
+@pytest.fixture
+def sides(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """(the space, a file inside it, a file outside it)."""
+    space = tmp_path / "space"
+    space.mkdir()
+    inside = space / "page.md"
+    inside.write_bytes(b"# Page\n")
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    outside = secret / "secret.md"
+    outside.write_bytes(SECRET + b"\n")
+    return space, inside, outside
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="breach (TOCTOU): Gate._read checks os.path.realpath(path), then opens path by "
+    "name; a link swapped between the two is followed out (builder/gate.py)",
+)
+def test_a_link_swapped_between_the_check_and_the_open_is_never_read(
+    sides: tuple[Path, Path, Path],
+) -> None:
+    """A page of the space that another process points in and out of the space while the
+    build reads it (a local user on a shared build machine, a `serve` on a shared folder).
+    Each read must give the page or a refusal, never the file outside."""
+    space, inside, outside = sides
+    link = space / "linked.md"
+    link.symlink_to(inside)
+    gate = Gate.of([space])
+    swapper = swapping(link, inside, outside)
+    try:
+        time.sleep(0.2)
+        leaked, refused, allowed = race(gate, link, 2.0)
+    finally:
+        swapper.kill()
+        swapper.wait()
+    assert refused, "the race did not run: never refused"
+    assert allowed, "the race did not run: never allowed"
+    assert leaked == 0, f"{leaked} of {allowed} allowed reads returned the file outside"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="breach (TOCTOU): a folder in the middle of the path, swapped for a link after the "
+    "check, is followed by the open (builder/gate.py Gate._read opens by name)",
+)
+def test_a_folder_in_the_path_swapped_for_a_link_is_never_followed(
+    sides: tuple[Path, Path, Path],
+) -> None:
+    """`space/sub` a link swapped between `inside/` and the secret folder: the path read
+    (`space/sub/secret.md`) has no link of its own; the folder above it leads out half the
+    time."""
+    space, _, outside = sides
+    (space / "in").mkdir()
+    (space / "in" / "secret.md").write_bytes(b"harmless\n")
+    sub = space / "sub"
+    sub.symlink_to(space / "in")
+    gate = Gate.of([space])
+    swapper = swapping(sub, space / "in", outside.parent)
+    try:
+        time.sleep(0.2)
+        leaked, refused, allowed = race(gate, sub / "secret.md", 2.0)
+    finally:
+        swapper.kill()
+        swapper.wait()
+    assert refused, "the race did not run: never refused"
+    assert allowed, "the race did not run: never allowed"
+    assert leaked == 0, f"{leaked} of {allowed} allowed reads returned the file outside"
+
+
+def test_a_hard_link_to_a_file_outside_is_the_space_own_file(
+    sides: tuple[Path, Path, Path],
+) -> None:
+    """A hard link is a name of the space for the same inode: no path leads out, so the gate
+    reads it (git stores no hard links: only a local user, who can read the file anyway,
+    makes one). What the gate cannot refuse is said here, so that a change of that rule
+    is a decision: the read is recorded under the space's name, not the outside one."""
+    space, _, outside = sides
+    hard = space / "hard.md"
+    os.link(outside, hard)
+    gate = Gate.of([space])
+    assert gate.read_bytes(hard) == SECRET + b"\n"
+    assert str(hard) in gate.seen
+    assert str(outside) not in gate.seen
