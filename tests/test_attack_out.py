@@ -26,12 +26,6 @@ def png(size: tuple[int, int], colour: tuple[int, int, int]) -> bytes:
 
 
 @pytest.mark.weasyprint_logs  # the refusal, once it is refused
-@pytest.mark.xfail(
-    strict=True,
-    reason="breach: the whole --out folder is a root of the renderer's fetcher "
-    "(builder/project.py project_gate -> workers._options roots): an SVG of the space "
-    "prints any picture already in the folder the user named",
-)
 def test_a_picture_already_in_the_out_folder_is_not_readable_by_the_space(
     tmp_path: Path,
 ) -> None:
