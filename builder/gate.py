@@ -117,6 +117,27 @@ class Gate(Record):
             return self._inside(path)
         return None
 
+    def _opened_inside(self, fd: int, real: str, info: os.stat_result) -> bool:
+        """Is the file open on fd the one the check allowed? A link (the file's, or a
+        folder's on its way) swapped between the check and the open would have led the open
+        elsewhere: the kernel's name of the open file says where (Linux), else its inode
+        is the checked path's."""
+        if self.roots is None:
+            return True
+        try:
+            opened = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:  # no /proc: the inode of what is there now, by the checked path
+            try:
+                there = os.stat(real)
+            except OSError:
+                return False
+            return (there.st_dev, there.st_ino) == (info.st_dev, info.st_ino)
+        return (
+            opened == real
+            or opened in self._files
+            or any((opened + os.sep).startswith(u) for u in self._under)
+        )
+
     def check(self, path: Path | str, *, what: str = "file") -> Path:
         """path itself when allowed; else ReadRefused naming where it really points."""
         self._check(path, what)
@@ -152,6 +173,13 @@ class Gate(Record):
         real = self._check(path, what)
         with open(path, "rb") as handle:
             info = os.fstat(handle.fileno())
+            if not self._opened_inside(handle.fileno(), real, info):
+                self._record_key(os.path.abspath(path), Seen(REFUSED))
+                raise ReadRefused(
+                    f"{what} refused: {Path(path).name} was replaced by a link leading "
+                    "outside the space and the project while it was read",
+                    hint="keep files inside the space; build again once nothing moves them",
+                )
             data = handle.read()
         seen = Seen(_digest(data), info.st_size, info.st_mtime_ns)
         self._record_key(real, seen)

@@ -71,11 +71,6 @@ def sides(tmp_path: Path) -> tuple[Path, Path, Path]:
     return space, inside, outside
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="breach (TOCTOU): Gate._read checks os.path.realpath(path), then opens path by "
-    "name; a link swapped between the two is followed out (builder/gate.py)",
-)
 def test_a_link_swapped_between_the_check_and_the_open_is_never_read(
     sides: tuple[Path, Path, Path],
 ) -> None:
@@ -98,11 +93,6 @@ def test_a_link_swapped_between_the_check_and_the_open_is_never_read(
     assert leaked == 0, f"{leaked} of {allowed} allowed reads returned the file outside"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="breach (TOCTOU): a folder in the middle of the path, swapped for a link after the "
-    "check, is followed by the open (builder/gate.py Gate._read opens by name)",
-)
 def test_a_folder_in_the_path_swapped_for_a_link_is_never_followed(
     sides: tuple[Path, Path, Path],
 ) -> None:
