@@ -51,8 +51,9 @@ CSV columns (a header row; separated by ";", "," or tabs; UTF-8, UTF-16 or Windo
   department            Service, Département
 Other columns are ignored; one close to these names is reported (did you mean ...?).
 
-Sending: out/welcome/envois.sqlite records every message. A person the server accepted a
-message for is not sent another unless --resend names them; a run that stopped resumes;
+Sending: .guideprint-envois.sqlite, beside guideprint.toml (not in out/), records every
+message. A person the server accepted a message for is not sent another unless --resend
+names them; a run that stopped resumes;
 a message whose fate is unknown (a crash mid-send) is not sent again on its own. Nothing
 is sent while a row has errors, unless --skip-invalid. The server: [smtp] in
 guideprint.toml; the password from GUIDEPRINT_SMTP_PASSWORD, the keyring or a prompt.

@@ -28,7 +28,7 @@ from builder.welcome.delivery import (
     stopped_error,
     summary,
 )
-from builder.welcome.journal import Journal, journal_path
+from builder.welcome.journal import Journal, project_journal
 from builder.welcome.pack import pack_name
 from builder.welcome.people import EMAIL, Person, Roster, read_people
 from builder.welcome.run import WELCOME_DIR, Progress, RendererFactory, WelcomeResult, build_packs
@@ -96,7 +96,8 @@ def welcome(project: Project, args: argparse.Namespace, diag: Diagnostics) -> in
     if not request.csv.is_file():
         raise GuideError("no such file", file=request.csv, hint="give the CSV HR sent")
     csv = Path(os.path.realpath(request.csv))  # named on the command line: read where it leads
-    extra = {csv}
+    journal = project_journal(project.root, project.out / WELCOME_DIR)
+    extra = {csv, Path(os.path.realpath(journal.parent)) / journal.name}  # sqlite opens it
     if project.settings.smtp.cafile and request.sending:
         extra.add(Path(os.path.realpath(project.root / project.settings.smtp.cafile)))
     gate = project.gate.replace(files=project.gate.files | extra)
@@ -164,7 +165,8 @@ def _welcome(project: Project, request: WelcomeRequest, diag: Diagnostics) -> in
             # This run's gate again: a renderer made in this process (--jobs 1) installs the
             # project's own, which knows neither the CSV nor the [smtp] cafile.
             with activate(gate):
-                _send(project.out / WELCOME_DIR, ready, server, request, resend, diag)
+                _send(project_journal(project.root, project.out / WELCOME_DIR), ready, server,
+                      request, resend, diag)  # fmt: skip
     broken = sum(not o.ok for o in result.outcomes)
     return 1 if broken or (roster.rejected and not request.skip_invalid) else 0
 
@@ -213,14 +215,14 @@ def _keys(person: Person) -> tuple[str, ...]:
 
 
 def _send(
-    folder: Path,
+    journal_file: Path,
     ready: Sequence[tuple[Person, Path]],
     server: Server,
     request: WelcomeRequest,
     resend: tuple[str, ...],
     diag: Diagnostics,
 ) -> None:
-    with Journal(journal_path(folder)) as journal:
+    with Journal(journal_file) as journal:
         todo = plan(read_drafts(ready, journal), resend=resend, test_to=request.test_to)
         for draft, why in todo.kept:
             if draft.changed or why.startswith("unknown"):
@@ -257,7 +259,7 @@ def _status(project: Project, request: WelcomeRequest, diag: Diagnostics) -> int
         (p, folder / p.folder / Path(pack_name(project.settings, p)).with_suffix(".eml"))
         for p in roster.people
     ]
-    path = journal_path(folder)
+    path = project_journal(project.root, folder)
     with Journal(path if path.exists() else None) as journal:
         lines = status(people, journal)
     for line in lines:

@@ -1,4 +1,6 @@
-"""The send journal, out/welcome/envois.sqlite: one row per message handed to the server.
+"""The send journal, .guideprint-envois.sqlite beside guideprint.toml: one row per message
+handed to the server. Not in out/: `make clean`, `rm -rf out` and the starter .gitignore
+treat what lies there as made again, and a journal made again sends every message again.
 
 A row is written, and committed, as "sending" before the SMTP transaction starts, and turned
 into "sent" (with the server's answer) only once the server accepted the message, or
@@ -21,7 +23,8 @@ from pathlib import Path
 from builder.errors import OutputError
 from builder.gate import current
 
-JOURNAL = "envois.sqlite"
+JOURNAL = "envois.sqlite"  # its name in a welcome folder (the library's journal_path)
+PROJECT_JOURNAL = ".guideprint-envois.sqlite"  # a project's, beside its guideprint.toml
 VERSION = 1
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS messages (
@@ -238,5 +241,25 @@ def _entry(row: tuple[object, ...]) -> Entry:
 
 
 def journal_path(welcome_dir: Path) -> Path:
-    """Where the journal of an output folder's welcome packs lives."""
+    """Where the journal of a welcome folder lives when it is kept with it (library use)."""
     return welcome_dir / JOURNAL
+
+
+def project_journal(root: Path, welcome_dir: Path) -> Path:
+    """A project's send journal, beside its guideprint.toml: out of the output folder that
+    `make clean` removes. One an earlier version kept in welcome_dir (out/welcome/) is moved
+    there first, when the project has none yet: what was sent stays sent."""
+    path = root / PROJECT_JOURNAL
+    old = journal_path(welcome_dir)
+    if not path.exists() and not path.is_symlink() and old.is_file() and not old.is_symlink():
+        import shutil
+
+        try:
+            shutil.move(old, path)  # a rename on one file system; its -journal file with it
+            for side in ("-journal", "-wal", "-shm"):
+                if Path(f"{old}{side}").is_file():
+                    shutil.move(f"{old}{side}", f"{path}{side}")
+        except OSError as exc:
+            raise OutputError(f"cannot move the send journal here: {exc}", file=path,
+                              hint=f"move {old} to {path} by hand") from exc  # fmt: skip
+    return path
