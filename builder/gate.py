@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 ABSENT = "absent"  # a path that was looked for and not found: its appearance makes it stale
 REFUSED = "refused"  # a path refused: replacing the link by a file makes it stale
+LINK = "link:"  # a path read through a link, by where it led: pointed elsewhere, it is stale
 
 
 class ReadRefused(ContentError):  # noqa: N818 -- a refusal, not a fault of ours
@@ -138,6 +139,24 @@ class Gate(Record):
             or any((opened + os.sep).startswith(u) for u in self._under)
         )
 
+    def _note_link(self, path: Path | str, real: str) -> None:
+        """A path of the roots that leads elsewhere through a link (its own, or a folder's
+        on the way) is an input by where it leads: the link pointed at another file of the
+        space (`vpn.md -> versions/vpn-2027.md`) makes what read it stale, though no file
+        changed. A project under a linked folder records nothing: its paths are not named
+        inside the roots' real paths."""
+        named = os.path.abspath(path)
+        if named != real and any((named + os.sep).startswith(u) for u in self._under):
+            self._record_key(named, Seen(LINK + real))
+
+    def followed(self, path: Path | str) -> Path:
+        """path with its links followed (Path.resolve), a link inside the roots recorded
+        as an input by where it leads (see _note_link): for callers that name files by
+        their real path (a page of SUMMARY.md), the link they went through is not lost."""
+        real = os.path.realpath(path)
+        self._note_link(path, real)
+        return Path(real)
+
     def check(self, path: Path | str, *, what: str = "file") -> Path:
         """path itself when allowed; else ReadRefused naming where it really points."""
         self._check(path, what)
@@ -147,6 +166,7 @@ class Gate(Record):
         """The real location of an allowed path; else the refusal, recorded and raised."""
         real = os.path.realpath(path) if self.roots is None else self._inside(path)
         if real is not None:
+            self._note_link(path, real)
             return real
         self._record_key(os.path.abspath(path), Seen(REFUSED))
         raise ReadRefused(

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from builder import __version__
 from builder.diagnostics import Diagnostic
-from builder.gate import ABSENT, REFUSED, Gate, Seen, listing, parse_listing_key
+from builder.gate import ABSENT, LINK, REFUSED, Gate, Seen, listing, parse_listing_key
 from builder.output import write_text
 from builder.record import Record
 
@@ -199,6 +199,9 @@ def changed(inputs: dict[str, Seen], read_ns: int, gate: Gate, now: Snapshot | N
         if seen.digest.startswith("list:"):
             if now.listing(path, gate) != seen.digest:
                 return [path]
+        elif seen.digest.startswith(LINK):
+            if now.real(path) != seen.digest[len(LINK) :]:
+                return [path]
         elif seen.digest == ABSENT:
             if now.exists(path):
                 return [path]
@@ -232,6 +235,7 @@ class Snapshot:
         self._listing: dict[str, str] = {}
         self._allows: dict[str, bool] = {}
         self._exists: dict[str, bool] = {}
+        self._real: dict[str, str] = {}
 
     def settled(self, entry: Entry, output: str) -> Entry:
         """entry as checked now: read when this check began, each file hashed with the stat
@@ -275,6 +279,11 @@ class Snapshot:
         if path not in self._allows:
             self._allows[path] = gate.allows(path)
         return self._allows[path]
+
+    def real(self, path: str) -> str:
+        if path not in self._real:
+            self._real[path] = os.path.realpath(path)
+        return self._real[path]
 
     def exists(self, path: str) -> bool:
         if path not in self._exists:

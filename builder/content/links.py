@@ -46,7 +46,8 @@ def resolve_local(
         return None
     base = ctx.root if url.startswith("/") else source.parent
     try:
-        path = (base / url.lstrip("/")).resolve()
+        # Links followed; one inside the space is an input by its target (the gate's).
+        path = current().followed(base / url.lstrip("/"))
     except (OSError, RuntimeError, ValueError):  # symlink loops, names the OS refuses
         path = None
     if path is not None and any(len(part.encode()) > 255 for part in path.parts):

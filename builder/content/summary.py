@@ -85,7 +85,7 @@ def _entry(
     if re.match(r"[a-z]+://", target):
         return SummaryEntry(title, url=target, line=number)
     # Links are relative to SUMMARY.md (its folder is the root unless structure says else).
-    path = (base / target.split("#")[0]).resolve()
+    path = current().followed(base / target.split("#")[0])  # a link: an input by its target
     if not path.is_relative_to(root.resolve()) or not current().allows(path):
         diag.error(f"entry '{title}' points outside the space: {target}", file=rel, line=number)
         return None
