@@ -4,7 +4,8 @@ The only module that imports weasyprint: the others take its names from here, so
 whichever of them is imported first, the import goes through the short-cut below.
 
 - Its import runs ctypes' library search (ldconfig and gcc subprocesses): 0.2 s; and cffi
-  parses its C declarations again at every start: 0.25 s, once per machine now (ffi_cache).
+  parses its C declarations again at every start: 50 ms, once per machine now (ffi_cache);
+  and two fontTools modules it seldom calls cost 0.14 s more (loaded when called: deferred).
 - On writing, it decodes every PNG and compresses the pixels again to get PNG-predicted
   Flate data: 20 ms for each 1200 x 700 screenshot, every build, every document; a palette
   PNG it first converts to RGB. Grey, RGB and palette PNGs now go in as they are.
@@ -34,6 +35,7 @@ from typing import Any
 
 import pydyf
 
+from builder.deferred import deferred
 from builder.ffi_cache import StaleError, declared_once
 from builder.png import png_idat, png_palette
 
@@ -44,7 +46,7 @@ _search = ctypes.util.find_library
 ctypes.util.find_library = lambda name: None
 try:
     try:
-        with declared_once():
+        with deferred(), declared_once():
             import weasyprint
     except StaleError:  # the cache holds other declarations: WeasyPrint imported afresh, kept anew
         for name in [m for m in sys.modules if m == "weasyprint" or m.startswith("weasyprint.")]:
