@@ -17,6 +17,9 @@ from builder.diagnostics import Diagnostics
 TAG_RE = re.compile(r"{%\s*(end)?(@[\w./-]+|[A-Za-z][\w-]*)\s*(.*?)\s*%}")
 ATTR_RE = re.compile(r'([\w-]+)\s*=\s*(?:"([^"]*)"|\'([^\']*)\'|(\S+))')
 FENCE_RE = re.compile(r"^\s*(`{3,}|~{3,})")
+# GitBook's escape of template syntax: what lies between is text ({{ x }}, {% for %}).
+RAW_OPEN = re.compile(r"{%-?\s*raw\s*-?%}")
+RAW_CLOSE = re.compile(r"{%-?\s*endraw\s*-?%}")
 ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
 CODE_SPAN = re.compile(r"`[^`]*`")
 COMMENT = re.compile(r"<!--.*?-->")
@@ -88,9 +91,17 @@ def _split_lines(text: str, first_line: int) -> list[_Line]:
     """Cut lines so that every tag stands alone; tags in code fences and comments are text."""
     out: list[_Line] = []
     fence: str | None = None
-    comment = False
+    comment = verbatim = False
     for number, raw in enumerate(text.split("\n"), first_line):
         m = FENCE_RE.match(raw)
+        if verbatim or (fence is None and RAW_OPEN.search(raw) and not _in_inline_code(raw)):
+            # {% raw %} … {% endraw %} outside code: its text, without the two tags
+            opened = RAW_OPEN.search(raw)
+            verbatim = not RAW_CLOSE.search(raw, opened.end() if opened else 0)
+            kept = RAW_CLOSE.sub("", RAW_OPEN.sub("", raw))
+            if kept.strip() or not (opened or RAW_CLOSE.search(raw)):
+                out.append(_Line(kept, number))
+            continue
         if fence is not None:
             out.append(_Line(raw, number))
             if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):

@@ -18,8 +18,21 @@ Element = ET.Element
 URL_BREAKS = re.compile(r"(?<=[/?&=])(?<!:/)(?<!://)(?!/)")
 
 
+# GitBook's escape of template syntax in code: `{% raw %}{{ x }}{% endraw %}` shows {{ x }}.
+RAW_SPAN = re.compile(r"\{%-?\s*raw\s*-?%\}\n?(.*?)\n?\{%-?\s*endraw\s*-?%\}", re.S)
+
+
+def unraw(el: Element) -> None:
+    """Take GitBook's {% raw %} … {% endraw %} off the text of a code element (it printed
+    around a template sample: "{% raw %}" as its first line of code)."""
+    for node in el.iter():
+        if node.text and "raw" in node.text:
+            node.text = RAW_SPAN.sub(r"\1", node.text)
+
+
 def on_pre(w: Walker, parent: Element, el: Element, source: Path) -> None:
     """Normalise a <pre>: title, line numbers and wrapping on its figure; its lines split."""
+    unraw(el)
     _figure(w, parent, el)
     split_lines(el)
 

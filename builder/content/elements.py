@@ -7,10 +7,11 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import unquote
 
-from builder.content import media
+from builder.content import codeblocks, media
 from builder.content.handlers import HINT_STYLES, hint_html
-from builder.content.model import slugify
+from builder.content.model import anchor_slug, slugify
 from builder.content.sanitize import add_class, remove, replace
 from builder.content.variables import evaluate
 
@@ -49,7 +50,7 @@ def on_details(w: Walker, parent: Element, el: Element, source: Path) -> None:
     title = " ".join("".join(summary.itertext()).split()) if summary is not None else ""
     el.tag, el.attrib = "div", {"class": "details"}
     if title:
-        el.set("id", slugify(title))
+        el.set("id", anchor_slug(title))
         w.unique_id(el)
 
 
@@ -73,10 +74,29 @@ def on_p(w: Walker, parent: Element, el: Element, source: Path) -> None:
         and only.get("alt", "").strip()
         and not {"icon", "inline-icon"} & set(classes)
         and only.get("data-size") != "line"
+        and not names_nothing(only.get("alt", ""), only.get("src", ""))
     ):
         # GitBook writes an image block's caption as the Markdown alt text: ![Caption](x.png)
         el.tag, el.attrib = "figure", {"class": "captioned"}
         ET.SubElement(el, "figcaption").text = " ".join(only.get("alt", "").split())
+
+
+# Alt texts an editor writes when no one wrote one (VS Code pastes "Alt text").
+PLACEHOLDER_ALTS = {"alt", "alt text", "image", "img", "picture", "screenshot", "untitled"}
+
+
+def names_nothing(alt: str, src: str) -> bool:
+    """An alt text that is an editor's placeholder or the image's file name: "Figure 3 —
+    Alt text" or "— xcode-link-dylib" under a picture says nothing (it stays the alt)."""
+
+    def words(text: str) -> str:
+        return " ".join(re.split(r"[\W_]+", text.lower())).strip()
+
+    said = words(alt)
+    name = unquote(src.split("?")[0].rsplit("/", 1)[-1])
+    stem = name.rsplit(".", 1)[0] if "." in name else name
+    said_stem = re.sub(r"(\s\d+)+$", "", said)  # "image (3)" and "Alt text 2" too
+    return said_stem in PLACEHOLDER_ALTS or (bool(said) and said in (words(stem), words(name)))
 
 
 def on_i(w: Walker, parent: Element, el: Element, source: Path) -> None:
@@ -106,8 +126,10 @@ def on_span(w: Walker, parent: Element, el: Element, source: Path) -> None:
 
 
 def on_code(w: Walker, parent: Element, el: Element, source: Path) -> None:
-    """A GitBook expression prints the variable's value."""
+    """A GitBook expression prints the variable's value; GitBook's {% raw %} escape is
+    taken off inline code."""
     if "expression" not in el.get("class", "").split():
+        codeblocks.unraw(el)
         return
     expression = "".join(el.itertext())
     value = evaluate(expression, w.ctx.variables)

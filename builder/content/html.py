@@ -23,7 +23,7 @@ from builder.content import codeblocks, elements, media, tables
 from builder.content.context import Context, rel_path
 from builder.content.links import clean_url, read_text, resolve_local
 from builder.content.markdown import LINE_ATTR, LINE_COMMENT, SRC_ATTR
-from builder.content.model import Heading, page_anchor, slugify
+from builder.content.model import Heading, anchor_slug, page_anchor
 from builder.content.sanitize import add_class, local_names, remove, remove_all, sanitise
 from builder.gate import current
 from builder.typography import typeset
@@ -267,9 +267,10 @@ def internal_target(w: Walker, href: str, source: Path) -> tuple[str, str] | Non
     )
     if path is None:
         return None
-    if path.is_dir() or url.endswith("/"):
-        path = path / "README.md"
-    rel = rel_path(path, w.ctx.root)
+    folder = path.is_dir() or url.endswith("/")
+    rel = rel_path(path / "README.md" if folder else path, w.ctx.root)
+    if folder and rel not in w.ctx.titles:  # a folder's page may be readme.md, Readme.md
+        rel = next((t for t in w.ctx.titles if t.lower() == rel.lower()), rel)
     if rel not in w.ctx.titles:
         if w.ctx.titles and rel.endswith(".md"):
             w.warn(
@@ -298,7 +299,7 @@ def on_heading(w: Walker, parent: Element, el: Element, source: Path) -> None:
         w.warn("empty heading left out", source, hint="write its title, or remove the line")
         remove(parent, el, w.at)
         return
-    anchor = _heading_id(w.ctx.anchor, custom or slugify(title))
+    anchor = _heading_id(w.ctx.anchor, custom or anchor_slug(title))
     if ":" in title:  # its text is converted after it; the TOC prints this copy
         title = emoji.emojize(title, language="alias")
     while anchor in w.ids:
@@ -332,7 +333,7 @@ def _flatten_deep(body: Element) -> bool:
 
 
 def _heading_id(base: str, fragment: str) -> str:
-    return f"{base}--{slugify(fragment)}" if fragment else base
+    return f"{base}--{anchor_slug(fragment)}" if fragment else base
 
 
 def _drop_empty_paragraphs(body: Element) -> None:

@@ -13,7 +13,7 @@ from builder.content.frontmatter import split_front_matter
 from builder.content.handlers import handler, render_text
 from builder.content.links import clean_url, read_text, resolve_local
 from builder.content.markdown import SRC_ATTR
-from builder.content.model import slugify
+from builder.content.model import anchor_slug
 
 MAX_INCLUDES = 8
 HEADING = re.compile(r"(#{1,6})\s+(.*?)\s*$")
@@ -84,7 +84,9 @@ def section(body: str, fragment: str, offset: int, ctx: Context, line: int) -> t
             continue
         anchor = re.search(r'id="([^"]+)"', m.group(2))
         title = re.sub(r"<a [^>]*>\s*</a>", "", m.group(2)).strip()
-        if fragment in (slugify(title), anchor.group(1) if anchor else None):
+        if fragment == (anchor.group(1) if anchor else None) or (
+            anchor_slug(fragment) == anchor_slug(title)
+        ):
             end = _section_end(lines, i + 1, len(m.group(1)))
             return "\n".join(lines[i + 1 : end]), offset + i + 1
     ctx.diag.warn(

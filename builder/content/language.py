@@ -1,5 +1,7 @@
 """The language a page is written in, when its script says so: Korean, Japanese, Chinese,
-Arabic, Hebrew, Hindi, Thai.
+Arabic, Hebrew, Hindi, Thai, Greek, and Russian, Ukrainian or Serbian for Cyrillic (told by
+the letters only one of them writes; Russian when none), so that such a page is hyphenated
+and tagged in its language, not in the settings' English or French.
 
 Settings name one language for the whole space (fr or en: wording, hyphenation, spacing);
 a page in another script still needs its own: the CJK face that draws its Han characters
@@ -23,6 +25,34 @@ OTHERS = (
     ("hi", re.compile("[\u0900-\u097f]")),
     ("th", re.compile("[\u0e00-\u0e7f]")),
 )
+GREEK = re.compile("[\u0370-\u03ff\u1f00-\u1fff]")
+CYRILLIC = re.compile("[\u0400-\u04ff]")
+# Letters of one Cyrillic language and not of Russian (and Russian's own, which they lack).
+CYRILLIC_OWN = (
+    ("uk", re.compile("[іїєґІЇЄҐ]")),
+    ("sr", re.compile("[ђјљњћџЂЈЉЊЋЏ]")),
+)
+RUSSIAN_OWN = re.compile("[ыэъёЫЭЪЁ]")
+# Latin-script languages told by their commonest short words, as guess_language tells fr
+# from en: a German, Spanish, Portuguese, Italian or Dutch page of an English or French
+# space was hyphenated with the settings' patterns (or none).
+FUNCTION_WORDS = {
+    "de": {"der", "die", "das", "und", "ist", "nicht", "mit", "sie", "den", "auf", "für",
+           "ein", "eine", "dem", "wird", "werden", "sich", "auch", "von", "oder", "kann"},
+    "es": {"el", "los", "las", "del", "por", "para", "una", "con", "como", "más", "está",
+           "pero", "este", "esta", "puede", "también", "sus", "y"},
+    "pt": {"os", "dos", "das", "não", "uma", "para", "com", "em", "ao", "você", "são", "pode",
+           "também", "seu", "sua", "mais", "como", "está"},
+    "it": {"il", "della", "delle", "che", "di", "per", "non", "sono", "gli", "nel", "alla",
+           "anche", "questo", "può", "essere", "come", "più"},
+    "nl": {"het", "een", "van", "niet", "met", "voor", "zijn", "op", "dat", "wordt", "worden",
+           "kunt", "ook", "deze", "naar", "bij"},
+    "fr": {"le", "la", "les", "des", "est", "vous", "pour", "une", "et", "dans", "pas", "sur",
+           "avec", "qui"},
+    "en": {"the", "and", "is", "you", "for", "to", "of", "with", "your", "this", "that", "are",
+           "can", "be"},
+}  # fmt: skip
+WORD = re.compile(r"[^\W\d_]+")
 RTL = frozenset({"ar", "he", "fa", "ur"})
 SHARE = 0.3  # of a page's letters, for its script to be the page's
 SAMPLE = 20_000  # characters read: the start of a page tells its language as well as all of it
@@ -46,7 +76,25 @@ def detect(text: str) -> str | None:
     for lang, pattern in OTHERS:
         if len(pattern.findall(text)) >= least:
             return lang
-    return None
+    if len(CYRILLIC.findall(text)) >= least:
+        russian = len(RUSSIAN_OWN.findall(text))
+        own = [(len(p.findall(text)), lang) for lang, p in CYRILLIC_OWN]
+        count, lang = max(own)
+        return lang if count > russian else "ru"
+    if len(GREEK.findall(text)) >= least:
+        return "el"
+    return _latin(text)
+
+
+def _latin(text: str) -> str | None:
+    """de, es, pt, it or nl when the page's short words clearly say so; None for French and
+    English (the settings' languages, told by the project) and when unsure."""
+    words = WORD.findall(text.lower())
+    hits = sorted(((sum(w in said for w in words), lang) for lang, said in FUNCTION_WORDS.items()),
+                  reverse=True)  # fmt: skip
+    (best, lang), (second, _) = hits[0], hits[1]
+    sure = best >= 10 and best >= 1.5 * second and best >= 0.04 * len(words)
+    return lang if sure and lang not in ("fr", "en") else None
 
 
 def direction(lang: str) -> str:

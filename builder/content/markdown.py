@@ -9,6 +9,7 @@ flattened into a paragraph and reported, where markdown-it dropped the rest of t
 
 from __future__ import annotations
 
+import itertools
 import re
 import secrets
 from collections.abc import Sequence
@@ -16,10 +17,12 @@ from functools import lru_cache
 from typing import Any
 
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import isWhiteSpace
 from markdown_it.parser_block import ParserBlock
 from markdown_it.rules_block import StateBlock
 from markdown_it.rules_core import StateCore
-from markdown_it.rules_inline import StateInline
+from markdown_it.rules_inline import StateInline, emphasis
+from markdown_it.rules_inline.state_inline import Delimiter, Scanned
 from mdit_py_plugins.gfm import gfm_plugin
 
 from builder.content.tex import typeset
@@ -90,6 +93,60 @@ def _math_inline(state: StateInline, silent: bool) -> bool:
     return True
 
 
+# Chinese, Japanese and Korean letters, and their punctuation (ideographic and full-width).
+CJK = re.compile(
+    "[\u1100-\u11ff\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3100-\u318f\u31a0-\u31ff"
+    "\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]"
+)
+
+
+def _emphasis_cjk(state: StateInline, silent: bool) -> bool:
+    """`*` and `_` runs as CommonMark's emphasis rule, except next to a CJK character, where
+    punctuation on either side does not stop them, as GitBook reads them: a Chinese
+    `**示例1\uff1a**将` (a full-width colon, then a letter) and a Korean `**참고:**설명` are
+    bold, where CommonMark printed their asterisks. Spaces still do; `_` inside a word too."""
+    marker = state.src[state.pos]
+    if silent or marker not in "_*":
+        return False
+    start = end = state.pos
+    while end < state.posMax and state.src[end] == marker:
+        end += 1
+    before = state.src[start - 1] if start > 0 else " "
+    after = state.src[end] if end < state.posMax else " "
+    if not (CJK.match(before) or CJK.match(after)):
+        return emphasis.tokenize(state, silent)
+    left, right = not isWhiteSpace(ord(after)), not isWhiteSpace(ord(before))
+    split = marker == "*"
+    scanned = Scanned(left and (split or not right), right and (split or not left), end - start)
+    for _ in range(scanned.length):
+        token = state.push("text", "", 0)
+        token.content = marker
+        state.delimiters.append(
+            Delimiter(ord(marker), scanned.length, len(state.tokens) - 1, -1,
+                      scanned.can_open, scanned.can_close)
+        )  # fmt: skip
+    state.pos = end
+    return True
+
+
+ESCAPED = re.compile(r"\\(?=[!-/:-@\[-`{-~])")  # a backslash before ASCII punctuation
+ESCAPED_HREF = re.compile(r"%5C(?=[!#$&-/:-@\[\]^_`{-~]|%[0-9A-F]{2})")
+
+
+def _autolink_escapes(state: StateCore) -> None:
+    """A bare address GitBook wrote with its text's escapes (`?utm\\_source=x\\&id=1`) is the
+    address without them, as GitHub and GitBook read it: the link led to `utm%5C_source`
+    and printed its backslashes."""
+    for block in state.tokens:
+        children = block.children or []
+        for opening, text in itertools.pairwise(children):
+            if opening.type != "link_open" or opening.markup != "autolink" or text.type != "text":
+                continue
+            if "\\" in text.content:
+                text.content = ESCAPED.sub("", text.content)
+                opening.attrs["href"] = ESCAPED_HREF.sub("", str(opening.attrs["href"]))
+
+
 def _math_display(state: StateCore) -> None:
     """A paragraph that is only a formula shows it in display style; each formula's line."""
     tokens = state.tokens
@@ -128,12 +185,44 @@ def engine() -> MarkdownIt:
     gfm_plugin(md)
     md.options["alerts"] = False  # GitHub's "> [!NOTE]" is not GitBook's; keep it a quote
     md.inline.ruler.before("escape", "math_double", _math_inline)
+    md.inline.ruler.at("emphasis", _emphasis_cjk)
     md.add_render_rule("math_inline_double", _render_math)
     md.core.ruler.after("inline", "math_display", _math_display)
+    md.core.ruler.after("math_display", "autolink_escapes", _autolink_escapes)
     flattening = _FlatteningBlock()
     flattening.ruler = md.block.ruler  # the rules as configured above, plugins' included
     md.block = flattening
     return md
+
+
+# An image whose path holds spaces, without the <…> CommonMark needs around it (legacy
+# GitBook books, whose Markdown reader took them): ![alt](/Pictures/Sprache ändern/a.png).
+SPACED_IMAGE = re.compile(
+    r'(!\[[^\]\n]*\]\()(?!<)([^()<>"\n]*? [^()<>"\n]*?\.[A-Za-z0-9]{2,5})(\s+"[^"\n]*")?\)'
+)
+FENCE_LINE = re.compile(r"^\s{0,3}(```|~~~)")
+
+
+def _spaced_images(text: str) -> tuple[str, list[tuple[int, str]]]:
+    """text with <…> put around the image paths that hold spaces (outside code), and the
+    (line index, path) of each."""
+    if "![" not in text:
+        return text, []
+    out, spaced, fence = [], [], False
+    for index, line in enumerate(text.split("\n")):
+        if FENCE_LINE.match(line):
+            fence = not fence
+        elif not fence and "![" in line and not line.startswith(("    ", "\t")):
+            parts = line.split("`")
+            for i in range(0, len(parts), 2):  # outside inline code
+                found = [m.group(2).strip() for m in SPACED_IMAGE.finditer(parts[i])]
+                spaced += [(index, path) for path in found]
+                parts[i] = SPACED_IMAGE.sub(
+                    lambda m: f"{m.group(1)}<{m.group(2).strip()}>{m.group(3) or ''})", parts[i]
+                )
+            line = "`".join(parts)
+        out.append(line)
+    return "\n".join(out), spaced
 
 
 def to_html(
@@ -152,10 +241,21 @@ def to_html(
     """
     md = engine()
     env: dict[str, Any] = {}
-    tokens = md.parse(text.replace(ARTEFACT, ""), env)
+    text, spaced = _spaced_images(text.replace(ARTEFACT, ""))
+    tokens = md.parse(text, env)
 
     def source_line(index: int) -> int:
         return lines[min(index, len(lines) - 1)] if lines else (first_line or 1) + index
+
+    if spaced and diag is not None:  # once a page: a legacy book writes them all so
+        index, path = spaced[0]
+        more = f", and {len(spaced) - 1} more here" if len(spaced) > 1 else ""
+        diag.warn(
+            f"image path with spaces read as <{path}>{more}",
+            file=file,
+            line=source_line(index) if first_line is not None or lines else None,
+            hint="write ![…](<path>): GitBook reads a path with spaces only so",
+        )
 
     if first_line is not None or lines:
         for token in tokens:

@@ -30,6 +30,12 @@ class Page:
     hidden: bool = False
     images: dict[str, tuple[str, str]] = field(default_factory=dict)  # see Rendered.images
     lang: str = ""  # the page's own language when its script says so (content.language)
+    prefix: str = ""  # the space's root relative to the folder given ("docs/"), for messages
+
+    @property
+    def shown(self) -> str:
+        """The page's file as messages name it: from the folder given to the command."""
+        return self.prefix + self.path
 
 
 @dataclass
@@ -75,7 +81,28 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-") or "section"
 
 
+def anchor_slug(text: str) -> str:
+    """An id fragment that keeps every script: 'Choix de l’appareil' -> 'choix-de-lappareil'
+    as slugify gives, '使用 `time.Time` 表达' -> '使用-time-time-表达', 'Настройка' -> 'настройка'.
+
+    slugify drops what has no ASCII form, so every Chinese, Cyrillic or Korean heading of a
+    page got the same id ('section', 'section-1'…) and a link to one reached the first."""
+    out: list[str] = []
+    for char in unicodedata.normalize("NFC", text):
+        folded = char if char.isascii() else _ascii(char)
+        if folded:  # ASCII, or Latin with its accents dropped: as slugify does
+            out.extend(c.lower() if c.isalnum() else "-" for c in folded)
+        elif unicodedata.category(char)[0] in "LNM":  # a letter, digit or mark of a script
+            out.append(char.lower())
+        # other non-ASCII signs (’, «, ・) are dropped, as slugify drops them
+    return re.sub(r"-+", "-", "".join(out)).strip("-") or "section"
+
+
+def _ascii(char: str) -> str:
+    return unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode("ascii")
+
+
 def page_anchor(path: str) -> str:
     """The document id of a page, derived from its path alone so links can be made early."""
     stem = path[:-3] if path.endswith(".md") else path
-    return "p-" + slugify(stem)
+    return "p-" + anchor_slug(stem)

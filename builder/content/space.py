@@ -114,7 +114,8 @@ def _directories(data: object) -> Iterator[str]:
 def _layout(folder: Path) -> Layout:
     config = folder / ".gitbook.yaml"
     if current().kind(config) not in ("file", "refused"):  # a refused one is reported
-        return Layout(folder, folder=folder)
+        return Layout(folder, readme=_any_case(folder, "README.md"),
+                      summary=_any_case(folder, "SUMMARY.md"), folder=folder)  # fmt: skip
     text = _gated_text(config, errors="strict")
     try:
         data = load_yaml(text, what=".gitbook.yaml") or {}
@@ -131,9 +132,21 @@ def _layout(folder: Path) -> Layout:
     root = (folder / str(data.get("root") or "./")).resolve()
     if not root.is_relative_to(folder.resolve()):
         raise ContentError("root points outside the repository", file=config)
-    readme = _inside(str((structure or {}).get("readme") or "README.md"), root, config)
-    summary = _inside(str((structure or {}).get("summary") or "SUMMARY.md"), root, config)
+    given = structure or {}
+    readme = _inside(str(given.get("readme") or _any_case(root, "README.md")), root, config)
+    summary = _inside(str(given.get("summary") or _any_case(root, "SUMMARY.md")), root, config)
     return Layout(root, readme=readme, summary=summary, folder=folder)
+
+
+def _any_case(root: Path, name: str) -> str:
+    """name, or the one file of root that is name in other capitals: legacy GitBook books
+    have a `Summary.md` (their table of contents was read as no SUMMARY.md at all)."""
+    if current().kind(root / name) == "file":
+        return name
+    others = [
+        p.name for p in current().walk(root, recursive=False) if p.name.lower() == name.lower()
+    ]
+    return others[0] if len(others) == 1 else name
 
 
 def _gated_text(path: Path, *, errors: str) -> str:
@@ -250,6 +263,8 @@ def _read_prefixed(layout: Layout, diag: Diagnostics, **options: Any) -> Space:
     """Read a space whose messages must name files from the folder given, not its root."""
     local = Collected()  # kept, to be reported under the names the repository gives
     space = read_space(replace(layout, prefix=""), local, **options)
+    for page in space.pages:  # what later stages say of a page names it the same way
+        page.prefix = layout.prefix
     for d in local.items:
         file = d.file if d.file is None or Path(d.file).is_absolute() else layout.prefix + d.file
         report = diag.error if d.level == "error" else diag.warn

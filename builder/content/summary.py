@@ -13,6 +13,7 @@ from builder.gate import ReadRefused, current
 ITEM = re.compile(r"^(\s*)[*+-]\s+\[(?P<title>(?:\\.|[^\]])*)\]\((?P<target>.*)\)\s*$")
 GROUP = re.compile(r"^##\s+(.+?)\s*$")
 FENCE_ITEM = re.compile(r"^\s*[*+-]\s+```")
+ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")  # CommonMark: ASCII punctuation only
 LINK_TARGET = re.compile(r'^\s*(<[^>]+>|\S+)(?:\s+"(?P<label>[^"]*)")?\s*$')
 
 
@@ -81,7 +82,10 @@ def _entry(
     root, base = where
     title = re.sub(r"\\(.)", r"\1", item.group("title")).strip()
     target_m = LINK_TARGET.match(item.group("target"))
-    target = clean_url(target_m.group(1)) if target_m else clean_url(item.group("target"))
+    # A backslash escapes punctuation in a link's target as in its text: GitBook writes
+    # `down\_time.md` for down_time.md.
+    written = ESCAPE.sub(r"\1", target_m.group(1) if target_m else item.group("target"))
+    target = clean_url(written)
     if re.match(r"[a-z]+://", target):
         return SummaryEntry(title, url=target, line=number)
     # Links are relative to SUMMARY.md (its folder is the root unless structure says else).

@@ -9,7 +9,9 @@ from dataclasses import dataclass, field, replace
 from html import unescape
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
+import slugify as slug_library
 from markupsafe import Markup
 
 from builder import fonts
@@ -18,10 +20,10 @@ from builder.content import tex
 from builder.content.html import clean_url
 from builder.content.inline import heading_html, plain_text, title_html
 from builder.content.language import direction
-from builder.content.model import NavItem, Page, Space, flatten, slugify
+from builder.content.model import NavItem, Page, Space, anchor_slug, flatten
 from builder.diagnostics import Diagnostics
 from builder.downsample import max_pixels
-from builder.gate import current
+from builder.gate import ReadRefused, current
 from builder.i18n import WORDS, words
 from builder.images import check_image
 from builder.layouts import Layouts
@@ -101,7 +103,7 @@ def assemble(spaces: list[Space], settings: Settings, project: Path, diag: Diagn
     multi = len(spaces) > 1
     if multi:
         for space in spaces:
-            _prefix_anchors(space, slugify(space.name))
+            _prefix_anchors(space, anchor_slug(space.name))
     wanted = settings.manual.toc_depth
     depth = wanted if isinstance(wanted, int) else AUTO_DEPTH
     toc: list[TocEntry] = []
@@ -172,7 +174,7 @@ def _check_cover(space: Space, diag: Diagnostics) -> None:
         readme = next((p for p in space.pages if p.front.get("cover") == cover), None)
         diag.warn(
             f"cover '{cover}' refused: it leads outside the space",
-            file=readme.path if readme else None,
+            file=readme.shown if readme else None,
             hint="put the image in .gitbook/assets/ of the space",
         )
 
@@ -191,7 +193,7 @@ def _check_title_math(chapters: list[Chapter], diag: Diagnostics) -> None:
                 continue
             lines = current().read_text(page.source, errors="replace").splitlines()
             line = next((i for i, text in enumerate(lines, 1) if source in text), None)
-            diag.warn(f"{formula.problem}, printed as source", file=page.path, line=line,
+            diag.warn(f"{formula.problem}, printed as source", file=page.shown, line=line,
                       hint=formula.hint)  # fmt: skip
 
 
@@ -210,26 +212,83 @@ def _prefix_anchors(space: Space, prefix: str) -> None:
 
 
 def _check_links(chapters: list[Chapter], diag: Diagnostics) -> None:
-    """Point a link to a missing heading at its page instead, so paper says where to turn."""
+    """Point a link to a missing heading at its page instead, so paper says where to turn.
+
+    A link also reaches the one heading of its page it names in another way than our ids:
+    GitBook's own anchors, transliterated ('#ding-yue-ji-hua' for 订阅计划, 'id-' before a
+    digit: '#id-2-yin-yong'), GitHub's (punctuation dropped: '#使用-timetime-表达' for
+    '使用-time-time-表达'), and a link to the page's own title reaches the page."""
     ids = {c.page.anchor for c in chapters} | {
         i for c in chapters for i in re.findall(r'\bid="([^"]+)"', c.page.html)
     }
     ids |= {anchor for c in chapters for _, _, anchor in c.parts if anchor}  # blank pages
+    loose: dict[str, set[str]] = {}  # made at the first link that needs it
     for chapter in chapters:
 
         def repair(m: re.Match[str], chapter: Chapter = chapter) -> str:
             target = m.group(1)
             if target in ids:
                 return m.group(0)
-            page = target.split("--", 1)[0]
+            if not loose:
+                loose.update(_loose_ids(ids, chapters))
+            near = loose.get(_loose(target), set())
+            if len(near) == 1:
+                return f'href="#{next(iter(near))}"'
+            page, _, section = target.partition("--")
             diag.warn(
-                f"link to a missing section '#{target.split('--', 1)[-1]}': pointing at its page",
-                file=chapter.page.path,
+                f"link to a missing section '#{section or target}': pointing at its page",
+                file=chapter.page.shown,
+                line=_line_of_fragment(chapter.page, section),
+                hint="link to a heading of that page, or give the heading that anchor",
             )
             return f'href="#{page}"' if page in ids else 'href=""'
 
         chapter.page.html = re.sub(r'href="#([^"]+)"', repair, chapter.page.html)
         chapter.page.html = BARE_LINK.sub(_mark_bare, chapter.page.html)
+
+
+def _loose(anchor: str) -> str:
+    page, _, section = anchor.partition("--")
+    return f"{page}--{section.replace('-', '')}"
+
+
+def _loose_ids(ids: set[str], chapters: list[Chapter]) -> dict[str, set[str]]:
+    """Each id, heading and page title in its loose forms -> the ids it may be."""
+    loose: dict[str, set[str]] = {}
+    for i in ids:
+        loose.setdefault(_loose(i), set()).add(i)
+    for c in chapters:
+        named = [(plain_text(c.page.title), c.page.anchor)]
+        for title, anchor in named + [(h.title, h.anchor) for h in c.page.headings]:
+            for key in _aliases(title):
+                loose.setdefault(f"{c.page.anchor}--{key}", set()).add(anchor)
+    return loose
+
+
+def _aliases(title: str) -> set[str]:
+    """The loose forms of the anchors other tools give a heading (see _check_links)."""
+    keys = {anchor_slug(title), slug_library.slugify(title)}
+    keys |= {f"id-{key}" for key in keys if key[:1].isdigit()}
+    return {key.replace("-", "") for key in keys if key}
+
+
+def _line_of_fragment(page: Page, section: str) -> int | None:
+    """The first line of the page's file with a '#fragment' that gives this section's id."""
+    if not section:
+        return None
+    try:
+        text = current().read_text(page.source, errors="replace")
+    except (OSError, ReadRefused):
+        return None
+    for number, line in enumerate(text.splitlines(), 1):
+        if "#" in line and any(
+            anchor_slug(unquote(unescape(f))) == section for f in FRAGMENT.findall(line)
+        ):
+            return number
+    return None
+
+
+FRAGMENT = re.compile(r"#([^\s)\"'>\]]+)")
 
 
 BARE_LINK = re.compile(r'<a ([^>]*href="(?:mailto:)?([^"]+)"[^>]*)>([^<]*)</a>')

@@ -11,11 +11,20 @@ from builder.content.inline import title_text
 from builder.content.model import Space
 from builder.diagnostics import Diagnostics
 
+# ruff: noqa: RUF001 -- Cyrillic words on purpose
 # First headings that say nothing of the document: a cover titled so is no title at all.
 GENERIC_TITLES = frozenset({
     "introduction", "intro", "welcome", "bienvenue", "readme", "home", "accueil", "overview",
     "index", "start", "getting started", "présentation", "presentation", "sommaire", "about",
     "à propos", "contents", "table of contents", "docs", "documentation",
+    # The README's own file name as its heading ("# README.md"), and the same words in the
+    # languages of real spaces: a Chinese guide's README is "首页" (home), a Russian's "Введение".
+    "readme md", "首页", "主页", "简介", "介绍", "概述", "目录", "引言", "首頁", "簡介", "介紹",
+    "はじめに", "概要", "目次", "ホーム", "소개", "개요", "목차", "홈", "введение", "главная",
+    "о проекте", "содержание", "обзор", "вступ", "головна", "einleitung", "einführung",
+    "übersicht", "willkommen", "startseite", "inhalt", "introducción", "bienvenido",
+    "bienvenidos", "inicio", "índice", "introdução", "bem vindo", "bem-vindo", "início",
+    "introduzione", "benvenuto", "indice", "inleiding", "welkom",
 })  # fmt: skip
 # Folders that hold a space rather than name it: the name is one level up.
 HOLDER_FOLDERS = frozenset({"docs", "doc", "content", "contents", "src", "gitbook", "documentation",
@@ -46,7 +55,7 @@ def manual_title(
     if repo:
         said = "a repository of several spaces"
     if diag is not None:
-        readme = next((p.path for p in space.pages if p.path.lower().endswith("readme.md")), None)
+        readme = next((p.shown for p in space.pages if p.path.lower().endswith("readme.md")), None)
         readme = None if repo else readme  # the first space's, which titles only that space
         diag.warn(
             f'the title is the folder\'s name, "{title}": {said}',
