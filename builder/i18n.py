@@ -96,3 +96,23 @@ WORDS: dict[str, dict[str, str]] = {
 def words(lang: str) -> dict[str, str]:
     """The wording for a language, English for any other."""
     return WORDS.get(lang, WORDS["en"])
+
+
+# The commonest short words of the languages told apart by their words (builder.content
+# .language for a page, builder.project.guess_language for a space).
+FUNCTION_WORDS = {
+    "de": {"der", "die", "das", "und", "ist", "nicht", "mit", "sie", "den", "auf", "für",
+           "ein", "eine", "dem", "wird", "werden", "sich", "auch", "von", "oder", "kann"},
+    "es": {"el", "los", "las", "del", "por", "para", "una", "con", "como", "más", "está",
+           "pero", "este", "esta", "puede", "también", "sus", "y"},
+    "pt": {"os", "dos", "das", "não", "uma", "para", "com", "em", "ao", "você", "são", "pode",
+           "também", "seu", "sua", "mais", "como", "está"},
+    "it": {"il", "della", "delle", "che", "di", "per", "non", "sono", "gli", "nel", "alla",
+           "anche", "questo", "può", "essere", "come", "più"},
+    "nl": {"het", "een", "van", "niet", "met", "voor", "zijn", "op", "dat", "wordt", "worden",
+           "kunt", "ook", "deze", "naar", "bij"},
+    "fr": {"le", "la", "les", "des", "est", "vous", "pour", "une", "et", "dans", "pas", "sur",
+           "avec", "qui"},
+    "en": {"the", "and", "is", "you", "for", "to", "of", "with", "your", "this", "that", "are",
+           "can", "be"},
+}  # fmt: skip

@@ -140,14 +140,18 @@ def load_project(
 
 
 def guess_language(space: Path, gate: Gate, default: str = "en") -> str:
-    """fr or en, from the most common short words of the space's README files; default when
-    they say neither more than the other."""
+    """fr or en, from the most common short words of the space's README files, when they
+    say it over every language told by its words (a German book's one "des" made it
+    French); default otherwise."""
+    from builder.i18n import FUNCTION_WORDS
+
     readmes = [p for p in gate.walk(space, "README.md") if p.name == "README.md"][:5]
     text = " ".join(_readable(p, gate)[:5000] for p in readmes).lower()
-    words = re.findall(r"[a-zà-ÿ]+", text)
-    fr = sum(w in {"le", "la", "les", "des", "est", "vous", "pour", "une", "et"} for w in words)
-    en = sum(w in {"the", "and", "is", "you", "for", "to", "of", "with", "your"} for w in words)
-    return default if fr == en else "fr" if fr > en else "en"
+    words = re.findall(r"[^\W\d_]+", text)
+    hits = sorted(((sum(w in said for w in words), lang) for lang, said in FUNCTION_WORDS.items()),
+                  reverse=True)  # fmt: skip
+    (best, lang), (second, _) = hits[0], hits[1]
+    return lang if best > second and lang in ("fr", "en") else default
 
 
 def _readable(path: Path, gate: Gate) -> str:

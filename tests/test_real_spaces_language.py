@@ -114,3 +114,24 @@ def test_a_readme_heading_that_names_nothing_in_any_language(
 
     space = Space(tmp_path / "team_lead_docs", "", heading, "", None, [], [])
     assert manual_title(Settings(), space, Diagnostics()) == title
+
+
+@pytest.mark.parametrize(
+    ("readme", "default", "lang"),
+    [
+        ("Dieses Handbuch beschreibt die Bedienung des Programms und der Daten, die Sie "
+         "für die Arbeit mit dem System brauchen.", "en", "en"),  # German: not French
+        ("Dieses Handbuch beschreibt die Bedienung des Programms.", "fr", "fr"),  # the default
+        ("Ce guide décrit les réglages de votre poste et des appels.", "en", "fr"),
+        ("This guide shows you the settings of your phone and the calls.", "fr", "en"),
+        ("Bienvenue dans le guide.", "en", "fr"),  # short, still said
+    ],
+)  # fmt: skip
+def test_a_space_s_wording_language_is_fr_or_en_only_when_its_words_say_so(
+    tmp_path: Path, readme: str, default: str, lang: str
+) -> None:
+    from builder.gate import Gate
+    from builder.project import guess_language
+
+    (tmp_path / "README.md").write_text(f"# Titre\n\n{readme}\n", encoding="utf-8")
+    assert guess_language(tmp_path, Gate.of([tmp_path]), default=default) == lang

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import re
 
+from builder.i18n import FUNCTION_WORDS
+
 # Each script with the language it is taken for, in the order they are told apart: kana
 # make Han text Japanese, Hangul makes it Korean.
 HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
@@ -33,25 +35,9 @@ CYRILLIC_OWN = (
     ("sr", re.compile("[ђјљњћџЂЈЉЊЋЏ]")),
 )
 RUSSIAN_OWN = re.compile("[ыэъёЫЭЪЁ]")
-# Latin-script languages told by their commonest short words, as guess_language tells fr
-# from en: a German, Spanish, Portuguese, Italian or Dutch page of an English or French
-# space was hyphenated with the settings' patterns (or none).
-FUNCTION_WORDS = {
-    "de": {"der", "die", "das", "und", "ist", "nicht", "mit", "sie", "den", "auf", "für",
-           "ein", "eine", "dem", "wird", "werden", "sich", "auch", "von", "oder", "kann"},
-    "es": {"el", "los", "las", "del", "por", "para", "una", "con", "como", "más", "está",
-           "pero", "este", "esta", "puede", "también", "sus", "y"},
-    "pt": {"os", "dos", "das", "não", "uma", "para", "com", "em", "ao", "você", "são", "pode",
-           "também", "seu", "sua", "mais", "como", "está"},
-    "it": {"il", "della", "delle", "che", "di", "per", "non", "sono", "gli", "nel", "alla",
-           "anche", "questo", "può", "essere", "come", "più"},
-    "nl": {"het", "een", "van", "niet", "met", "voor", "zijn", "op", "dat", "wordt", "worden",
-           "kunt", "ook", "deze", "naar", "bij"},
-    "fr": {"le", "la", "les", "des", "est", "vous", "pour", "une", "et", "dans", "pas", "sur",
-           "avec", "qui"},
-    "en": {"the", "and", "is", "you", "for", "to", "of", "with", "your", "this", "that", "are",
-           "can", "be"},
-}  # fmt: skip
+# Latin-script languages told by their commonest short words (builder.i18n.FUNCTION_WORDS,
+# as guess_language tells fr from en): a German, Spanish, Portuguese, Italian or Dutch page of
+# an English or French space was hyphenated with the settings' patterns (or none).
 WORD = re.compile(r"[^\W\d_]+")
 RTL = frozenset({"ar", "he", "fa", "ur"})
 SHARE = 0.3  # of a page's letters, for its script to be the page's
