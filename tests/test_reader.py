@@ -109,7 +109,7 @@ def test_summary_entry_for_a_missing_file(make_space: MakeSpace) -> None:
     (space,) = [read_space(layout, diag) for layout in find_spaces(root)]
     assert [p.path for p in space.pages] == ["a.md"]
     assert said(diag) == [
-        "error: SUMMARY.md:4: entry 'Nope' points at a missing file: nope.md "
+        "warning: SUMMARY.md:4: entry 'Nope' points at a missing file: nope.md; left out "
         "(create the page or fix the path in SUMMARY.md)"
     ]
 

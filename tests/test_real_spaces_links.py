@@ -122,3 +122,21 @@ def test_a_legacy_book_summary_and_image_paths_with_spaces(tmp_path: Path) -> No
         "zwei.md:5: image path with spaces read as </Bilder/Sprache ändern/bild_1.png>, "
         "and 1 more here (write ![…](<path>): GitBook reads a path with spaces only so)"
     ]
+
+
+def test_a_stale_summary_line_leaves_its_page_out_and_the_manual_is_made(tmp_path: Path) -> None:
+    """Three of six real spaces had one SUMMARY.md line to a page long gone: the manual is
+    printed without it and the line is said; --strict refuses it."""
+    from clirun import cli
+
+    (tmp_path / "guideprint.toml").write_text('title = "T"\nlanguage = "en"\n', "utf-8")
+    space = tmp_path / "content"
+    space.mkdir()
+    (space / "SUMMARY.md").write_text("# T\n\n* [Home](README.md)\n* [Gone](gone.md)\n", "utf-8")
+    (space / "README.md").write_text("# Home\n\nHello.\n", encoding="utf-8")
+    code, _, err = cli(["build", "--manual"], tmp_path)
+    assert code == 0, err
+    assert "SUMMARY.md:4: entry 'Gone' points at a missing file: gone.md; left out" in err
+    assert (tmp_path / "out" / "manual.pdf").is_file()
+    code, _, err = cli(["build", "--manual", "--strict", "--force"], tmp_path)
+    assert code == 1, err

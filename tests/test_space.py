@@ -243,9 +243,10 @@ def test_summary_problems_have_their_line(summary_space: Path, diag: Diagnostics
     read(summary_space, diag)
     assert messages(diag) == [
         "warning: SUMMARY.md:16: page listed twice: README.md (kept at its first place)",
-        "error: SUMMARY.md:17: entry 'Gone' points at a missing file: gone.md "
+        "warning: SUMMARY.md:17: entry 'Gone' points at a missing file: gone.md; left out "
         "(create the page or fix the path in SUMMARY.md)",
-        "error: SUMMARY.md:18: entry 'Out' points outside the space: ../outside.md",
+        "warning: SUMMARY.md:18: entry 'Out' points outside the space: ../outside.md; left out "
+        "(keep pages inside the space)",
     ]
 
 
