@@ -21,6 +21,9 @@ class Context:
     titles: dict[str, str] = field(default_factory=dict)  # page path -> title
     allow_remote: bool = False
     includes: tuple[Path, ...] = ()  # the include chain, for cycle detection
+    # Includes expanded in this page so far: one list shared by the page's nested contexts
+    # (dataclasses.replace passes it on), so that fan-out is bounded as depth is.
+    expanded: list[int] = field(default_factory=lambda: [0])
     sources: dict[Path, tuple[str, int]] = field(default_factory=dict)  # text, first line
     variables: dict[str, Any] = field(default_factory=dict)  # {"space": {...}, "page": {...}}
     # Each image's file URL -> (where it is written, "page.md:12", and the path as written).

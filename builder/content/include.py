@@ -16,6 +16,9 @@ from builder.content.markdown import SRC_ATTR
 from builder.content.model import anchor_slug
 
 MAX_INCLUDES = 8
+# Includes one page may expand, at every depth: 20 a level over 5 levels of 2 KB of files was
+# 3.2 million copies (a reader running for hours, as a YAML alias bomb would).
+MAX_EXPANDED = 500
 HEADING = re.compile(r"(#{1,6})\s+(.*?)\s*$")
 
 
@@ -45,6 +48,17 @@ def include(block: Block, ctx: Context) -> str:
             file=ctx.rel,
             line=block.line,
         )
+        return ""
+    ctx.expanded[0] += 1
+    if ctx.expanded[0] > MAX_EXPANDED:
+        if ctx.expanded[0] == MAX_EXPANDED + 1:  # said once per page
+            ctx.diag.error(
+                f"more than {MAX_EXPANDED} includes expanded in one page: {target} and the "
+                "next not included",
+                file=ctx.rel,
+                line=block.line,
+                hint="include each file once, or split the page",
+            )
         return ""
     if resolved in ctx.includes:
         chain = " -> ".join(rel_path(p, ctx.root) for p in (*ctx.includes, resolved))
