@@ -115,9 +115,18 @@ def _forked(job: Callable[[], Any]) -> Callable[[], Any]:
     import signal
 
     read, write = os.pipe()
-    pid = os.fork()
+    # A Ctrl-C reaches the whole group: one landing while the new child ran the libraries'
+    # at-fork hooks (filelock's, logging's) was printed there as "Exception ignored in ...".
+    # Held back across the fork; each process takes it once its own code runs again.
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        pid = os.fork()
+    except BaseException:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        raise
     if pid == 0:  # pragma: no cover - the child
         try:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
             os.close(read)
             outcome = _outcome(job)
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # its result is made: let it go back
@@ -125,6 +134,7 @@ def _forked(job: Callable[[], Any]) -> Callable[[], Any]:
                 out.write(outcome)
         finally:  # a late Ctrl-C never lets the child run on as a copy of the parent
             os._exit(0)
+    signal.pthread_sigmask(signal.SIG_SETMASK, mask)
     os.close(write)
 
     def reap() -> int | None:
