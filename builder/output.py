@@ -169,21 +169,32 @@ def build_lock(out_dir: Path) -> Iterator[None]:
         lock.release()
 
 
+# The folders of an output folder a build writes into (builder.outputs.KINDS' paths, the
+# welcome packs, the steps): only these are checked, the rest of a user's --out is theirs.
+WRITTEN = ("cards", "print", "print/imprimeur", "welcome", ".guideprint-steps",
+           ".guideprint-steps/bleed", ".guideprint-steps/sheets")  # fmt: skip
+WRITTEN_BELOW = ("welcome",)  # and each folder in it (welcome/<person>/)
+
+
 def refuse_links_out(out_dir: Path) -> None:
-    """A folder of out_dir a build writes into (cards/, print/imprimeur/, welcome/<person>/)
-    that is a link leading out of it would carry the outputs elsewhere, replacing files there
-    (a repository that commits `out/cards` as a link to `../../Documents`): refused, as
-    out_dir itself is when it is a link (builder.project); --out says where to write."""
+    """A folder of out_dir a build writes into (WRITTEN: cards/, print/imprimeur/,
+    welcome/<person>/...) that is a link leading out of it would carry the outputs elsewhere,
+    replacing files there (a repository that commits `out/cards` as a link to
+    `../../Documents`): refused, as out_dir itself is when it is a link (builder.project);
+    --out says where to write. A link of the user's elsewhere in --out (their Desktop's
+    `Photos -> /data/photos`) is none of the build's business."""
     real = os.path.join(os.path.realpath(out_dir), "")
-    for parent, folders, _ in os.walk(out_dir):  # links to folders listed, not followed
-        if len(Path(parent).relative_to(out_dir).parts) >= LEFTOVER_DEPTH:
-            folders.clear()
-        for name in folders:
-            path = Path(parent, name)
-            if path.is_symlink() and not os.path.join(os.path.realpath(path), "").startswith(real):
-                shown = path.relative_to(out_dir).as_posix()
-                raise OutputError(
-                    f"{shown}/ refused: it is a link leading outside the output folder",
-                    file=path,
-                    hint="replace the link with the folder itself, or give --out",
-                )
+    folders = [out_dir / name for name in WRITTEN]
+    for name in WRITTEN_BELOW:
+        below = out_dir / name
+        if below.is_dir() and not below.is_symlink():
+            with contextlib.suppress(OSError):
+                folders += [p for p in below.iterdir() if p.is_dir()]
+    for path in folders:
+        if path.is_symlink() and not os.path.join(os.path.realpath(path), "").startswith(real):
+            shown = path.relative_to(out_dir).as_posix()
+            raise OutputError(
+                f"{shown}/ refused: it is a link leading outside the output folder",
+                file=path,
+                hint="replace the link with the folder itself, or give --out",
+            )

@@ -112,3 +112,21 @@ def test_a_link_inside_out_that_stays_inside_is_written_through(tmp_path: Path) 
     code, _, err = cli(["build", "--card", "vpn"], folder)
     assert code == 0, err
     assert len(PdfReader(folder / "out" / "cartes" / "vpn.pdf").pages) >= 1
+
+
+def test_a_link_of_the_user_s_elsewhere_in_out_is_left_alone(tmp_path: Path) -> None:
+    """`--out ~/Bureau` whose Desktop holds `Photos -> /data/photos`, a folder no build
+    writes: the build goes on (the review found every such build refused), and the link and
+    its folder are untouched."""
+    photos = tmp_path / "data" / "photos"
+    photos.mkdir(parents=True)
+    (photos / "vacances.jpg").write_bytes(b"not ours")
+    desk = tmp_path / "Bureau"
+    desk.mkdir()
+    (desk / "Photos").symlink_to(photos)
+    folder = project(tmp_path / "guide", 'title = "T"\n')
+    code, _, err = cli(["build", "--manual", "--out", str(desk)], folder)
+    assert code == 0, err
+    assert (desk / "manual.pdf").is_file()
+    assert (desk / "Photos").is_symlink()
+    assert (photos / "vacances.jpg").read_bytes() == b"not ours"
