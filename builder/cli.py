@@ -51,7 +51,7 @@ CSV columns (a header row; separated by ";", "," or tabs; UTF-8, UTF-16 or Windo
   department            Service, Département
 Other columns are ignored; one close to these names is reported (did you mean ...?).
 
-Sending: .guideprint-envois.sqlite, beside guideprint.toml (not in out/), records every
+Sending: .guideprint/envois.sqlite, beside guideprint.toml (not in out/), records every
 message. A person the server accepted a message for is not sent another unless --resend
 names them; a run that stopped resumes;
 a message whose fate is unknown (a crash mid-send) is not sent again on its own. Nothing

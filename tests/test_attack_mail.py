@@ -72,7 +72,7 @@ def test_a_journal_an_earlier_version_kept_in_out_is_moved_beside_the_settings(
         project(copy, port, TWO)
         code, _, err = cli(["welcome", "users.csv", "--jobs", "1", "--send", "--yes"], copy)
         assert code == 0, err
-        journal = copy / ".guideprint-envois.sqlite"
+        journal = copy / ".guideprint" / "envois.sqlite"
         old = copy / "out" / "welcome" / "envois.sqlite"
         old.write_bytes(journal.read_bytes())  # where the earlier version kept it
         journal.unlink()
@@ -81,3 +81,10 @@ def test_a_journal_an_earlier_version_kept_in_out_is_moved_beside_the_settings(
     assert sent_to(handler) == PEOPLE, err  # each once
     assert journal.is_file()
     assert not old.exists()
+    # The addresses never reach the repository: the folder ignores itself (the review: a
+    # journal beside guideprint.toml was untracked in projects of the old starter).
+    subprocess.run(["git", "init", "-q", str(copy)], check=True)
+    listed = subprocess.run(["git", "-C", str(copy), "status", "--porcelain", "-uall"],
+                            capture_output=True, text=True, check=True).stdout  # fmt: skip
+    assert ".guideprint/" not in listed, listed
+    assert "users.csv" in listed  # the check sees untracked files at all

@@ -178,7 +178,7 @@ def test_help_documents_the_columns(copy: Path) -> None:
     assert code == 0
     for name in ALIASES:
         assert f"\n  {name} " in out
-    journal = ".guideprint-envois.sqlite"
+    journal = ".guideprint/envois.sqlite"
     for header in ("Prénom", "Nom", "Courriel", "N° de poste", "Poste", journal):
         assert header in out
 

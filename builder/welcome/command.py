@@ -165,8 +165,8 @@ def _welcome(project: Project, request: WelcomeRequest, diag: Diagnostics) -> in
             # This run's gate again: a renderer made in this process (--jobs 1) installs the
             # project's own, which knows neither the CSV nor the [smtp] cafile.
             with activate(gate):
-                _send(project_journal(project.root, project.out / WELCOME_DIR), ready, server,
-                      request, resend, diag)  # fmt: skip
+                journal = project_journal(project.root, project.out / WELCOME_DIR, create=True)
+                _send(journal, ready, server, request, resend, diag)
     broken = sum(not o.ok for o in result.outcomes)
     return 1 if broken or (roster.rejected and not request.skip_invalid) else 0
 

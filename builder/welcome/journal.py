@@ -1,6 +1,7 @@
-"""The send journal, .guideprint-envois.sqlite beside guideprint.toml: one row per message
+"""The send journal, .guideprint/envois.sqlite beside guideprint.toml: one row per message
 handed to the server. Not in out/: `make clean`, `rm -rf out` and the starter .gitignore
 treat what lies there as made again, and a journal made again sends every message again.
+The folder ignores itself in git (its own .gitignore, `*`): it holds newcomers' addresses.
 
 A row is written, and committed, as "sending" before the SMTP transaction starts, and turned
 into "sent" (with the server's answer) only once the server accepted the message, or
@@ -24,7 +25,9 @@ from builder.errors import OutputError
 from builder.gate import current
 
 JOURNAL = "envois.sqlite"  # its name in a welcome folder (the library's journal_path)
-PROJECT_JOURNAL = ".guideprint-envois.sqlite"  # a project's, beside its guideprint.toml
+STATE = ".guideprint"  # a project's own state, beside its guideprint.toml (never in git)
+IGNORE_ALL = "# guideprint's state: who was sent what, with their addresses.\n" \
+    "# Never commit it; never delete it either: without it every newcomer is mailed again.\n*\n"
 VERSION = 1
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS messages (
@@ -245,21 +248,46 @@ def journal_path(welcome_dir: Path) -> Path:
     return welcome_dir / JOURNAL
 
 
-def project_journal(root: Path, welcome_dir: Path) -> Path:
-    """A project's send journal, beside its guideprint.toml: out of the output folder that
-    `make clean` removes. One an earlier version kept in welcome_dir (out/welcome/) is moved
-    there first, when the project has none yet: what was sent stays sent."""
-    path = root / PROJECT_JOURNAL
+def project_journal(root: Path, welcome_dir: Path, *, create: bool = False) -> Path:
+    """A project's send journal, .guideprint/envois.sqlite beside its guideprint.toml: out of
+    the output folder that `make clean` removes. The folder is made (create, or to move an
+    old journal there) with a .gitignore of its own. A journal an earlier version kept in
+    welcome_dir (out/welcome/) is moved there first when the project has none yet: what was
+    sent stays sent."""
+    folder = root / STATE
+    path = folder / JOURNAL
     old = journal_path(welcome_dir)
-    if not path.exists() and not path.is_symlink() and old.is_file() and not old.is_symlink():
+    move = not path.exists() and not path.is_symlink() and old.is_file() and not old.is_symlink()
+    if create or move:
+        _state_folder(folder)
+    if move:
         import shutil
 
-        try:
-            shutil.move(old, path)  # a rename on one file system; its -journal file with it
+        try:  # the side files first: a hot -journal must never be left behind its database
             for side in ("-journal", "-wal", "-shm"):
                 if Path(f"{old}{side}").is_file():
                     shutil.move(f"{old}{side}", f"{path}{side}")
+            shutil.move(old, path)
         except OSError as exc:
             raise OutputError(f"cannot move the send journal here: {exc}", file=path,
                               hint=f"move {old} to {path} by hand") from exc  # fmt: skip
     return path
+
+
+def _state_folder(folder: Path) -> None:
+    """.guideprint/, made with a .gitignore that ignores everything in it; a link there
+    (which would put the journal elsewhere) is refused."""
+    if folder.is_symlink():
+        raise OutputError(
+            f"{folder.name}/ refused: it is a link",
+            file=folder,
+            hint="make it a folder (guideprint keeps its send journal there)",
+        )
+    try:
+        folder.mkdir(exist_ok=True)
+        ignore = folder / ".gitignore"
+        if not ignore.exists() and not ignore.is_symlink():
+            ignore.write_text(IGNORE_ALL, encoding="utf-8")
+    except OSError as exc:
+        raise OutputError(f"cannot make the folder of the send journal: {exc}", file=folder,
+                          hint="check the project folder's permissions") from exc  # fmt: skip
