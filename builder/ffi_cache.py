@@ -128,8 +128,13 @@ def declared_once(*, again: bool = False) -> Iterator[None]:
     found = _load(path) if path is not None and not again else None
     real = cffi.FFI
     captured: list[str] = []
+    ffi = None
     if found is not None:
-        ffi = _made(*found)
+        try:
+            ffi = _made(*found)
+        except Exception:  # a file of the right shape that makes no FFI: parse, write anew
+            ffi = None
+    if ffi is not None:
         cffi.FFI = lambda *args, **options: ffi
     else:
 
@@ -146,5 +151,5 @@ def declared_once(*, again: bool = False) -> Iterator[None]:
     if path is not None and len(captured) == 1 and captured[0]:
         try:
             _save(path, captured[0])
-        except (OSError, cffi.CDefError):  # a read-only home: parse again next time
-            pass
+        except Exception:  # best effort: a read-only home, or declarations
+            pass  # cffi's emitter refuses (VerificationError): parsed again next time

@@ -66,7 +66,7 @@ def test_the_cache_gives_the_pdf_the_parse_gives(tmp_path: Path) -> None:
     assert _page(tmp_path / "cached.pdf", tmp_path) == parsed_page
 
 
-@pytest.mark.parametrize("what", ["garbage", "other declarations", "truncated"])
+@pytest.mark.parametrize("what", ["garbage", "other declarations", "truncated", "no ffi", "raises"])
 def test_an_odd_cache_file_is_parsed_again_and_replaced(tmp_path: Path, what: str) -> None:
     cache = tmp_path / "cache"
     _probe(cache, tmp_path / "first.pdf")
@@ -76,6 +76,10 @@ def test_an_odd_cache_file_is_parsed_again_and_replaced(tmp_path: Path, what: st
         file.write_bytes(b"\x00not marshal at all")
     elif what == "truncated":
         file.write_bytes(file.read_bytes()[:100])
+    elif what == "no ffi":  # of the right shape, making nothing (the review's case)
+        file.write_bytes(marshal.dumps((sha, compile("x = 1", "x", "exec"))))
+    elif what == "raises":
+        file.write_bytes(marshal.dumps((sha, compile("raise RuntimeError('x')", "x", "exec"))))
     else:  # what another WeasyPrint would have declared: its hash is not this one's
         file.write_bytes(marshal.dumps(("0" * 64, code)))
     kind, parsed, _ = _probe(cache, tmp_path / "again.pdf")
