@@ -127,6 +127,8 @@ class Gate(Record):
             return True
         try:
             opened = os.readlink(f"/proc/self/fd/{fd}")
+            if opened.endswith(" (deleted)") and os.fstat(fd).st_nlink == 0:
+                opened = opened[: -len(" (deleted)")]  # saved over since (an editor's rename)
         except OSError:  # no /proc: the inode of what is there now, by the checked path
             try:
                 there = os.stat(real)
@@ -147,7 +149,10 @@ class Gate(Record):
         inside the roots' real paths."""
         named = os.path.abspath(path)
         if named != real and any((named + os.sep).startswith(u) for u in self._under):
-            self._record_key(named, Seen(LINK + real))
+            # Recorded only when the ledger will find the same by that name: `sub/../x.md`
+            # through a linked sub/ names x.md by its text, not where the link led.
+            if os.path.realpath(named) == real:
+                self._record_key(named, Seen(LINK + real))
 
     def followed(self, path: Path | str) -> Path:
         """path with its links followed (Path.resolve), a link inside the roots recorded

@@ -131,3 +131,24 @@ def test_a_hard_link_to_a_file_outside_is_the_space_own_file(
     assert gate.read_bytes(hard) == SECRET + b"\n"
     assert str(hard) in gate.seen
     assert str(outside) not in gate.seen
+
+
+def test_a_path_through_a_linked_folder_then_dot_dot_is_not_recorded_as_a_link(
+    tmp_path: Path,
+) -> None:
+    """`sub/../x.md` with `sub -> versions/v2` reads versions/x.md; its name by text is x.md.
+    Recorded as a link under x.md, it overwrote x.md's own record and made the output stale
+    at every build (the review)."""
+    from builder.ledger import changed
+
+    root = tmp_path / "content"
+    (root / "versions" / "v2").mkdir(parents=True)
+    (root / "x.md").write_text("top\n")
+    (root / "versions" / "x.md").write_text("versioned\n")
+    (root / "sub").symlink_to("versions/v2")
+    gate = Gate.of([root])
+    with gate.recording() as seen:
+        assert gate.read_text(root / "x.md") == "top\n"
+        assert gate.read_text(root / "sub" / ".." / "x.md") == "versioned\n"
+    assert not seen[str(root / "x.md")].digest.startswith("link:")
+    assert changed(seen, 0, gate) == []

@@ -140,3 +140,18 @@ def test_a_stale_summary_line_leaves_its_page_out_and_the_manual_is_made(tmp_pat
     assert (tmp_path / "out" / "manual.pdf").is_file()
     code, _, err = cli(["build", "--manual", "--strict", "--force"], tmp_path)
     assert code == 1, err
+
+
+def test_a_summary_target_that_cannot_be_a_file_name_is_one_warning(tmp_path: Path) -> None:
+    """`bad%00.md`: a NUL in the name; the path resolution raised ValueError (the review)."""
+    from clirun import cli
+
+    (tmp_path / "guideprint.toml").write_text('title = "T"\n', "utf-8")
+    space = tmp_path / "content"
+    space.mkdir()
+    (space / "SUMMARY.md").write_text("# T\n\n* [Home](README.md)\n* [Bad](bad%00.md)\n", "utf-8")
+    (space / "README.md").write_text("# Home\n\nHello.\n", encoding="utf-8")
+    code, _, err = cli(["list"], tmp_path)
+    assert "Traceback" not in err
+    assert "SUMMARY.md:4: entry 'Bad': bad" in err, err
+    assert code == 0, err

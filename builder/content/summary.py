@@ -89,7 +89,12 @@ def _entry(
     if re.match(r"[a-z]+://", target):
         return SummaryEntry(title, url=target, line=number)
     # Links are relative to SUMMARY.md (its folder is the root unless structure says else).
-    path = current().followed(base / target.split("#")[0])  # a link: an input by its target
+    try:
+        path = current().followed(base / target.split("#")[0])  # a link: an input by its target
+    except (OSError, ValueError):  # a NUL (%00) in the name, a name the system refuses
+        diag.warn(f"entry '{title}': {target} cannot be a file name; left out", file=rel,
+                  line=number, hint="fix the path in SUMMARY.md")  # fmt: skip
+        return None
     # Both left out with a warning (an error with --strict), the rest printed: a stale line
     # of SUMMARY.md is common in real spaces (three of six tried), and GitBook shows the rest.
     if not path.is_relative_to(root.resolve()) or not current().allows(path):
