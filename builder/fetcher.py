@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import html
 import http.client
 import io
 import re
@@ -111,7 +112,9 @@ class SandboxFetcher(URLFetcher):  # type: ignore[misc]
         shown = self.shown.get(url)
         if shown is not None:
             for ref in SVG_HREF.findall(body.decode("utf-8", "replace")):
-                self._pulled.setdefault(urllib.parse.urljoin(url, ref.strip()), shown[0])
+                # As WeasyPrint asks for it: entities decoded, an IRI as a URI (été.png)
+                pulled = iri_to_uri(urllib.parse.urljoin(url, html.unescape(ref.strip())))
+                self._pulled.setdefault(pulled, shown[0])
 
     def _data(self, url: str, headers: Any) -> URLFetcherResponse:
         """A data: URL, decoded, under the same pixel limit as a file."""

@@ -97,7 +97,9 @@ def seal(entry: Path, digest: str) -> str:
     """The sidecar of a cache entry this build just put in place: its hash, and the inode and
     change time the kernel gave the file. The change time is set by the kernel at each write,
     never by a user: an entry made elsewhere (a cache folder committed to the repository,
-    copied or unpacked in) matches no sidecar, however it was forged, and is made again."""
+    copied or unpacked in) matches no sidecar, however it was forged, and is made again.
+    The cost: what moves a file's change time without changing its bytes (a hard-link
+    backup, a chmod, a sync client's extended attributes) makes the entry once more too."""
     info = os.stat(entry)
     return f"{digest} {info.st_ino} {info.st_ctime_ns}\n"
 
