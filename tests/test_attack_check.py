@@ -22,8 +22,13 @@ NESTED = (
 PAGE = "# Guide\n\nUn texte.\n\n![tire](tire.svg)\n"
 CASES = pytest.mark.parametrize(
     "href",
-    ["file:///etc/hostname", "../../outside.png", "http://127.0.0.1:9/remote.png",
-     "../../été ma photo.png", "../../a&amp;b.png"],
+    [
+        "file:///etc/hostname",
+        "../../outside.png",
+        "http://127.0.0.1:9/remote.png",
+        "../../été ma photo.png",
+        "../../a&amp;b.png",
+    ],
     ids=["file-url", "relative-out", "remote", "accents-and-space", "entity"],
 )
 
