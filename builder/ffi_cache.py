@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import marshal
 import os
+import stat
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -61,7 +62,14 @@ def cache_file() -> Path | None:
 
 
 def _load(path: Path) -> tuple[str, Any] | None:
+    """The cache file's (hash, code), when it is a file of this user's that no one else can
+    write (its code is run: as ssh with its keys, anything looser is not used); else None."""
     try:
+        info = os.stat(path, follow_symlinks=False)
+        if not stat.S_ISREG(info.st_mode) or info.st_mode & 0o022:
+            return None
+        if hasattr(os, "getuid") and info.st_uid != os.getuid():
+            return None
         found = marshal.loads(path.read_bytes())
     except (OSError, EOFError, ValueError, TypeError):
         return None
@@ -114,6 +122,7 @@ def _save(path: Path, csource: str) -> None:
     code = compile(text.replace(_LINE, "", 1), str(path), "exec")
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_bytes(marshal.dumps((_sha(csource.encode()), code)))
+    os.chmod(tmp, 0o600)  # this user's alone, whatever the umask (_load uses nothing looser)
     os.replace(tmp, path)  # two processes writing at once: either file is whole
 
 

@@ -66,7 +66,9 @@ def test_the_cache_gives_the_pdf_the_parse_gives(tmp_path: Path) -> None:
     assert _page(tmp_path / "cached.pdf", tmp_path) == parsed_page
 
 
-@pytest.mark.parametrize("what", ["garbage", "other declarations", "truncated", "no ffi", "raises"])
+@pytest.mark.parametrize(
+    "what", ["garbage", "other declarations", "truncated", "no ffi", "raises", "writable"]
+)
 def test_an_odd_cache_file_is_parsed_again_and_replaced(tmp_path: Path, what: str) -> None:
     cache = tmp_path / "cache"
     _probe(cache, tmp_path / "first.pdf")
@@ -76,6 +78,8 @@ def test_an_odd_cache_file_is_parsed_again_and_replaced(tmp_path: Path, what: st
         file.write_bytes(b"\x00not marshal at all")
     elif what == "truncated":
         file.write_bytes(file.read_bytes()[:100])
+    elif what == "writable":  # a file others could have written: its code is never run
+        file.chmod(0o666)
     elif what == "no ffi":  # of the right shape, making nothing (the review's case)
         file.write_bytes(marshal.dumps((sha, compile("x = 1", "x", "exec"))))
     elif what == "raises":
