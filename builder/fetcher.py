@@ -54,6 +54,7 @@ class SandboxFetcher(URLFetcher):  # type: ignore[misc]
         files: list[Path] | None = None,
         allow_remote: bool = False,
         cache_dir: Path | None = None,
+        not_from: list[Path] | None = None,
     ) -> None:
         # Redirects are followed by _download, so that every hop goes through the sandbox.
         super().__init__(
@@ -64,6 +65,9 @@ class SandboxFetcher(URLFetcher):  # type: ignore[misc]
         # The filesystem root as a root would allow every file: never meant, always dropped.
         self.roots = [r.resolve() for r in roots if r.resolve() != Path(r.resolve().anchor)]
         self.files = {f.resolve() for f in files or []}
+        # Folders nothing is drawn from even inside a root: the output folder (--out inside
+        # the space, or a Desktop of the user's): the build's own files and theirs.
+        self.not_from = [f.resolve() for f in not_from or []]
         self.diag = diag
         self.allow_remote = allow_remote
         self.cache_dir = cache_dir
@@ -129,6 +133,8 @@ class SandboxFetcher(URLFetcher):  # type: ignore[misc]
     def _file(self, url: str) -> URLFetcherResponse:
         path = Path(urllib.request.url2pathname(urllib.parse.urlsplit(url).path)).resolve()
         allowed = path in self.files or any(path.is_relative_to(r) for r in self.roots)
+        if self._in_out(path):
+            self._refuse(url, "file of the output folder refused", "images come from the space")
         if not allowed or not current().allows(path):  # both: this renderer's and the run's
             self._refuse(url, "file outside the project refused", None)
         if not current().is_file(path):
@@ -141,6 +147,15 @@ class SandboxFetcher(URLFetcher):  # type: ignore[misc]
         if path.suffix.lower() == ".svg":
             self._note_pulls(path.as_uri(), body)
         return URLFetcherResponse(path.as_uri(), body, _type_headers(path))
+
+    def _in_out(self, path: Path) -> bool:
+        """Is path in an output folder, and in no root nearer to it (`--out .` holds the
+        space and the cache, which stay drawn from; `--out content/out` is refused)?"""
+        for folder in (f for f in self.not_from if path.is_relative_to(f)):
+            if not any(path.is_relative_to(r) and r.is_relative_to(folder) and r != folder
+                       for r in self.roots):  # fmt: skip
+                return True
+        return False
 
     def _remote(self, url: str, headers: Any) -> URLFetcherResponse:
         cached = self._cache_path(url)

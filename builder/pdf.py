@@ -84,10 +84,11 @@ class Metadata:
 
 
 def made_with(roots: list[Path], allow_remote: bool, cache_dir: Path | None, strict: bool,
-              names_from: Path | None) -> tuple[object, ...]:  # fmt: skip
+              names_from: Path | None, not_from: list[Path] | None = None
+              ) -> tuple[object, ...]:  # fmt: skip
     """What a renderer is made from: a kept one serves a build that would make the same."""
-    return (tuple(roots), allow_remote, cache_dir, strict, names_from, tuple(font_files()),
-            font_face_css())  # fmt: skip
+    return (tuple(roots), allow_remote, cache_dir, strict, names_from, tuple(not_from or ()),
+            tuple(font_files()), font_face_css())  # fmt: skip
 
 
 FONT_FILES = (".ttf", ".otf", ".ttc", ".woff", ".woff2")
@@ -113,9 +114,10 @@ class Renderer:
         cache_dir: Path | None = None,
         strict: bool = False,
         names_from: Path | None = None,
+        not_from: list[Path] | None = None,
     ) -> None:
         check_fonts()
-        self.made_with = made_with(roots, allow_remote, cache_dir, strict, names_from)
+        self.made_with = made_with(roots, allow_remote, cache_dir, strict, names_from, not_from)
         self.names_from = names_from  # warnings name files relative to it (the project)
         self.diag = diag
         self.strict = strict  # write nothing once a warning is on record
@@ -126,6 +128,7 @@ class Renderer:
             files=font_files(),
             allow_remote=allow_remote,
             cache_dir=cache_dir,
+            not_from=not_from,
         )
         # A parse, what it read (@import, @font-face) and what it warned: a build of a
         # process that keeps its renderer reads those again, and hears the warnings again.

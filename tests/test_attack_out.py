@@ -130,3 +130,36 @@ def test_a_link_of_the_user_s_elsewhere_in_out_is_left_alone(tmp_path: Path) -> 
     assert (desk / "manual.pdf").is_file()
     assert (desk / "Photos").is_symlink()
     assert (photos / "vacances.jpg").read_bytes() == b"not ours"
+
+
+@pytest.mark.weasyprint_logs  # the refusal
+def test_an_out_folder_inside_the_space_is_not_drawn_from(tmp_path: Path) -> None:
+    """`--out content/out`: the output folder lies inside the space, a root of the renderer;
+    a picture lying there (another build's, or anyone's) is refused like the Desktop's (the
+    review: dropping the out root alone did not cover this)."""
+    folder = project(tmp_path / "guide", 'title = "T"\n')
+    out = folder / "content" / "out"
+    out.mkdir()
+    (out / "scan.png").write_bytes(png(PRIVATE_SIZE, (10, 200, 10)))
+    (folder / "content" / "evil.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="70" height="30" viewBox="0 0 70 30">'
+        '<image href="out/scan.png" width="70" height="30"/></svg>\n'
+    )
+    (folder / "content" / "README.md").write_text("# Guide\n\n![logo](evil.svg)\n", "utf-8")
+    code, _, err = cli(["build", "--manual", "--out", str(out)], folder)
+    assert code == 0, err
+    sizes = [im.image.size for p in PdfReader(out / "manual.pdf").pages for im in p.images]
+    assert PRIVATE_SIZE not in sizes, err
+    assert "file of the output folder refused" in err, err
+
+
+def test_out_as_the_project_folder_still_draws_the_space_s_pictures(tmp_path: Path) -> None:
+    """`--out .`: the output folder holds the space and the cache, which stay drawn from."""
+    folder = project(tmp_path / "guide", 'title = "T"\n')
+    (folder / "content" / "photo.png").write_bytes(png((40, 30), (200, 10, 10)))
+    (folder / "content" / "README.md").write_text("# Guide\n\n![Photo](photo.png)\n", "utf-8")
+    code, _, err = cli(["build", "--manual", "--out", "."], folder)
+    assert code == 0, err
+    assert "refused" not in err, err
+    images = [im for p in PdfReader(folder / "manual.pdf").pages for im in p.images]
+    assert images, err
