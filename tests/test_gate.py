@@ -864,3 +864,19 @@ def test_a_guideprint_toml_leading_out_is_refused_in_one_line(tmp_path: Path) ->
     code, out, err = cli(["list"], project)
     assert (code, out) == (1, "")
     assert re.fullmatch(r"error: \S*guideprint\.toml: guideprint\.toml refused: .*\n", err), err
+
+
+def test_the_font_set_s_real_paths_are_found_as_realpath_finds_them(tmp_path: Path) -> None:
+    """gate._real_files resolves folders once: the same paths as os.path.realpath, for a file
+    under a linked folder, a file that is itself a link, and a plain one."""
+    from builder.gate import _real_files
+
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "f.ttf").write_bytes(b"f")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "g.ttf").write_bytes(b"g")
+    (tmp_path / "linked").symlink_to(tmp_path / "real")
+    (tmp_path / "real" / "g.ttf").symlink_to(tmp_path / "elsewhere" / "g.ttf")
+    paths = [tmp_path / "linked" / "f.ttf", tmp_path / "linked" / "g.ttf",
+             tmp_path / "real" / "f.ttf", tmp_path / "real" / "g.ttf"]  # fmt: skip
+    assert list(_real_files(paths)) == [Path(os.path.realpath(p)) for p in paths]
