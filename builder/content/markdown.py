@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import re
 import secrets
+import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
@@ -116,8 +117,12 @@ def _emphasis_cjk(state: StateInline, silent: bool) -> bool:
     if not (CJK.match(before) or CJK.match(after)):
         return emphasis.tokenize(state, silent)
     left, right = not isWhiteSpace(ord(after)), not isWhiteSpace(ord(before))
+    # `_` between two letters is inside a word; next to punctuation (a Japanese
+    # `。_Windows のみ_。`) it is not, and opens or closes as CommonMark's does.
     split = marker == "*"
-    scanned = Scanned(left and (split or not right), right and (split or not left), end - start)
+    opens = left and (split or not right or _punctuation(before))
+    closes = right and (split or not left or _punctuation(after))
+    scanned = Scanned(opens, closes, end - start)
     for _ in range(scanned.length):
         token = state.push("text", "", 0)
         token.content = marker
@@ -127,6 +132,11 @@ def _emphasis_cjk(state: StateInline, silent: bool) -> bool:
         )  # fmt: skip
     state.pos = end
     return True
+
+
+def _punctuation(char: str) -> bool:
+    """A punctuation or symbol character (CommonMark's Unicode punctuation)."""
+    return unicodedata.category(char)[0] in "PS"
 
 
 ESCAPED = re.compile(r"\\(?=[!-/:-@\[-`{-~])")  # a backslash before ASCII punctuation
@@ -225,6 +235,55 @@ def _spaced_images(text: str) -> tuple[str, list[tuple[int, str]]]:
     return "\n".join(out), spaced
 
 
+HTML_TAG = re.compile(r"<(/?)(div|figure)\b[^>]*>", re.I)
+
+
+def _html_then_text(text: str) -> tuple[str, list[int]]:
+    """text with a blank line put after a `<div>` or `<figure>` opening a block and closed
+    on its line, when Markdown text follows it there (`<div><figure>…</figure></div>Text
+    [a link](…)`, as a GitBook export or its translation wrote it): CommonMark's HTML block
+    ran to the next blank line and printed that text's Markdown as written. With the
+    index, in the text returned, of each line of text (for the source lines)."""
+    lines = text.split("\n")
+    if "</" not in text:
+        return text, list(range(len(lines)))
+    out: list[str] = []
+    index: list[int] = []
+    fence = False
+    for number, line in enumerate(lines):
+        if FENCE_LINE.match(line):
+            fence = not fence
+        rest = "" if fence or (number and lines[number - 1].strip()) else _after_block(line)
+        if rest:
+            head = line[: len(line) - len(rest)]
+            out += [head, "", line[: len(line) - len(line.lstrip())] + rest.lstrip()]
+            index += [number, number, number]
+        else:
+            out.append(line)
+            index.append(number)
+    return "\n".join(out), index
+
+
+def _after_block(line: str) -> str:
+    """The Markdown text after the HTML element that opens line and closes on it, or ""."""
+    stripped = line.lstrip(" ")
+    if len(line) - len(stripped) > 3 or not stripped.startswith("<"):
+        return ""
+    depth, name = 0, ""
+    for tag in HTML_TAG.finditer(stripped):
+        if tag.start() == 0:
+            name = tag.group(2).lower()
+        if not name or tag.group(2).lower() != name:
+            if not name:
+                return ""
+            continue
+        depth += -1 if tag.group(1) else 1
+        if depth == 0:
+            rest = stripped[tag.end() :]
+            return rest if rest.strip() and not rest.lstrip().startswith("<") else ""
+    return ""
+
+
 def to_html(
     text: str,
     first_line: int | None = None,
@@ -241,10 +300,12 @@ def to_html(
     """
     md = engine()
     env: dict[str, Any] = {}
-    text, spaced = _spaced_images(text.replace(ARTEFACT, ""))
+    text, split = _html_then_text(text.replace(ARTEFACT, ""))
+    text, spaced = _spaced_images(text)
     tokens = md.parse(text, env)
 
     def source_line(index: int) -> int:
+        index = split[min(index, len(split) - 1)]
         return lines[min(index, len(lines) - 1)] if lines else (first_line or 1) + index
 
     if spaced and diag is not None:  # once a page: a legacy book writes them all so

@@ -19,7 +19,7 @@ from builder.config import Settings
 from builder.content import tex
 from builder.content.html import clean_url
 from builder.content.inline import heading_html, plain_text, title_html
-from builder.content.language import direction
+from builder.content.language import detect, direction
 from builder.content.model import NavItem, Page, Space, anchor_slug, flatten
 from builder.diagnostics import Diagnostics
 from builder.downsample import max_pixels
@@ -424,7 +424,16 @@ def to_html(
         outline_css=Markup(outline_css(manual)),
         flat_toc=[entry for entry in flatten(manual.toc) if entry.printed],
         cover_image=_cover_image(manual, root, allow_remote),
+        text_dir=text_dir,
     )
+
+
+def text_dir(text: str) -> Markup:
+    """The attribute dir="rtl" (with a space before) for a text in a right-to-left script,
+    else "": an Arabic title on the cover of an English-worded manual was laid out left to
+    right, its first word left of the next."""
+    lang = detect(text)
+    return Markup(' dir="rtl"' if lang and direction(lang) == "rtl" else "")
 
 
 def _cover_image(manual: Manual, root: Path, allow_remote: bool) -> str | None:
