@@ -13,6 +13,7 @@ from typing import Any, TypeVar, get_type_hints
 from builder import SETTINGS_FILE as SETTINGS_FILE
 from builder.errors import ConfigError, GuideError
 from builder.gate import Gate, current
+from builder.i18n import WORDS
 
 CARD_SIZES = ("A5", "A6", "A7", "credit-card")
 PAPER_SIZES = ("A4", "A5")
@@ -139,7 +140,7 @@ class Settings:
     logo: str = ""
     """Path of the logo (SVG or PNG), relative to the project."""
     language: str = "fr"
-    """fr or en: fixed wording, hyphenation and typography."""
+    """fr, en, es or de: fixed wording, hyphenation and typography."""
     brand_colour: str = "#1f5fa8"
     """Accent colour (#rrggbb)."""
     keywords: tuple[str, ...] = ()
@@ -241,7 +242,7 @@ def _coerce(value: Any, kind: Any, name: str, path: Path) -> Any:
 
 def _validate(s: Settings, path: Path) -> None:
     checks = [
-        (s.language in ("fr", "en"), "language", "fr or en"),
+        (s.language in WORDS, "language", ", ".join([*WORDS][:-1]) + f" or {[*WORDS][-1]}"),
         (bool(re.fullmatch(r"#[0-9a-fA-F]{6}", s.brand_colour)), "brand_colour", "#rrggbb"),
         (s.manual.paper in PAPER_SIZES, "manual.paper", " or ".join(PAPER_SIZES)),
         (s.cards.size in CARD_SIZES, "cards.size", ", ".join(CARD_SIZES)),

@@ -140,10 +140,10 @@ def load_project(
 
 
 def guess_language(space: Path, gate: Gate, default: str = "en") -> str:
-    """fr or en, from the most common short words of the space's README files, when they
-    say it over every language told by its words (a German book's one "des" made it
-    French); default otherwise."""
-    from builder.i18n import FUNCTION_WORDS
+    """The language of the space's wording (fr, en, es or de: builder.i18n.WORDS), from the
+    most common short words of its README files, when they say it over every language told
+    by its words (a German book's one "des" made it French); default otherwise."""
+    from builder.i18n import FUNCTION_WORDS, WORDS
 
     readmes = [p for p in gate.walk(space, "README.md") if p.name == "README.md"][:5]
     text = " ".join(_readable(p, gate)[:5000] for p in readmes).lower()
@@ -151,7 +151,7 @@ def guess_language(space: Path, gate: Gate, default: str = "en") -> str:
     hits = sorted(((sum(w in said for w in words), lang) for lang, said in FUNCTION_WORDS.items()),
                   reverse=True)  # fmt: skip
     (best, lang), (second, _) = hits[0], hits[1]
-    return lang if best > second and lang in ("fr", "en") else default
+    return lang if best > second and lang in WORDS else default
 
 
 def _readable(path: Path, gate: Gate) -> str:

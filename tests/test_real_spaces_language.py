@@ -120,14 +120,14 @@ def test_a_readme_heading_that_names_nothing_in_any_language(
     ("readme", "default", "lang"),
     [
         ("Dieses Handbuch beschreibt die Bedienung des Programms und der Daten, die Sie "
-         "für die Arbeit mit dem System brauchen.", "en", "en"),  # German: not French
+         "für die Arbeit mit dem System brauchen.", "en", "de"),  # German: not French
         ("Dieses Handbuch beschreibt die Bedienung des Programms.", "fr", "fr"),  # the default
         ("Ce guide décrit les réglages de votre poste et des appels.", "en", "fr"),
         ("This guide shows you the settings of your phone and the calls.", "fr", "en"),
         ("Bienvenue dans le guide.", "en", "fr"),  # short, still said
     ],
 )  # fmt: skip
-def test_a_space_s_wording_language_is_fr_or_en_only_when_its_words_say_so(
+def test_a_space_s_wording_language_is_the_one_its_words_say(
     tmp_path: Path, readme: str, default: str, lang: str
 ) -> None:
     from builder.gate import Gate
@@ -135,3 +135,47 @@ def test_a_space_s_wording_language_is_fr_or_en_only_when_its_words_say_so(
 
     (tmp_path / "README.md").write_text(f"# Titre\n\n{readme}\n", encoding="utf-8")
     assert guess_language(tmp_path, Gate.of([tmp_path]), default=default) == lang
+
+
+@pytest.mark.parametrize(
+    ("readme", "contents", "dated", "see"),
+    [
+        ("Esta guía explica cómo usar el sistema y los datos para los equipos de la empresa. "
+         "Puede leer también la página [Acceso](acceso.md).", "Índice", " de diciembre de ",
+         "véase p."),
+        ("Dieses Handbuch beschreibt die Bedienung des Programms und der Daten, die Sie für die "
+         "Arbeit mit dem System brauchen. Siehe auch [Zugang](acceso.md).", "Inhalt",
+         ". Dezember ", "siehe S."),
+    ],
+    ids=["es", "de"],
+)  # fmt: skip
+def test_a_spanish_or_german_space_gets_its_own_wording(
+    tmp_path: Path, readme: str, contents: str, dated: str, see: str
+) -> None:
+    """A Spanish or German space without settings: the manual's words are its language's
+    (they were English), the date too."""
+    import os
+    import subprocess
+
+    space = tmp_path / "space"
+    space.mkdir()
+    (space / "SUMMARY.md").write_text("# T\n\n* [Guía](README.md)\n* [Acceso](acceso.md)\n")
+    (space / "README.md").write_text(f"# Guía\n\n{readme}\n", encoding="utf-8")
+    (space / "acceso.md").write_text("# Acceso\n\nTexto.\n", encoding="utf-8")
+    env = {"SOURCE_DATE_EPOCH": "1764547200"}  # 2025-12-01
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        work = tmp_path / "work"  # the space is not under it: its language is guessed
+        work.mkdir()
+        code, _, err = cli(["build", "--manual", "--source", str(space)], work)
+    finally:
+        for k, v in old.items():
+            os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
+    assert code == 0, err
+    text = subprocess.run(["pdftotext", str(work / "out" / "manual.pdf"), "-"],
+                          capture_output=True, text=True, check=True).stdout  # fmt: skip
+    assert contents in text
+    assert dated in text
+    assert "Contents" not in text
+    assert see in text, text

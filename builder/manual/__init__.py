@@ -33,6 +33,10 @@ from builder.typography import typeset
 
 MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
              "septembre", "octobre", "novembre", "décembre")  # fmt: skip
+MONTHS_ES = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
+             "septiembre", "octubre", "noviembre", "diciembre")  # fmt: skip
+MONTHS_DE = ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August",
+             "September", "Oktober", "November", "Dezember")  # fmt: skip
 
 
 @dataclass
@@ -95,6 +99,10 @@ def build_date(lang: str) -> str:
     if lang == "fr":
         day = "1er" if when.day == 1 else str(when.day)
         return f"{day} {MONTHS_FR[when.month - 1]} {when.year}"
+    if lang == "es":
+        return f"{when.day} de {MONTHS_ES[when.month - 1]} de {when.year}"
+    if lang == "de":
+        return f"{when.day}. {MONTHS_DE[when.month - 1]} {when.year}"
     return when.strftime("%d %B %Y")
 
 
