@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from builder import build as build_mod
+from builder.cli import main
 from builder.diagnostics import Diagnostics
+from builder.outputs import JobContext, Made, Output, Read
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ROOT = Path(__file__).resolve().parent.parent
@@ -132,3 +135,32 @@ def copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     shutil.copy(ROOT / "guideprint.toml", tmp_path / "guideprint.toml")
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+Build = Callable[..., set[str]]
+
+
+@pytest.fixture(name="build")
+def stand_in_build(copy: Path, monkeypatch: pytest.MonkeyPatch) -> Build:
+    """`guideprint build -q [ARGS]` in the copy with a stand-in renderer (reading real,
+    rendering faked: each output a stub PDF); return the outputs it was asked for."""
+    asked: list[set[str]] = []
+
+    def render(
+        todo: list[Output], reads: dict[str, Read], ctx: JobContext, **_: object
+    ) -> list[Made]:
+        asked.append({o.key for o in todo})
+        for o in todo:
+            target = ctx.out / o.key
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(b"%PDF-1.7 stand-in")
+        return [Made(o.key) for o in todo]
+
+    monkeypatch.setattr(build_mod, "_render", render)
+
+    def run(*args: str) -> set[str]:
+        asked.clear()
+        assert main(["build", "-q", *args]) == 0
+        return asked[0] if asked else set()
+
+    return run

@@ -46,17 +46,24 @@ def near(a: tuple[int, int, int], b: tuple[int, int, int]) -> bool:
     return all(abs(x - y) < 12 for x, y in zip(a, b, strict=True))
 
 
-def test_a_planted_image_cache_entry_does_not_reach_the_manual(tmp_path: Path) -> None:
-    """A picture large enough to be downsampled; its cache entry (named by the hash of the
-    picture and of the conversion, both computable from the repository) planted with another
-    picture and that picture's hash: the manual must show the space's picture. (Before the
-    fix the planted picture was printed: the sidecar held only the entry's hash.)"""
+def planted_project(tmp_path: Path) -> tuple[Path, Path]:
+    """A project showing a picture large enough to be downsampled, and the path of its
+    cache entry (named by the hashes of the picture and of the conversion), its folder made."""
     folder = project(tmp_path / "p", 'title = "T"\n')
     big = png((2500, 1800), REAL)
     (folder / "content" / "big.png").write_bytes(big)
     (folder / "content" / "README.md").write_text("# Guide\n\n![grand](big.png)\n", "utf-8")
     entry = folder / ".guideprint-cache" / "images" / f"{_key(big, FIT)}.png"
     entry.parent.mkdir(parents=True)
+    return folder, entry
+
+
+def test_a_planted_image_cache_entry_does_not_reach_the_manual(tmp_path: Path) -> None:
+    """A picture large enough to be downsampled; its cache entry (named by the hash of the
+    picture and of the conversion, both computable from the repository) planted with another
+    picture and that picture's hash: the manual must show the space's picture. (Before the
+    fix the planted picture was printed: the sidecar held only the entry's hash.)"""
+    folder, entry = planted_project(tmp_path)
     planted = png((1200, 864), PLANTED)
     entry.write_bytes(planted)
     entry.with_name(entry.name + ".sha256").write_text(hashlib.sha256(planted).hexdigest() + "\n")
@@ -71,12 +78,7 @@ def test_a_planted_entry_without_its_sidecar_is_made_again(tmp_path: Path) -> No
     """The same planted picture with no sidecar (or a stale one) is not used: the entry is
     made again from the space's picture. Covers a planted entry, where the existing tests
     damage an entry the build made."""
-    folder = project(tmp_path / "p", 'title = "T"\n')
-    big = png((2500, 1800), REAL)
-    (folder / "content" / "big.png").write_bytes(big)
-    (folder / "content" / "README.md").write_text("# Guide\n\n![grand](big.png)\n", "utf-8")
-    entry = folder / ".guideprint-cache" / "images" / f"{_key(big, FIT)}.png"
-    entry.parent.mkdir(parents=True)
+    folder, entry = planted_project(tmp_path)
     entry.write_bytes(png((1200, 864), PLANTED))
     code, _, err = cli(["build", "--manual"], folder)
     assert code == 0, err

@@ -57,6 +57,21 @@ def race(gate: Gate, read: Path, seconds: float) -> tuple[int, int, int]:
     return leaked, refused, allowed
 
 
+def never_leaks(gate: Gate, read: Path, link: tuple[Path, Path, Path]) -> None:
+    """Read `read` for 2 s while another process swaps link (the link, its target inside,
+    its target outside) back and forth: the race ran both ways, and never leaked."""
+    swapper = swapping(*link)
+    try:
+        time.sleep(0.2)
+        leaked, refused, allowed = race(gate, read, 2.0)
+    finally:
+        swapper.kill()
+        swapper.wait()
+    assert refused, "the race did not run: never refused"
+    assert allowed, "the race did not run: never allowed"
+    assert leaked == 0, f"{leaked} of {allowed} allowed reads returned the file outside"
+
+
 @pytest.fixture
 def sides(tmp_path: Path) -> tuple[Path, Path, Path]:
     """(the space, a file inside it, a file outside it)."""
@@ -80,17 +95,7 @@ def test_a_link_swapped_between_the_check_and_the_open_is_never_read(
     space, inside, outside = sides
     link = space / "linked.md"
     link.symlink_to(inside)
-    gate = Gate.of([space])
-    swapper = swapping(link, inside, outside)
-    try:
-        time.sleep(0.2)
-        leaked, refused, allowed = race(gate, link, 2.0)
-    finally:
-        swapper.kill()
-        swapper.wait()
-    assert refused, "the race did not run: never refused"
-    assert allowed, "the race did not run: never allowed"
-    assert leaked == 0, f"{leaked} of {allowed} allowed reads returned the file outside"
+    never_leaks(Gate.of([space]), link, (link, inside, outside))
 
 
 def test_a_folder_in_the_path_swapped_for_a_link_is_never_followed(
@@ -104,17 +109,7 @@ def test_a_folder_in_the_path_swapped_for_a_link_is_never_followed(
     (space / "in" / "secret.md").write_bytes(b"harmless\n")
     sub = space / "sub"
     sub.symlink_to(space / "in")
-    gate = Gate.of([space])
-    swapper = swapping(sub, space / "in", outside.parent)
-    try:
-        time.sleep(0.2)
-        leaked, refused, allowed = race(gate, sub / "secret.md", 2.0)
-    finally:
-        swapper.kill()
-        swapper.wait()
-    assert refused, "the race did not run: never refused"
-    assert allowed, "the race did not run: never allowed"
-    assert leaked == 0, f"{leaked} of {allowed} allowed reads returned the file outside"
+    never_leaks(Gate.of([space]), sub / "secret.md", (sub, space / "in", outside.parent))
 
 
 def test_a_hard_link_to_a_file_outside_is_the_space_own_file(

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import project
+from conftest import project, write_files
 from PIL import Image
 from pypdf import PdfReader
 
@@ -118,9 +118,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     )  # fmt: skip
     (secret / "secret.png").write_bytes(png(SECRET_SIZE, (10, 200, 10)))
     folder = project(base / "p", 'title = "T"\n')
-    for name, text in assets(secret).items():
-        (folder / "content" / ".gitbook" / "assets").mkdir(parents=True, exist_ok=True)
-        (folder / "content" / ".gitbook" / "assets" / name).write_text(text, encoding="utf-8")
+    write_files(folder / "content" / ".gitbook" / "assets", assets(secret))
     (folder / "content" / "README.md").write_text(page(secret), encoding="utf-8")
     plan, log = base / "plan.json", base / "audit.log"
     plan.write_text(json.dumps({"steps": [{"cwd": str(folder), "argv": ["build", "--manual"]}]}))

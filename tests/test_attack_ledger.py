@@ -9,41 +9,10 @@ The staleness tests use test_ledger's stand-in renderer (reading real, rendering
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
-from builder import build as build_mod
-from builder.cli import main
-from builder.outputs import JobContext, Made, Output, Read
-
-Build = Callable[..., set[str]]
-
-
-@pytest.fixture
-def build(copy: Path, monkeypatch: pytest.MonkeyPatch) -> Build:
-    """`guideprint build -q [ARGS]` with a stand-in renderer; the outputs it was asked for."""
-    asked: list[set[str]] = []
-
-    def render(
-        todo: list[Output], reads: dict[str, Read], ctx: JobContext, **_: object
-    ) -> list[Made]:
-        asked.append({o.key for o in todo})
-        for o in todo:
-            target = ctx.out / o.key
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(b"%PDF-1.7 stand-in")
-        return [Made(o.key) for o in todo]
-
-    monkeypatch.setattr(build_mod, "_render", render)
-
-    def run(*args: str) -> set[str]:
-        asked.clear()
-        assert main(["build", "-q", *args]) == 0
-        return asked[0] if asked else set()
-
-    return run
+from conftest import Build
 
 
 def relink(link: Path, target: str) -> None:

@@ -25,6 +25,22 @@ def png(size: tuple[int, int], colour: tuple[int, int, int]) -> bytes:
     return buf.getvalue()
 
 
+def scan_not_printed(folder: Path, out: Path, href: str) -> str:
+    """A private scan lying in out, an SVG of the space pointing at it by href, the manual
+    built into out: the scan is not in it. What the build said."""
+    (out / "scan.png").write_bytes(png(PRIVATE_SIZE, (10, 200, 10)))
+    (folder / "content" / "evil.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="70" height="30" viewBox="0 0 70 30">'
+        f'<image href="{href}" width="70" height="30"/></svg>\n'
+    )
+    (folder / "content" / "README.md").write_text("# Guide\n\n![logo](evil.svg)\n", "utf-8")
+    code, _, err = cli(["build", "--manual", "--out", str(out)], folder)
+    assert code == 0, err
+    sizes = [im.image.size for p in PdfReader(out / "manual.pdf").pages for im in p.images]
+    assert PRIVATE_SIZE not in sizes, err
+    return err
+
+
 @pytest.mark.weasyprint_logs  # the refusal, once it is refused
 def test_a_picture_already_in_the_out_folder_is_not_readable_by_the_space(
     tmp_path: Path,
@@ -34,17 +50,8 @@ def test_a_picture_already_in_the_out_folder_is_not_readable_by_the_space(
     usual layout of a home folder). The manual must not show it."""
     desk = tmp_path / "Bureau"
     desk.mkdir()
-    (desk / "scan.png").write_bytes(png(PRIVATE_SIZE, (10, 200, 10)))
     folder = project(tmp_path / "guide", 'title = "T"\n')
-    (folder / "content" / "evil.svg").write_text(
-        '<svg xmlns="http://www.w3.org/2000/svg" width="70" height="30" viewBox="0 0 70 30">'
-        '<image href="../../Bureau/scan.png" width="70" height="30"/></svg>\n'
-    )
-    (folder / "content" / "README.md").write_text("# Guide\n\n![logo](evil.svg)\n", "utf-8")
-    code, _, err = cli(["build", "--manual", "--out", str(desk)], folder)
-    assert code == 0, err
-    sizes = [im.image.size for p in PdfReader(desk / "manual.pdf").pages for im in p.images]
-    assert PRIVATE_SIZE not in sizes, err
+    scan_not_printed(folder, desk, "../../Bureau/scan.png")
 
 
 def aged(path: Path, text: str = "x") -> Path:
@@ -140,16 +147,7 @@ def test_an_out_folder_inside_the_space_is_not_drawn_from(tmp_path: Path) -> Non
     folder = project(tmp_path / "guide", 'title = "T"\n')
     out = folder / "content" / "out"
     out.mkdir()
-    (out / "scan.png").write_bytes(png(PRIVATE_SIZE, (10, 200, 10)))
-    (folder / "content" / "evil.svg").write_text(
-        '<svg xmlns="http://www.w3.org/2000/svg" width="70" height="30" viewBox="0 0 70 30">'
-        '<image href="out/scan.png" width="70" height="30"/></svg>\n'
-    )
-    (folder / "content" / "README.md").write_text("# Guide\n\n![logo](evil.svg)\n", "utf-8")
-    code, _, err = cli(["build", "--manual", "--out", str(out)], folder)
-    assert code == 0, err
-    sizes = [im.image.size for p in PdfReader(out / "manual.pdf").pages for im in p.images]
-    assert PRIVATE_SIZE not in sizes, err
+    err = scan_not_printed(folder, out, "out/scan.png")
     assert "file of the output folder refused" in err, err
 
 

@@ -12,10 +12,10 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import Build
 
 import builder
 from builder import build as build_mod
@@ -40,32 +40,6 @@ ALL_CARDS = {key for name in CARDS for key in card(name)}
 EVERYTHING = {"manual.pdf", SHEETS, SRA3, BOOKLET, *ALL_CARDS}
 
 
-Build = Callable[..., set[str]]
-
-
-@pytest.fixture
-def build(copy: Path, monkeypatch: pytest.MonkeyPatch) -> Build:
-    """`guideprint build [ARGS]` with a stand-in renderer; return the outputs it was asked for."""
-    asked: list[set[str]] = []
-
-    def render(
-        todo: list[Output], reads: dict[str, Read], ctx: JobContext, **_: object
-    ) -> list[Made]:
-        asked.append({o.key for o in todo})
-        for o in todo:
-            target = ctx.out / o.key
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(b"%PDF-1.7 stand-in")
-        return [Made(o.key) for o in todo]
-
-    monkeypatch.setattr(build_mod, "_render", render)
-
-    def run(*args: str) -> set[str]:
-        asked.clear()
-        assert main(["build", "-q", *args]) == 0
-        return asked[0] if asked else set()
-
-    return run
 
 
 def edit(path: Path, text: str = "\n<!-- edited -->\n") -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from clirun import cli
+from conftest import write_files
 from pypdf import PdfReader
 
 from builder.content.model import anchor_slug, page_anchor, slugify
@@ -52,9 +53,7 @@ def test_anchor_slug_keeps_every_script_and_latin_as_before() -> None:
 
 def test_headings_in_any_script_get_their_own_ids(tmp_path: Path) -> None:
     root = tmp_path / "space"
-    for name, text in SPACE.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text, encoding="utf-8")
+    write_files(root, SPACE)
     diag = Diagnostics()
     (space,) = [read_space(layout, diag, lang="en") for layout in find_spaces(root)]
     readme = space.pages[0]
@@ -68,10 +67,7 @@ def test_headings_in_any_script_get_their_own_ids(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[PdfReader, str]:
     project = tmp_path_factory.mktemp("project")
-    for name, text in SPACE.items():
-        path = project / "space" / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+    write_files(project / "space", SPACE)
     (project / "guideprint.toml").write_text('language = "en"\n[manual]\npage_breaks = "page"\n')
     code, out, err = cli(["build", "--source", "space", "--manual", "--out", "out"], project)
     assert code == 0, err
@@ -129,9 +125,7 @@ def test_a_missing_section_names_the_file_from_the_folder_given(tmp_path: Path) 
         "docs/SUMMARY.md": "* [Home](README.md)\n",
         "docs/README.md": "# Home\n\nSee [nowhere](#没有).\n\n![](gone.png)\n",
     }
-    for name, text in files.items():
-        (tmp_path / "repo" / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / "repo" / name).write_text(text, encoding="utf-8")
+    write_files(tmp_path / "repo", files)
     code, out, err = cli(["check", "--source", "repo"], tmp_path)
     assert code == 0, err
     said = [line for line in (out + err).splitlines() if line.startswith("warning: ")]

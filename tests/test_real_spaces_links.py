@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import write_files
 
 from builder.content.render import render_markdown
 from builder.content.space import find_spaces, read_space
@@ -32,9 +33,7 @@ SPACE = {
 
 def _read(tmp_path: Path) -> tuple[list[str], dict[str, str], Diagnostics]:
     root = tmp_path / "space"
-    for name, text in SPACE.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text, encoding="utf-8")
+    write_files(root, SPACE)
     diag = Diagnostics()
     (space,) = [read_space(layout, diag, lang="en") for layout in find_spaces(root)]
     return [p.path for p in space.pages], {p.path: p.html for p in space.pages}, diag
