@@ -65,8 +65,9 @@ class SandboxFetcher(URLFetcher):  # type: ignore[misc]
         # The filesystem root as a root would allow every file: never meant, always dropped.
         self.roots = [r.resolve() for r in roots if r.resolve() != Path(r.resolve().anchor)]
         self.files = {f.resolve() for f in files or []}
-        # Folders nothing is drawn from even inside a root: the output folder (--out inside
-        # the space, or a Desktop of the user's): the build's own files and theirs.
+        # Folders nothing is drawn from, though the run's gate may read them: the output
+        # folder (a Desktop of the user's and its scans; --out inside the space). Nothing a
+        # page draws lies there: the sheets read the cards' PDFs through the gate, not here.
         self.not_from = [f.resolve() for f in not_from or []]
         self.diag = diag
         self.allow_remote = allow_remote

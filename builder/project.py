@@ -58,13 +58,6 @@ class Project(Record):
     def cache(self) -> Path:
         return self.root / ".guideprint-cache"
 
-    def drawn_from(self) -> list[Path]:
-        """The roots WeasyPrint may fetch from: the gate's, but the output folder. Nothing a
-        page draws lies there (the sheets read the cards' PDFs through the gate, not the
-        renderer), and --out may be a folder of the user's, their Desktop and its scans."""
-        out = Path(os.path.realpath(self.out.parent)) / self.out.name
-        return [root for root in self.gate.roots or () if root != out]
-
 
 def project_gate(root: Path, source: Path, out: Path, *, extra: tuple[Path, ...] = ()) -> Gate:
     """What a run may read: the space, the project's settings, layouts/ and assets/, the

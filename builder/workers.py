@@ -200,7 +200,7 @@ class KeptRenderer(Record):
 
 
 def _options(project: Project, request: BuildRequest) -> dict[str, Any]:
-    return {"roots": project.drawn_from(), "allow_remote": request.allow_remote,
+    return {"roots": list(project.gate.roots or ()), "allow_remote": request.allow_remote,
             "cache_dir": project.cache / "remote", "strict": request.strict,
             "names_from": project.root, "not_from": [project.out]}  # fmt: skip
 

@@ -32,7 +32,7 @@ class CardPackRenderer:
         if not is_active():  # a worker process: every read of it behind the project's gate
             install(project.gate)  # (in the command's own process, its gate stays: it has the CSV)
         self.manual = Path(manual)
-        self.renderer = Renderer(project.drawn_from(), diag, not_from=[project.out])
+        self.renderer = Renderer(list(project.gate.roots or ()), diag, not_from=[project.out])
         self.cards: dict[str, tuple[Card, dict[str, Markup]]] = {}
         self.problems: dict[str, GuideError] = {}
         # Each card read by its file, with what it read: a pack depends on its own cards only.
