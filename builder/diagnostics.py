@@ -173,6 +173,12 @@ class Diagnostics(Record):
             self._add(d)
 
 
+def place(where: str) -> tuple[str, int | None]:
+    """A place written "page.md:12" (or "page.md", "manual") as its file and its line."""
+    file, sep, line = where.rpartition(":")
+    return (file, int(line)) if sep and line.isdecimal() else (where, None)
+
+
 def _s(file: str | Path | None) -> str | None:
     return str(file) if file is not None else None
 

@@ -23,7 +23,7 @@ from typing import Any
 from PIL import Image
 
 from builder import images as _images  # noqa: F401 -- sets Pillow's pixel limit
-from builder.diagnostics import Diagnostics
+from builder.diagnostics import Diagnostics, place
 from builder.errors import GuideError
 from builder.gate import current
 from builder.weasy import URLFetcher, URLFetcherResponse, iri_to_uri
@@ -103,9 +103,8 @@ class SandboxFetcher(URLFetcher):  # type: ignore[misc]
 
     def _refuse(self, url: str, why: str, hint: str | None) -> None:
         where = self._pulled.get(url, self.source)
-        file, _, line = where.rpartition(":") if re.search(r":\d+$", where) else (where, "", "")
-        self.diag.warn(f"{why}: {_short(url)}", file=file, line=int(line) if line else None,
-                       hint=hint)  # fmt: skip
+        file, line = place(where)
+        self.diag.warn(f"{why}: {_short(url)}", file=file, line=line, hint=hint)
         raise Refused(f"{why}: {url}")
 
     def pulled_in(self, message: str) -> str:

@@ -122,7 +122,7 @@ class Gate(Record):
             real = os.path.realpath(path)
         except (OSError, ValueError):
             return None
-        if real in self._files or any((real + os.sep).startswith(u) for u in self._under):
+        if real in self._files or self._under_a_root(real):
             return real
         if self.more is not None:
             more, self.more = self.more, None
@@ -149,11 +149,11 @@ class Gate(Record):
             except OSError:
                 return False
             return (there.st_dev, there.st_ino) == (info.st_dev, info.st_ino)
-        return (
-            opened == real
-            or opened in self._files
-            or any((opened + os.sep).startswith(u) for u in self._under)
-        )
+        return opened == real or opened in self._files or self._under_a_root(opened)
+
+    def _under_a_root(self, path: str) -> bool:
+        """Is this absolute path, as written, inside one of the roots (by strings)?"""
+        return any((path + os.sep).startswith(u) for u in self._under)
 
     def _note_link(self, path: Path | str, real: str) -> None:
         """A path of the roots that leads elsewhere through a link (its own, or a folder's
@@ -162,7 +162,7 @@ class Gate(Record):
         changed. A project under a linked folder records nothing: its paths are not named
         inside the roots' real paths."""
         named = os.path.abspath(path)
-        if named != real and any((named + os.sep).startswith(u) for u in self._under):
+        if named != real and self._under_a_root(named):
             # Recorded only when the ledger will find the same by that name: `sub/../x.md`
             # through a linked sub/ names x.md by its text, not where the link led.
             if os.path.realpath(named) == real:

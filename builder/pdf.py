@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from builder.diagnostics import Diagnostic, Diagnostics
+from builder.diagnostics import Diagnostic, Diagnostics, place
 from builder.errors import GuideError, RenderError
 from builder.fetcher import SandboxFetcher
 from builder.fonts import check_fonts, font_face_css, font_files
@@ -70,8 +70,8 @@ class _Forward(logging.Handler):
                 message = message.replace(url, written)
         if message.endswith(": "):  # WeasyPrint's ImageLoadingError says nothing of itself
             message += "not an image it can read (fix the file, or export it again)"
-        file, _, line = where.rpartition(":") if re.search(r":\d+$", where) else (where, "", "")
-        self.renderer.diag.warn(f"renderer: {message}", file=file, line=int(line) if line else None)
+        file, line = place(where)
+        self.renderer.diag.warn(f"renderer: {message}", file=file, line=line)
 
 
 @dataclass
