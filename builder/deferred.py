@@ -23,7 +23,8 @@ import importlib.util
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
+
+from builder.resources import installed_source
 
 TYPE_CHECKING = False  # typing's, without importing typing: builder/__init__.py
 if TYPE_CHECKING:
@@ -38,12 +39,10 @@ def _expected() -> bool:
     """Does the installed WeasyPrint import the two as LINES say, and not yet imported?"""
     if "weasyprint.pdf.fonts" in sys.modules or "fontTools.subset" in sys.modules:
         return False
-    spec = importlib.util.find_spec("weasyprint")
-    if spec is None or not spec.submodule_search_locations:
-        return False
+    source = installed_source("weasyprint", "pdf/fonts.py")
     try:
-        text = (Path(spec.submodule_search_locations[0]) / "pdf" / "fonts.py").read_text("utf-8")
-    except (OSError, UnicodeDecodeError):
+        text = source.decode("utf-8") if source is not None else ""
+    except UnicodeDecodeError:
         return False
     return all(text.count(line) == 1 for line in LINES)
 

@@ -23,8 +23,9 @@ import stat
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from importlib.util import find_spec
 from pathlib import Path
+
+from builder.resources import installed_source
 
 TYPE_CHECKING = False  # typing's, without importing typing: builder/__init__.py
 if TYPE_CHECKING:
@@ -46,12 +47,8 @@ def _sha(data: bytes) -> str:
 
 def cache_file() -> Path | None:
     """Where the declarations of the installed WeasyPrint are kept; None when unknown."""
-    spec = find_spec("weasyprint")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    try:
-        source = (Path(spec.submodule_search_locations[0]) / "text" / "ffi.py").read_bytes()
-    except OSError:
+    source = installed_source("weasyprint", "text/ffi.py")
+    if source is None:
         return None
     import cffi
 

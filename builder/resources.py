@@ -26,3 +26,17 @@ def bundled(name: str) -> Path:
     if packaged.is_dir():
         return packaged
     return CHECKOUT / name
+
+
+def installed_source(package: str, name: str) -> bytes | None:
+    """The bytes of one file of an installed package (name relative to it, "text/ffi.py"),
+    found without importing the package; None when there is no such package or file."""
+    from importlib.util import find_spec
+
+    spec = find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    try:
+        return (Path(spec.submodule_search_locations[0]) / name).read_bytes()
+    except OSError:
+        return None
