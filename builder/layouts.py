@@ -99,4 +99,3 @@ class Layouts:
     def files(self, subdir: str) -> list[Path]:
         """Every file under subdir in the search path."""
         return sorted(p for f in self.folders for p in self.gate.walk(f / subdir))
-

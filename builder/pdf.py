@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -242,10 +242,14 @@ class Renderer:
         *,
         variant: str | None = None,
         hint: str | None = None,
+        cut: Cut | None = None,
     ) -> None:
         """Write a laid-out document to target atomically, with its metadata.
 
         hint: what to do if target's folder cannot be written (see output.atomic_path).
+        cut: also write the same PDF cut to each page's TrimBox (a card laid out with its
+        bleed, for out/cards/), once cut.check has passed every page's boxes; neither file
+        is written when it fails.
         """
         self._check_strict(target)
         info = document.metadata
@@ -258,9 +262,20 @@ class Renderer:
         options: dict[str, Any] = {"uncompressed_pdf": False}
         if variant:
             options["pdf_variant"] = variant
+        drawn: list[tuple[Any, list[Any]]] = []  # the PDF objects, before the file's own
+
+        def finish(_document: Any, pdf: Any) -> None:
+            if cut is not None:
+                for number, page in enumerate(_pages(pdf.objects), 1):
+                    boxes = (_box(page[k]) for k in ("TrimBox", "BleedBox", "MediaBox"))
+                    cut.check(number, *boxes)
+            drawn.append((pdf, list(pdf.objects)))
+
         with atomic_path(target, hint=hint) as tmp, collector_paused():
-            document.write_pdf(tmp, **options)
+            document.write_pdf(tmp, finisher=finish, **options)
             self._check_strict(target)  # SVG images are drawn, and fetch, only now
+        if cut is not None:
+            _write_trimmed(*drawn[0], cut.target, options)
 
     def _check_strict(self, target: Path) -> None:
         """Under --strict, refuse to (re)place target once anything warned."""
@@ -269,3 +284,45 @@ class Renderer:
             raise RenderError(
                 f"{len(self.diag.items)} problem(s) with --strict; {target.name} not written"
             )
+
+
+Box = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class Cut:
+    """Renderer.write's second file: the PDF cut to its pages' TrimBox, written to target
+    after check(page number, trim, bleed, media) has passed each page (it raises otherwise)."""
+
+    target: Path
+    check: Callable[[int, Box, Box, Box], None]
+
+
+def _pages(objects: list[Any]) -> list[Any]:
+    return [o for o in objects if isinstance(o, dict) and o.get("Type") == "/Page"]
+
+
+def _box(value: Any) -> Box:
+    x0, y0, x1, y1 = (float(v) for v in value)
+    return (x0, y0, x1, y1)
+
+
+def _write_trimmed(pdf: Any, objects: list[Any], target: Path, options: dict[str, Any]) -> None:
+    """Write pdf again, each page cut to its TrimBox, as WeasyPrint wrote it (same version,
+    identifier, compression): the tags, fonts and drawing are the same objects. pydyf adds
+    the info, object and cross-reference streams to its list as it writes: taken off first."""
+    settings = {**weasyprint.DEFAULT_OPTIONS, **options}
+    if settings["pdf_variant"]:
+        from weasyprint.pdf import VARIANTS
+
+        for key, value in VARIANTS[settings["pdf_variant"]][1].items():
+            if settings.get(key) is None:
+                settings[key] = value
+    pdf.objects[:] = objects
+    pdf.current_position, pdf.xref_position = 0, None
+    for page in _pages(objects):
+        page["MediaBox"] = page["CropBox"] = page["TrimBox"]
+        page.pop("BleedBox", None)  # defaults to the CropBox: the trim
+    with atomic_path(target) as tmp, open(tmp, "wb") as out:
+        pdf.write(out, settings["pdf_version"], settings["pdf_identifier"],
+                  not settings["uncompressed_pdf"])  # fmt: skip

@@ -124,8 +124,12 @@ def test_a_card_error_fails_that_card_and_its_sheets_only(
     rewritten = {key for key in before if after[key] != before[key]}
     assert rewritten == {"manual.pdf", "print/manuel-livret.pdf"}
     failed = sorted(line.split(":")[0] for line in err.splitlines() if ": failed: " in line)
-    assert failed == ["cards/vpn.pdf", "print/cartes-bureau.pdf",
-                      "print/imprimeur/planche-sra3.pdf", "print/imprimeur/vpn-fond-perdu.pdf"]
+    assert failed == [
+        "cards/vpn.pdf",
+        "print/cartes-bureau.pdf",
+        "print/imprimeur/planche-sra3.pdf",
+        "print/imprimeur/vpn-fond-perdu.pdf",
+    ]
     assert re.search(r"\b\d+ written, 0 up to date, 4 failed\b", err), err
     assert not list((folder / "out").rglob("*.part"))
     assert no_children_left()

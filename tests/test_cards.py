@@ -704,6 +704,44 @@ def test_the_tags_survive_the_cut_to_the_trim(
     assert len(struct_elements(cut)) == len(struct_elements(bleed))
 
 
+def test_a_card_written_with_its_cut_is_the_pypdf_cut_to_the_pixel(
+    settings: Settings, renderer: Renderer, scratch: Path
+) -> None:
+    """The build writes out/cards/ from the bleed layout's own PDF objects (no pypdf): the
+    same page boxes, tags and picture as trim_card's cut of the written bleed file."""
+    card = load_card(DECK, "yealink", settings)
+    bleed, cut, old = scratch / "y-bleed.pdf", scratch / "y-cut.pdf", scratch / "y-old.pdf"
+    render_card(card, renderer, bleed, bleed=True, trimmed=cut)
+    trim_card(bleed, old, trim_mm=card.size_mm)
+    assert_tagged(cut, settings.language)
+    assert len(struct_elements(cut)) == len(struct_elements(bleed))
+    for new, was in zip(pypdf.PdfReader(cut).pages, pypdf.PdfReader(old).pages, strict=True):
+        for name in ("mediabox", "cropbox", "trimbox", "bleedbox"):
+            assert [float(v) for v in getattr(new, name)] == pytest.approx(
+                [float(v) for v in getattr(was, name)]
+            ), name
+    bleed_page = pypdf.PdfReader(bleed).pages[0]  # the first file keeps its bleed
+    assert float(bleed_page.mediabox.width) > float(bleed_page.trimbox.width) + 16
+    for a, b in zip(raster(cut, 60, scratch / "yc"), raster(old, 60, scratch / "yo"), strict=True):
+        assert ImageChops.difference(Image.open(a), Image.open(b)).getbbox() is None
+
+
+def test_a_cut_refused_by_its_check_writes_neither_file(
+    settings: Settings, renderer: Renderer, scratch: Path
+) -> None:
+    from builder.cards.fit import _check_trim, card_meta, lay_out_card
+    from builder.pdf import Cut
+
+    card = load_card(DECK, "vpn", settings)
+    bleed, cut = scratch / "n-bleed.pdf", scratch / "n-cut.pdf"
+    document, _ = lay_out_card(card, renderer, bleed, bleed=True)
+    wrong = Cut(cut, lambda number, *boxes: _check_trim(bleed, (90.0, 60.0), number, *boxes))
+    with pytest.raises(RenderError, match=r"page 1: trim is 105\.0 x 148\.0 mm, not 90 x 60"):
+        renderer.write(document, bleed, card_meta(card), cut=wrong)
+    assert not bleed.exists()
+    assert not cut.exists()
+
+
 # -- what the cards look like --------------------------------------------------------------
 
 

@@ -40,8 +40,6 @@ ALL_CARDS = {key for name in CARDS for key in card(name)}
 EVERYTHING = {"manual.pdf", SHEETS, SRA3, BOOKLET, *ALL_CARDS}
 
 
-
-
 def edit(path: Path, text: str = "\n<!-- edited -->\n") -> None:
     """Append to a file, as a save in an editor does."""
     with path.open("a", encoding="utf-8") as handle:

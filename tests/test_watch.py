@@ -226,7 +226,7 @@ def test_a_font_a_stylesheet_loads_is_an_input_of_each_sheet_and_renews_a_kept_r
     font = copy / "layouts" / "brand.ttf"
     noto = next(f for f in fonts.font_files() if f.name == "NotoSans-Regular.ttf")
     font.write_bytes(noto.read_bytes())
-    face = '@font-face { font-family: Brand; src: url(brand.ttf); }\n'
+    face = "@font-face { font-family: Brand; src: url(brand.ttf); }\n"
     project = load_project(copy)
     kept = KeptRenderer()
     with activate(project.gate):

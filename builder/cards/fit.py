@@ -85,19 +85,36 @@ def render_card(
     bleed: bool = False,
     previous: CardResult | None = None,
     bodies: dict[str, Markup] | None = None,
+    trimmed: Path | None = None,
 ) -> CardResult:
     """Render a card (front, then back if any) fitted to one page per side; write it atomically.
 
     `previous`, a result of the same card, starts the search from its sizes (welcome packs
     fit each card once, not once per person). `bodies`: the sides' HTML when the card was
-    already read (html.sides_html). Raises RenderError when a side cannot fit.
+    already read (html.sides_html). `trimmed`: with bleed, also write there the same PDF cut
+    to the card's trim (out/cards/), once each page's bleed and size are checked. Raises
+    RenderError when a side cannot fit.
     """
     merged, result = lay_out_card(card, renderer, target, person=person, bleed=bleed,
                                   previous=previous, bodies=bodies)  # fmt: skip
-    # Tagged (PDF/UA-1): cards go out with every welcome email. The tags survive the cut to
-    # the trim (builder/sheets/bleed.py keeps the catalogue); the sheets drop them.
-    renderer.write(merged, target, card_meta(card), variant=TAGGED)
+    cut = None
+    if trimmed is not None:
+        from builder.pdf import Cut
+
+        cut = Cut(trimmed, partial(_check_trim, target, card.size_mm))
+    # Tagged (PDF/UA-1): cards go out with every welcome email. The cut to the trim is the
+    # same PDF objects with other page boxes, tags included; the sheets drop them.
+    renderer.write(merged, target, card_meta(card), variant=TAGGED, cut=cut)
     return result
+
+
+def _check_trim(source: Path, size_mm: tuple[float, float], number: int,
+                *boxes: tuple[float, float, float, float]) -> None:  # fmt: skip
+    """A bleed card's page, before it is written and cut: its bleed and its size exact."""
+    from builder.sheets.geometry import BLEED_MM, Rect, check_trim
+
+    trim, bleed, media = (Rect(*b) for b in boxes)
+    check_trim((trim, bleed, media), source, number, bleed_mm=BLEED_MM, trim_mm=size_mm)
 
 
 def lay_out_card(

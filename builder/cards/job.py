@@ -64,7 +64,6 @@ def read(project: Project, names: list[str]) -> dict[str, Read]:
 def render_cards(outputs: list[Output], reads: dict[str, Read], ctx: JobContext) -> list[Made]:
     """Lay out each card once with its bleed, then cut it to its trim."""
     from builder.cards import render_card
-    from builder.sheets import trim_card
 
     made: list[Made] = []
     names = list(dict.fromkeys(o.card for o in outputs if o.card))
@@ -75,17 +74,17 @@ def render_cards(outputs: list[Output], reads: dict[str, Read], ctx: JobContext)
         checked = reads[f"card:{name}"].value
         assert checked.card is not None  # the build renders only cards read without error
         bleed = ctx.out / (shop.key if shop else f"{STEPS}/bleed/{name}.pdf")
+        trim = ctx.out / cut.key if cut else None
         with making(shop.key if shop else f"{STEPS}/bleed/{name}.pdf", ctx) as laid:
-            render_card(checked.card, ctx.renderer, bleed, bleed=True, bodies=checked.bodies)
+            render_card(checked.card, ctx.renderer, bleed, bleed=True, bodies=checked.bodies,
+                        trimmed=trim)  # fmt: skip
         if shop is not None:
             made.append(laid)
         if cut is None:
             continue
-        with making(cut.key, ctx) as trimmed:
+        with making(cut.key, ctx) as trimmed:  # written with the layout: its inputs, warnings
             if laid.error:
                 raise GuideError(laid.error)
-            trim_card(bleed, ctx.out / cut.key, trim_mm=checked.card.size_mm)
-        # The trimmed card was made by the layout too: its inputs and warnings are its own.
         trimmed.seen = {**laid.seen, **trimmed.seen}
         trimmed.diag = [*laid.diag, *trimmed.diag]
         made.append(trimmed)

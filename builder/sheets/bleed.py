@@ -16,10 +16,8 @@ from pypdf.generic import NameObject
 
 from builder.errors import RenderError
 from builder.output import atomic_path
-from builder.sheets.geometry import EPS, MM, Rect, mm
+from builder.sheets.geometry import BLEED_MM, MM, Rect, check_trim
 from builder.sheets.place import box, read_pdf
-
-BLEED_MM = 3.0
 
 
 @dataclass(frozen=True)
@@ -45,13 +43,7 @@ def trim_card(
     reader = read_pdf(source)
     trim = Rect(0, 0, 0, 0)
     for number, page in enumerate(reader.pages, 1):
-        trim = check_bleed(page, source, number, bleed_mm=bleed_mm)
-        if trim_mm is not None and not _same_size(trim, trim_mm):
-            raise RenderError(
-                f"page {number}: trim is {_mm_size(trim)} mm, not {trim_mm[0]:g} x {trim_mm[1]:g}",
-                file=source,
-                hint="the card's size in its front matter and its layout's @page disagree",
-            )
+        trim = check_bleed(page, source, number, bleed_mm=bleed_mm, trim_mm=trim_mm)
     writer = PdfWriter(clone_from=reader)
     for page in writer.pages:
         trimbox = page.trimbox
@@ -64,37 +56,20 @@ def trim_card(
     return BleedReport(target, len(reader.pages), size, bleed_mm)
 
 
-def check_bleed(page: PageObject, source: Path, number: int, *, bleed_mm: float) -> Rect:
-    """Return the page's TrimBox after checking BleedBox and MediaBox hold the bleed exactly."""
+def check_bleed(
+    page: PageObject,
+    source: Path,
+    number: int,
+    *,
+    bleed_mm: float,
+    trim_mm: tuple[float, float] | None = None,
+) -> Rect:
+    """Return the page's TrimBox after checking BleedBox and MediaBox hold the bleed exactly
+    (and, given trim_mm, that the trim is the card's size): geometry.check_trim."""
     for key in ("/TrimBox", "/BleedBox"):
         if key not in page:
             raise RenderError(
                 f"page {number} has no {key}", file=source, hint="render the card with bleed"
             )
-    trim, bleed, media = box(page, "trimbox"), box(page, "bleedbox"), box(page, "mediabox")
-    if not _is_grown(trim, bleed, mm(bleed_mm)):
-        got = [round(v, 3) for v in _margins(trim, bleed)]
-        raise RenderError(
-            f"page {number}: BleedBox is {got} pt beyond TrimBox, not {mm(bleed_mm):.3f}",
-            file=source,
-            hint=f"render the card with @page {{ bleed: {bleed_mm:g}mm }}",
-        )
-    if not media.contains(bleed):
-        raise RenderError(f"page {number}: MediaBox smaller than BleedBox", file=source)
-    return trim
-
-
-def _margins(inner: Rect, outer: Rect) -> tuple[float, float, float, float]:
-    return (inner.x0 - outer.x0, inner.y0 - outer.y0, outer.x1 - inner.x1, outer.y1 - inner.y1)
-
-
-def _is_grown(inner: Rect, outer: Rect, by: float) -> bool:
-    return all(abs(m - by) <= EPS for m in _margins(inner, outer))
-
-
-def _same_size(trim: Rect, size_mm: tuple[float, float]) -> bool:
-    return abs(trim.width - mm(size_mm[0])) <= EPS and abs(trim.height - mm(size_mm[1])) <= EPS
-
-
-def _mm_size(r: Rect) -> str:
-    return f"{r.width / MM:.1f} x {r.height / MM:.1f}"
+    boxes = (box(page, "trimbox"), box(page, "bleedbox"), box(page, "mediabox"))
+    return check_trim(boxes, source, number, bleed_mm=bleed_mm, trim_mm=trim_mm)

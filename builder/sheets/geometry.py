@@ -5,12 +5,16 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+
+from builder.errors import RenderError
 
 MM = 72 / 25.4
 EPS = 0.01  # pt: page boxes written by WeasyPrint are rounded to 6 decimals
 
 A4 = (210.0, 297.0)
 A4_LANDSCAPE = (297.0, 210.0)
+BLEED_MM = 3.0  # a print shop's usual bleed: what a card is laid out with beyond its trim
 SRA3 = (320.0, 450.0)  # the usual digital-press sheet: A3 plus room for bleed and marks
 
 
@@ -50,6 +54,40 @@ class Rect:
             and other.x1 <= self.x1 + tol
             and other.y1 <= self.y1 + tol
         )
+
+
+def check_trim(
+    boxes: tuple[Rect, Rect, Rect],
+    source: Path,
+    number: int,
+    *,
+    bleed_mm: float,
+    trim_mm: tuple[float, float] | None = None,
+) -> Rect:
+    """Return a card page's trim after checking its (trim, bleed, media) boxes: the BleedBox
+    is the TrimBox grown by bleed_mm exactly, inside the MediaBox; the trim is trim_mm (the
+    card's size) when given. A RenderError naming the file and page otherwise."""
+    trim, bleed, media = boxes
+    margins = (trim.x0 - bleed.x0, trim.y0 - bleed.y0, bleed.x1 - trim.x1, bleed.y1 - trim.y1)
+    if not all(abs(m - mm(bleed_mm)) <= EPS for m in margins):
+        raise RenderError(
+            f"page {number}: BleedBox is {[round(v, 3) for v in margins]} pt beyond TrimBox,"
+            f" not {mm(bleed_mm):.3f}",
+            file=source,
+            hint=f"render the card with @page {{ bleed: {bleed_mm:g}mm }}",
+        )
+    if not media.contains(bleed):
+        raise RenderError(f"page {number}: MediaBox smaller than BleedBox", file=source)
+    if trim_mm is not None and not (
+        abs(trim.width - mm(trim_mm[0])) <= EPS and abs(trim.height - mm(trim_mm[1])) <= EPS
+    ):
+        raise RenderError(
+            f"page {number}: trim is {trim.width / MM:.1f} x {trim.height / MM:.1f} mm,"
+            f" not {trim_mm[0]:g} x {trim_mm[1]:g}",
+            file=source,
+            hint="the card's size in its front matter and its layout's @page disagree",
+        )
+    return trim
 
 
 @dataclass(frozen=True)

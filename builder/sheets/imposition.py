@@ -15,8 +15,19 @@ from pypdf import PageObject, Transformation
 from pypdf.generic import IndirectObject
 
 from builder.errors import RenderError
-from builder.sheets.bleed import BLEED_MM, check_bleed
-from builder.sheets.geometry import A4, MM, SRA3, Grid, Rect, Segment, cut_marks, fit_grid, mm
+from builder.sheets.bleed import check_bleed
+from builder.sheets.geometry import (
+    A4,
+    BLEED_MM,
+    MM,
+    SRA3,
+    Grid,
+    Rect,
+    Segment,
+    cut_marks,
+    fit_grid,
+    mm,
+)
 from builder.sheets.place import BoxName, SheetWriter, back_placement, box, placement, read_pdf
 
 MIN_SCALE = 0.9  # office sheets shrink cards at most this much to keep the printer's margin

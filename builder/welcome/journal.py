@@ -26,8 +26,10 @@ from builder.gate import current
 
 JOURNAL = "envois.sqlite"  # its name in a welcome folder (the library's journal_path)
 STATE = ".guideprint"  # a project's own state, beside its guideprint.toml (never in git)
-IGNORE_ALL = "# guideprint's state: who was sent what, with their addresses.\n" \
+IGNORE_ALL = (
+    "# guideprint's state: who was sent what, with their addresses.\n"
     "# Never commit it; never delete it either: without it every newcomer is mailed again.\n*\n"
+)
 VERSION = 1
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS messages (
