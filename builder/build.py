@@ -2,9 +2,10 @@
 up to date, the stale ones read, checked and rendered, the ledger written, a report.
 
     plan -> ledger: fresh? -> (something stale: the lock, the ledger again, the settings)
-         -> read (a forked reader while this process loads WeasyPrint)
-         -> check what was read -> render jobs (manual and booklet forked, cards and sheets
-         here) -> inputs checked again -> ledger -> report
+         -> read (a forked reader while this process loads WeasyPrint; kept on to impose
+            the sheets when there are some to make: the press, builder.workers.Relay)
+         -> check what was read -> render jobs (manual and booklet forked, cards here, then
+         the sheets in the press) -> inputs checked again -> ledger -> report
 
 Each output stands alone: one that fails (an error in what it is made from, a card that
 does not fit) is reported and the others are written. WeasyPrint is imported only when
@@ -16,17 +17,20 @@ ledger checks that guideprint.toml is the file it read). A long-running process 
 from __future__ import annotations
 
 import contextlib
-import importlib
 import os
 import time
 from collections.abc import Callable
 from functools import partial
 
 from builder.diagnostics import Collected, Diagnostics
-from builder.gate import Gate, activate, current
+from builder.gate import current
 from builder.ledger import Entry, Ledger, changed_warning
 from builder.output import build_lock
 from builder.outputs import (
+    FORKED,
+    IMPOSED,
+    JOBS,
+    PRESSED,
     BuildRequest,
     JobContext,
     Made,
@@ -43,24 +47,23 @@ from builder.report import report
 from builder.workers import (
     START,
     KeptRenderer,
+    Relay,
     alongside,
-    gated,
     in_child,
+    job_here,
     kept_renderer,
+    named,
     new_renderer,
+    reading,
+    run_job,
     scratch,
 )
 
+TYPE_CHECKING = False  # typing's, without importing typing: builder/__init__.py
+if TYPE_CHECKING:
+    from builder.pdf import Renderer
+
 Made_ = Callable[[Made], None]  # told of each output as its job makes it, before the ledger
-Job = Callable[[list[Output], dict[str, Read], JobContext], list[Made]]
-JOBS = {  # job name -> its renderer, imported when something has to be rendered
-    "manual": "builder.manual.job:render_manual",
-    "booklet": "builder.manual.job:render_booklet",
-    "cards": "builder.cards.job:render_cards",
-    "sheets": "builder.sheets.job:render_sheets",
-}
-FORKED = ("manual", "booklet")  # each in a process of its own; cards then sheets here
-IMPOSED = ("booklet", "sheets")  # pypdf work on what was laid out: not done by `check`
 
 
 def card_names(project: Project) -> list[str]:
@@ -131,13 +134,13 @@ def _make(project: Project, request: BuildRequest, stale: list[Output], names: l
     parallel = (os.cpu_count() or 1) > 1
     read = partial(_read, project, request, stale)
     renderers = [r] if (r := kept_renderer(project, request, kept)) else []
+    press: Relay | None = None
     try:
         if parallel and not renderers:  # read in a fork while WeasyPrint loads here
-            found: list[dict[str, Read]] = []
-            reader = partial(in_child, partial(gated, current(), read))
-            alongside(lambda: renderers.append(new_renderer(project, request, kept)),
-                      [reader], found.append)  # fmt: skip
-            reads = found[0]
+            warm = [partial(named(w), project.out, tuple(names)) for j, (w, _) in PRESSED.items()
+                    if request.write and any(o.kind.job == j for o in stale)]  # fmt: skip
+            load = partial(_load, renderers, project, request, kept)
+            reads, press = reading(read, load, warm[0] if warm else None)
         else:  # kept, a renderer costs nothing: a fork would cost 20 ms
             renderers = renderers or [new_renderer(project, request, kept)]
             reads = read()
@@ -145,11 +148,19 @@ def _make(project: Project, request: BuildRequest, stale: list[Output], names: l
         todo = [o for o in stale if o.key not in {m.key for m in failed}]
         with scratch(project, request) as out:
             ctx = JobContext(project, renderers[0], out, request, tuple(names))
-            made = _render(todo, reads, ctx, parallel=parallel, failed=failed, on_made=on_made)
+            made = _render(todo, reads, ctx, parallel=parallel, failed=failed, on_made=on_made,
+                           press=press)  # fmt: skip
             return failed + _own(made, todo, reads)
     finally:
+        if press is not None:
+            press.close()
         for renderer in renderers if kept is None else ():
             renderer.close()
+
+
+def _load(renderers: list[Renderer], project: Project, request: BuildRequest,
+          kept: KeptRenderer | None) -> None:  # fmt: skip
+    renderers.append(new_renderer(project, request, kept))
 
 
 def _read(project: Project, request: BuildRequest, stale: list[Output]) -> dict[str, Read]:
@@ -186,9 +197,11 @@ def _refused(output: Output, reads: dict[str, Read], request: BuildRequest) -> M
 
 
 def _render(todo: list[Output], reads: dict[str, Read], ctx: JobContext, *, parallel: bool,
-            failed: list[Made], on_made: Made_ | None = None) -> list[Made]:  # fmt: skip
+            failed: list[Made], on_made: Made_ | None = None,
+            press: Relay | None = None) -> list[Made]:  # fmt: skip
     """Run each job over its outputs: the manual's in forked processes, the cards then the
-    sheets here. `check` lays out but does not impose (a sheet of a failed card fails)."""
+    sheets here (or in the press). `check` lays out but does not impose (a sheet of a
+    failed card fails)."""
     by_job: dict[str, list[Output]] = {}
     for o in todo:
         by_job.setdefault(o.kind.job, []).append(o)
@@ -203,14 +216,14 @@ def _render(todo: list[Output], reads: dict[str, Read], ctx: JobContext, *, para
                 made.extend(Made(o.key, error=f"{broken[0]} failed; not imposed")
                             for o in by_job[name])  # fmt: skip
             elif write or name not in IMPOSED:
-                made.extend(done := _job(name)(by_job[name], reads, ctx))
+                made.extend(done := run_job(name, by_job[name], reads, ctx, press))
                 if on_made is not None:
                     for one in done:
                         on_made(one)
 
     # Forked, a worker uses this process's renderer (fonts loaded); spawned, it makes its own.
     job_ctx = ctx if START == "fork" else ctx.replace(renderer=None)
-    jobs = [partial(in_child, partial(_job_here, j, by_job[j], reads, job_ctx, current()))
+    jobs = [partial(in_child, partial(job_here, j, by_job[j], reads, job_ctx, current()))
             for j in forked]  # fmt: skip
     alongside(run_here, jobs, made.extend)
     return made
@@ -225,22 +238,3 @@ def _own(made: list[Made], todo: list[Output], reads: dict[str, Read]) -> list[M
             one.seen = {**group.seen, **one.seen}
             one.diag = [*group.diag.items, *(d for d in one.diag if d not in group.diag.items)]
     return made
-
-
-def _job_here(name: str, outputs: list[Output], reads: dict[str, Read], ctx: JobContext,
-              gate: Gate) -> list[Made]:  # fmt: skip
-    """A render job in a worker process, behind the build's gate, with a renderer."""
-    with activate(gate):
-        if ctx.renderer is not None:
-            return _job(name)(outputs, reads, ctx)
-        renderer = new_renderer(ctx.project, ctx.request)
-        try:
-            return _job(name)(outputs, reads, ctx.replace(renderer=renderer))
-        finally:
-            renderer.close()
-
-
-def _job(name: str) -> Job:
-    module, attribute = JOBS[name].split(":")
-    job: Job = getattr(importlib.import_module(module), attribute)
-    return job

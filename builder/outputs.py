@@ -57,6 +57,18 @@ KINDS: tuple[Kind, ...] = (
          doc="every card on SRA3 with bleed and crop marks"),
 )  # fmt: skip
 BY_NAME = {kind.name: kind for kind in KINDS}
+JOBS = {  # job name -> its renderer, imported when something has to be rendered
+    "manual": "builder.manual.job:render_manual",
+    "booklet": "builder.manual.job:render_booklet",
+    "cards": "builder.cards.job:render_cards",
+    "sheets": "builder.sheets.job:render_sheets",
+}
+FORKED = ("manual", "booklet")  # each in a process of its own; cards then sheets here
+IMPOSED = ("booklet", "sheets")  # pypdf work on what was laid out: not done by `check`
+# Run in the reader's process once it has read (builder.workers.Relay), warmed up there
+# (warm) while WeasyPrint loads in the build's; what it needs of the renderer made there
+# first (ahead). Forked only: spawned, or in a process that keeps its renderer, it runs here.
+PRESSED = {"sheets": ("builder.sheets.job:warm", "builder.sheets.job:ahead")}
 
 
 class Output(Frozen):
@@ -157,7 +169,8 @@ def making(key: str, ctx: JobContext) -> Iterator[Made]:
     own; a GuideError fails this output only (the others go on)."""
     made = Made(key)
     diag = Collected()
-    ctx.renderer.report_to(diag)
+    if ctx.renderer is not None:  # None: imposed in the reader's process (builder.build)
+        ctx.renderer.report_to(diag)
     with current().recording() as seen:
         try:
             yield made

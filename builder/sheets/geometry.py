@@ -15,6 +15,7 @@ EPS = 0.01  # pt: page boxes written by WeasyPrint are rounded to 6 decimals
 A4 = (210.0, 297.0)
 A4_LANDSCAPE = (297.0, 210.0)
 BLEED_MM = 3.0  # a print shop's usual bleed: what a card is laid out with beyond its trim
+NOTE_MM = 9.0  # office sheets: room under the top margin for how to print them (two lines)
 SRA3 = (320.0, 450.0)  # the usual digital-press sheet: A3 plus room for bleed and marks
 
 

@@ -20,6 +20,7 @@ from builder.sheets.geometry import (
     A4,
     BLEED_MM,
     MM,
+    NOTE_MM,
     SRA3,
     Grid,
     Rect,
@@ -31,7 +32,6 @@ from builder.sheets.geometry import (
 from builder.sheets.place import BoxName, SheetWriter, back_placement, box, placement, read_pdf
 
 MIN_SCALE = 0.9  # office sheets shrink cards at most this much to keep the printer's margin
-NOTE_MM = 9.0  # office sheets: room under the top margin for how to print them (two lines)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from builder.gate import current
 from builder.i18n import words
+from builder.output import atomic_path
 from builder.outputs import BY_NAME, JobContext, Made, Output, Read, making
 
 if TYPE_CHECKING:
@@ -61,17 +62,69 @@ def render_sheets(outputs: list[Output], reads: dict[str, Read], ctx: JobContext
 
 
 def print_note(ctx: JobContext) -> Path:
-    """This run's note for office sheets (out/.guideprint-steps/sheets/): how to print."""
+    """The note for office sheets (out/.guideprint-steps/sheets/): how to print. Laid out
+    again only when what it is made of changed (its words, its CSS, the fonts' files): its
+    key beside it says what it was made of. Without a renderer (imposed in the reader's
+    process, builder.workers.Relay), the note ahead() made here is the one used."""
     lang = ctx.project.settings.language
     target = ctx.out / STEPS / "sheets" / f"print-note-{lang}.pdf"
-    return write_note(ctx.renderer, lang, target)
+    if ctx.renderer is None:
+        return target
+    stamp, gate = target.with_suffix(".key"), current()
+    key = _note_key(lang)
+    if gate.is_file(target) and gate.is_file(stamp):
+        if gate.read_text(stamp, errors="replace") == _stamp(key, target):
+            return target
+    write_note(ctx.renderer, lang, target)
+    with atomic_path(stamp) as tmp:
+        tmp.write_text(_stamp(key, target), encoding="ascii")
+    return target
+
+
+def _stamp(key: str, note: Path) -> str:
+    """What the note was made of, and the file it is (a note changed since is made again)."""
+    st = note.stat()
+    return f"{key} {st.st_size} {st.st_mtime_ns}\n"
+
+
+def ahead(outputs: list[Output], ctx: JobContext) -> None:
+    """What the sheets need of the renderer, made in its process before they are imposed
+    in the reader's: the print note of office sheets."""
+    if any(o.kind.name != "shop-sheet" for o in outputs):
+        print_note(ctx)
+
+
+def warm(out: Path, cards: tuple[str, ...]) -> None:
+    """In the reader's process once it has read, while this one loads WeasyPrint: pypdf
+    loaded and each card's bleed file parsed ahead (kept by its hash: builder.sheets.place;
+    a card laid out again meanwhile is parsed again when imposed)."""
+    from builder.sheets.place import read_pdf
+
+    for name in cards:
+        if current().is_file(path := bleed_of(out, name)):
+            read_pdf(path)
+
+
+def _note_key(lang: str) -> str:
+    import hashlib
+
+    from builder.fonts import FACES, font_face_css
+    from builder.sheets.geometry import A4, NOTE_MM
+    from builder.weasy import weasyprint
+
+    sizes = {"w": A4[0], "h": A4[1], "m": OFFICE_MARGIN_MM, "n": NOTE_MM}
+    made_of = [note_html(lang), NOTE_CSS % sizes, font_face_css(), weasyprint.__version__]
+    for face in FACES:
+        if face.family.startswith("GP "):
+            st = face.file.stat()
+            made_of.append(f"{face.file}:{st.st_size}:{st.st_mtime_ns}")
+    return hashlib.sha256("\0".join(made_of).encode()).hexdigest()
 
 
 def write_note(renderer: Renderer, lang: str, target: Path) -> Path:
     """Lay out how to print an office sheet: page 1 duplex, page 2 one-sided; its PDF."""
     from builder.pdf import Metadata
-    from builder.sheets.geometry import A4
-    from builder.sheets.imposition import NOTE_MM
+    from builder.sheets.geometry import A4, NOTE_MM
 
     sizes = {"w": A4[0], "h": A4[1], "m": OFFICE_MARGIN_MM, "n": NOTE_MM}
     css = renderer.stylesheet(NOTE_CSS % sizes, target.parent)
