@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pydyf
+
 from builder.diagnostics import Diagnostic, Diagnostics, place
 from builder.errors import GuideError, RenderError
 from builder.fetcher import SandboxFetcher
@@ -269,6 +271,9 @@ class Renderer:
                 for number, page in enumerate(_pages(pdf.objects), 1):
                     boxes = (_box(page[k]) for k in ("TrimBox", "BleedBox", "MediaBox"))
                     cut.check(number, *boxes)
+                for obj in pdf.objects:  # compressed once for both files
+                    if type(obj) is pydyf.Stream:
+                        obj.__class__ = _Compressed
             drawn.append((pdf, list(pdf.objects)))
 
         with atomic_path(target, hint=hint) as tmp, collector_paused():
@@ -296,6 +301,17 @@ class Cut:
 
     target: Path
     check: Callable[[int, Box, Box, Box], None]
+
+
+class _Compressed(pydyf.Stream):  # type: ignore[misc]
+    """A pydyf stream whose bytes are made (zlib, level 9) once, not at each write."""
+
+    @property
+    def data(self) -> bytes:
+        made: bytes | None = self.__dict__.get("_made")
+        if made is None:
+            made = self._made = pydyf.Stream.data.fget(self)
+        return made
 
 
 def _pages(objects: list[Any]) -> list[Any]:

@@ -1,9 +1,10 @@
 """Work beside this process: forked workers whose results (or exceptions) come back by pipe;
 the renderer they share, kept from one build to the next by a long-running process; the
-gate and the folder the jobs work behind.
+gate and the folder the jobs work behind; the jobs run by name (builder.outputs.JOBS).
 
-Forked after WeasyPrint and the fonts are loaded, a worker pays for neither; every worker
-is waited for whatever happens, so none outlives the build.
+Forked after WeasyPrint and the fonts are loaded, a worker pays for neither. The reader is
+forked before, to read while they load, and may be kept on as the press (Relay) that
+imposes the sheets. Every worker is waited for whatever happens, so none outlives the build.
 """
 
 from __future__ import annotations
@@ -69,9 +70,15 @@ def reading(read: Callable[[], T], load: Callable[[], None],
             warm: Callable[[], None] | None = None) -> tuple[T, Relay | None]:  # fmt: skip
     """What read returns, read in a forked process while load runs here. With warm, that
     process is kept on as a press (Relay): warmed up once it has read, it takes a job later
-    (the caller closes it); without, or spawned, it ends once it has read."""
+    (the caller closes it); without, spawned, or forked from a process that has loaded
+    WeasyPrint, it ends once it has read."""
+    import sys
+
     reader = partial(in_child, partial(gated, current(), read))
-    if warm is None or START != "fork":
+    # Forked from a process that has WeasyPrint loaded already (a warm one: tests, a probe),
+    # a press alive while this one lays out would copy each page this one writes: 80 ms
+    # more for a card, more than it saves. It is kept on only from a new process.
+    if warm is None or START != "fork" or "weasyprint" in sys.modules:
         found: list[T] = []
         alongside(load, [reader], found.append)
         return found[0], None
@@ -227,7 +234,9 @@ class Relay:
         if self._results >= 0:
             os.close(self._results)
             self._results = -1
-        os.waitpid(self._pid, 0)
+        if self._pid:
+            pid, self._pid = self._pid, 0
+            os.waitpid(pid, 0)
 
     def _next(self, what: str) -> Any:
         import pickle
