@@ -242,7 +242,7 @@ def _coerce(value: Any, kind: Any, name: str, path: Path) -> Any:
 
 def _validate(s: Settings, path: Path) -> None:
     checks = [
-        (s.language in WORDS, "language", ", ".join([*WORDS][:-1]) + f" or {[*WORDS][-1]}"),
+        (s.language in WORDS, "language", _languages(s.language)),
         (bool(re.fullmatch(r"#[0-9a-fA-F]{6}", s.brand_colour)), "brand_colour", "#rrggbb"),
         (s.manual.paper in PAPER_SIZES, "manual.paper", " or ".join(PAPER_SIZES)),
         (s.cards.size in CARD_SIZES, "cards.size", ", ".join(CARD_SIZES)),
@@ -285,6 +285,24 @@ def _validate(s: Settings, path: Path) -> None:
     for name, url in vars(s.urls).items():
         if url and not url.startswith(("https://", "http://")):
             raise ConfigError(f"'urls.{name}' must start with https://", file=path)
+
+
+# Countries' codes written for their language's: Japan's for Japanese, China's for Chinese.
+_COUNTRIES = {"jp": "ja", "cn": "zh", "tw": "zh", "kr": "ko", "br": "pt", "gb": "en",
+              "us": "en", "at": "de", "ch": "de", "be": "fr", "mx": "es", "sa": "ar",
+              "eg": "ar"}  # fmt: skip
+
+
+def _languages(value: str) -> str:
+    """What to write instead of a language the wording has no table for (after "use")."""
+    base = re.split(r"[-_]", value.strip().lower())[0]
+    if base == value.strip().lower() and base in WORDS:  # "EN"
+        return f"{base}, in lower case"
+    if base in WORDS:  # "pt-BR", "zh_CN"
+        return f"{base}: one wording for every region of the language"
+    if base in _COUNTRIES:
+        return f"{_COUNTRIES[base]}: '{value}' is a country's code, not a language's"
+    return ", ".join([*WORDS][:-1]) + f" or {[*WORDS][-1]}"
 
 
 def _check_word(value: str, choices: tuple[str, ...], name: str, path: Path) -> None:

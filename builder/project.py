@@ -133,15 +133,20 @@ def load_project(
 
 
 def guess_language(space: Path, gate: Gate, default: str = "en") -> str:
-    """The language of the space's wording (fr, en, es or de: builder.i18n.WORDS), from the
-    most common short words of its README files, when they say it over every language told
-    by its words (a German book's one "des" made it French); default otherwise."""
-    from builder.i18n import FUNCTION_WORDS, WORDS
+    """The language of the space's wording (one of builder.i18n.WORDS) from its README files:
+    their script when it says one (Japanese, Chinese, Korean, Russian, Arabic: what
+    builder.i18n.detect tells a page by), else their most common short words, when they
+    say it over every language told by its words (a German book's one "des" made it French);
+    default otherwise."""
+    from builder.i18n import FUNCTION_WORDS, WORDS, detect
 
     readmes = [p for p in gate.walk(space, "README.md") if p.name == "README.md"][:5]
-    text = " ".join(_readable(p, gate)[:5000] for p in readmes).lower()
-    words = re.findall(r"[^\W\d_]+", text)
-    hits = sorted(((sum(w in said for w in words), lang) for lang, said in FUNCTION_WORDS.items()),
+    said = " ".join(_readable(p, gate)[:5000] for p in readmes)
+    script = detect(said)
+    if script in WORDS and script not in FUNCTION_WORDS:  # by words: as below, for every space
+        return script
+    words = re.findall(r"[^\W\d_]+", said.lower())
+    hits = sorted(((sum(w in told for w in words), lang) for lang, told in FUNCTION_WORDS.items()),
                   reverse=True)  # fmt: skip
     (best, lang), (second, _) = hits[0], hits[1]
     return lang if best > second and lang in WORDS else default

@@ -85,7 +85,8 @@ def _page_of(reader: PdfReader, heading: str) -> int:
 def test_see_page_names_the_page_of_each_heading(built: tuple[PdfReader, str]) -> None:
     reader, _ = built
     text = "\n".join(page.extract_text() for page in reader.pages)
-    said = dict(re.findall(r"(\S+)\s\(see p\.\s(\d+)\)", text))
+    # Each page's reference in its language (builder.i18n.WORDS): Chinese, Russian, English.
+    said = dict(re.findall(r"(\S+?)(?:（参见第|\s\(см\.\sс\.|\s\(see p\.)\s(\d+)", text))
     assert said["介绍"] == str(_page_of(reader, "介绍"))
     assert said["规范"] == str(_page_of(reader, "规范"))
     assert said["时间"] == str(_page_of(reader, "使用 time.Time 表达瞬时时间"))  # GitHub's anchor

@@ -31,12 +31,44 @@ from builder.manual.paper import AUTO_DEPTH, Budget, fit_toc, place_breaks
 from builder.manual.titles import manual_title, part_title, repository
 from builder.typography import typeset
 
-MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-             "septembre", "octobre", "novembre", "décembre")  # fmt: skip
-MONTHS_ES = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
-             "septiembre", "octubre", "noviembre", "diciembre")  # fmt: skip
-MONTHS_DE = ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August",
-             "September", "Oktober", "November", "Dezember")  # fmt: skip
+# The months' names of the cover's date, as a date writes them: the genitive in Russian and
+# Polish ("1 декабря", "1 grudnia": "of December"). Japanese, Chinese and Korean number them.
+MONTHS = {
+    "fr": ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+           "septembre", "octobre", "novembre", "décembre"),
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December"),
+    "es": ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
+           "septiembre", "octubre", "noviembre", "diciembre"),
+    "de": ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August",
+           "September", "Oktober", "November", "Dezember"),
+    "pt": ("janeiro", "fevereiro", "março", "abril", "maio", "junho", "julho", "agosto",
+           "setembro", "outubro", "novembro", "dezembro"),
+    "it": ("gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto",
+           "settembre", "ottobre", "novembre", "dicembre"),
+    "nl": ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
+           "september", "oktober", "november", "december"),
+    "pl": ("stycznia", "lutego", "marca", "kwietnia", "maja", "czerwca", "lipca", "sierpnia",
+           "września", "października", "listopada", "grudnia"),
+    "ru": ("января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа",
+           "сентября", "октября", "ноября", "декабря"),
+    # The names of Egypt and the Gulf (يناير ... ديسمبر), the ones Arabic software and IT
+    # documentation print, rather than the Levant's (كانون الثاني ...); Western digits, as the
+    # pages' numbers and most Arabic spaces' own text write them.
+    "ar": ("يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر",
+           "أكتوبر", "نوفمبر", "ديسمبر"),
+}  # fmt: skip
+# The cover's date: {d} the day, {m} the month's name, {n} its number, {y} the year. Polish
+# and Russian end it with the year's abbreviation (r. for roku, g. for goda), as they write
+# a date in a sentence.
+DATES = {
+    "fr": "{d} {m} {y}", "en": "{dd} {m} {y}", "es": "{d} de {m} de {y}", "de": "{d}. {m} {y}",
+    "pt": "{d} de {m} de {y}", "it": "{d} {m} {y}", "nl": "{d} {m} {y}",
+    "pl": "{d} {m} {y}\u00a0r.", "ru": "{d} {m} {y}\u00a0\u0433.",
+    "ja": "{y}年{n}月{d}日", "zh": "{y}年{n}月{d}日", "ko": "{y}년 {n}월 {d}일",
+    "ar": "{d} {m} {y}",
+}  # fmt: skip
+FIRST_DAY = {"fr": "1er", "it": "1º"}  # "le premier": the first of a month, as an ordinal
 
 
 @dataclass
@@ -96,14 +128,11 @@ def build_date(lang: str) -> str:
         if epoch and epoch.isdigit()
         else dt.date.today()
     )
-    if lang == "fr":
-        day = "1er" if when.day == 1 else str(when.day)
-        return f"{day} {MONTHS_FR[when.month - 1]} {when.year}"
-    if lang == "es":
-        return f"{when.day} de {MONTHS_ES[when.month - 1]} de {when.year}"
-    if lang == "de":
-        return f"{when.day}. {MONTHS_DE[when.month - 1]} {when.year}"
-    return when.strftime("%d %B %Y")
+    form = DATES.get(lang, DATES["en"])
+    months = MONTHS.get(lang, MONTHS["en"])
+    day = FIRST_DAY.get(lang, "1") if when.day == 1 else str(when.day)
+    return form.format(d=day, dd=f"{when.day:02d}", m=months[when.month - 1], n=when.month,
+                       y=when.year)  # fmt: skip
 
 
 def assemble(spaces: list[Space], settings: Settings, project: Path, diag: Diagnostics) -> Manual:
@@ -519,9 +548,10 @@ def _wording_css(lang: str) -> str:
     rules = []
     for on, selector in [(lang, ""), *((other, f":lang({other})") for other in WORDS)]:
         w = words(on)
+        before, after = w["see_page"].split("{n}")
         rules.append(
             f"a.internal{selector}::after {{\n"
-            f'  content: "\\00a0({w["see_page"]}\\00a0" target-counter(attr(href), page) ")"; }}\n'
+            f'  content: "{before}" target-counter(attr(href), page) "{after}"; }}\n'
             f"figure.captioned{selector} > figcaption::before {{\n"
             f'  content: "{w["figure"]}\\00a0" counter(figure) " — "; }}\n'
         )

@@ -1,0 +1,318 @@
+# ruff: noqa: RUF001 -- Cyrillic, Arabic and CJK text on purpose
+"""A space in Portuguese, Italian, Dutch, Polish, Russian, Japanese, Chinese, Korean or
+Arabic prints guideprint's own words in its language (they were English: a Japanese manual
+whose contents page said "Contents" and whose references said "see p."), dates its cover
+the way that language writes a date, and is told by its README's script or words when it
+has no settings.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from clirun import cli
+from conftest import write_files
+
+from builder import fonts
+from builder.glyphs import missing
+from builder.i18n import WORDS
+
+NEW = ("pt", "it", "nl", "pl", "ru", "ja", "zh", "ko", "ar")
+# The embedded names of the set's fonts (as tests/test_spaces_print.py names them).
+OURS = re.compile(
+    r"GP-(Sans|Mono)(-Bold)?(-Italic)?|Noto-Color-Emoji|Noto-Sans-CJK-(JP|KR|SC|TC|HK)(-Bold)?"
+    r"|Noto-Sans-("
+    + "|".join(f.split()[-1] for f in (*fonts.SCRIPT_FONTS, *fonts.SYMBOL_FONTS))
+    + r")(-Bold)?"
+)
+BIDI_MARKS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")  # pdftotext's, for RTL
+
+
+# -- the wording tables --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", sorted(WORDS))
+def test_every_language_has_every_word_of_english_and_no_other(lang: str) -> None:
+    table = WORDS[lang]
+    assert sorted(set(WORDS["en"]) - set(table)) == [], "missing"
+    assert sorted(set(table) - set(WORDS["en"])) == [], "not in English"
+    assert all(value.strip() for value in table.values())
+    assert table["see_page"].count("{n}") == 1  # where the page's number goes (manual CSS)
+    assert "{name}" in table["pack_title"]
+    assert table["api"] == "API"
+    assert table["qr_play_store"].startswith("Google Play")
+    assert table["qr_app_store"].startswith("App Store")
+    # No character the CSS strings of the manual would break on.
+    assert not [v for v in table.values() if '"' in v or "\\" in v]
+
+
+# Words a language may write as English does, and the few one of them shares with it.
+SAME = {"of", "api", "colon", "qr_play_store", "qr_app_store"}
+SHARED = {"nl": {"hint_success", "card_logo"}, "it": {"card_logo"},
+          "pl": {"card_logo", "card_login"}}  # fmt: skip
+
+
+@pytest.mark.parametrize("lang", NEW)
+def test_the_new_languages_write_their_own_words(lang: str) -> None:
+    """A word left as English's is a word not written (Tip, Logo, Login: Dutch's and
+    Polish's own too)."""
+    left = {k for k, v in WORDS[lang].items() if v == WORDS["en"][k]}
+    assert left - SAME == SHARED.get(lang, set())
+    assert {"api", "qr_play_store", "qr_app_store"} <= left
+
+
+@pytest.mark.parametrize("lang", sorted(WORDS))
+def test_every_word_has_a_glyph_in_the_font_set(lang: str) -> None:
+    """No box on paper: the set draws every character of the words (the check on pages does
+    not see the words the layouts and the CSS print)."""
+    assert missing("".join(WORDS[lang].values())) == []
+
+
+@pytest.mark.parametrize(
+    ("lang", "contents", "see", "warning", "colon"),
+    [
+        ("ja", "目次", "（p.\u00a04 参照）", "注意", "："),
+        ("zh", "目录", "（参见第\u00a04\u00a0页）", "注意", "："),
+        ("ko", "목차", "\u00a0(4페이지 참조)", "주의", ":"),
+        ("ru", "Содержание", "\u00a0(см.\u00a0с.\u00a04)", "Внимание", ":"),
+        ("ar", "المحتويات", "\u00a0(انظر الصفحة\u00a04)", "تحذير", ":"),
+        ("pl", "Spis treści", "\u00a0(zob.\u00a0s.\u00a04)", "Ostrzeżenie", ":"),
+    ],
+)
+def test_cjk_colons_are_full_width_and_references_read_in_the_language(
+    lang: str, contents: str, see: str, warning: str, colon: str
+) -> None:
+    w = WORDS[lang]
+    assert (w["contents"], w["see_page"].format(n=4), w["hint_warning"]) == (contents, see,
+                                                                             warning)  # fmt: skip
+    assert w["colon"] == colon
+    assert w["card_qr"].endswith(colon)
+    assert w["card_help_short"].endswith(colon)
+
+
+def test_the_manual_css_prints_the_reference_around_the_page_number() -> None:
+    from builder.manual import _wording_css
+
+    css = _wording_css("ja")
+    assert 'content: "（p.\u00a0" target-counter(attr(href), page) " 参照）"; }' in css
+    assert 'a.internal:lang(ru)::after {\n  content: "\u00a0(см.\u00a0с.\u00a0" target' in css
+    assert '" target-counter(attr(href), page) ")"; }' in css  # the others: after it, ")"
+
+
+# -- the cover's date ----------------------------------------------------------------------
+
+DEC_1 = calendar.timegm((2026, 12, 1, 0, 0, 0))
+MAR_8 = calendar.timegm((2026, 3, 8, 0, 0, 0))
+
+
+@pytest.mark.parametrize(
+    ("lang", "first", "eighth"),
+    [
+        ("ja", "2026年12月1日", "2026年3月8日"),
+        ("zh", "2026年12月1日", "2026年3月8日"),
+        ("ko", "2026년 12월 1일", "2026년 3월 8일"),
+        ("ru", "1 декабря 2026\u00a0г.", "8 марта 2026\u00a0г."),  # genitive
+        ("pl", "1 grudnia 2026\u00a0r.", "8 marca 2026\u00a0r."),  # genitive
+        ("pt", "1 de dezembro de 2026", "8 de março de 2026"),
+        ("it", "1º dicembre 2026", "8 marzo 2026"),  # "il primo": the first, an ordinal
+        ("nl", "1 december 2026", "8 maart 2026"),
+        ("ar", "1 ديسمبر 2026", "8 مارس 2026"),
+        # The four of before, unchanged.
+        ("fr", "1er décembre 2026", "8 mars 2026"),
+        ("en", "01 December 2026", "08 March 2026"),
+        ("es", "1 de diciembre de 2026", "8 de marzo de 2026"),
+        ("de", "1. Dezember 2026", "8. März 2026"),
+        ("sv", "01 December 2026", "08 March 2026"),  # no table: English's
+    ],
+)
+def test_the_cover_date_is_written_as_the_language_writes_it(
+    monkeypatch: pytest.MonkeyPatch, lang: str, first: str, eighth: str
+) -> None:
+    from builder.manual import build_date
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(DEC_1))
+    assert build_date(lang) == first
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(MAR_8))
+    assert build_date(lang) == eighth
+
+
+# -- a space's language told by its README ------------------------------------------------
+
+READMES = {
+    "ja": "# はじめに\n\nこのガイドでは、電話の設定と使い方を説明します。",
+    "zh": "# 简介\n\n本指南介绍电话的设置和使用方法。",
+    "ko": "# 소개\n\n이 안내서는 전화를 설정하고 사용하는 방법을 설명합니다.",
+    "ru": "# Введение\n\nЭто руководство описывает настройку и использование телефона.",
+    "ar": "# مقدمة\n\nيشرح هذا الدليل كيفية إعداد الهاتف واستخدامه.",
+    "pl": "# Wstęp\n\nTen przewodnik opisuje, jak skonfigurować telefon i jak się zalogować do "
+    "systemu, oraz co zrobić, jeśli nie działa: jest to proste.",
+}
+
+
+@pytest.mark.parametrize("lang", sorted(READMES))
+def test_a_space_is_told_by_its_readme_s_script_or_words(tmp_path: Path, lang: str) -> None:
+    from builder.gate import Gate
+    from builder.project import guess_language
+
+    write_files(tmp_path, {"SUMMARY.md": "* [A](README.md)\n", "README.md": READMES[lang]})
+    assert guess_language(tmp_path, Gate.of([tmp_path]), default="fr") == lang
+
+
+@pytest.mark.parametrize(
+    ("readme", "lang"),
+    [
+        # Code and links are no words: a Japanese README full of commands is Japanese.
+        ("# 導入\n\n```bash\nnpm install --save the-package && npm run build\n```\n\n"
+         "インストールの手順です。[the repository](https://example.com/a/b/c) を見てください。",
+         "ja"),
+        # A few CJK words in an English README: English, by its words.
+        ("# Guide\n\nThis is the guide for you and your team; the Japanese one is 日本語.", "en"),
+        # Ukrainian has no wording table: the default, not Russian.
+        ("# Вступ\n\nЦей посібник пояснює, як налаштувати її телефон і їхній обліковий запис.",
+         "fr"),
+        ("Ce guide décrit les réglages de votre poste et des appels.", "fr"),
+    ],
+)  # fmt: skip
+def test_a_readme_s_script_counts_only_when_it_says_the_language(
+    tmp_path: Path, readme: str, lang: str
+) -> None:
+    from builder.gate import Gate
+    from builder.project import guess_language
+
+    write_files(tmp_path, {"README.md": readme, "docs/README.md": "# Docs\n"})
+    assert guess_language(tmp_path, Gate.of([tmp_path]), default="fr") == lang
+
+
+# -- a manual built end to end -------------------------------------------------------------
+
+SPACES = {
+    "ja": (
+        "# はじめに\n\nこのガイドでは電話の設定を説明します。詳しくは[接続](setup.md)へ。\n\n"
+        '{% hint style="warning" %}\n設定を変更する前に、必ず保存してください。\n{% endhint %}\n',
+        "# 接続\n\nネットワークに接続して、アプリを起動します。\n",
+    ),
+    "ru": (
+        "# Введение\n\nЭто руководство описывает настройку телефона. Подробнее: "
+        "[Подключение](setup.md).\n\n"
+        '{% hint style="warning" %}\nСохраните настройки перед изменением.\n{% endhint %}\n',
+        "# Подключение\n\nПодключитесь к сети и запустите приложение.\n",
+    ),
+    "ar": (
+        "# مقدمة\n\nيشرح هذا الدليل إعداد الهاتف واستخدامه. التفاصيل في [الشبكة](setup.md).\n\n"
+        '{% hint style="warning" %}\nاحفظ الإعدادات قبل تغييرها.\n{% endhint %}\n',
+        "# الشبكة\n\nاتصل بالشبكة ثم شغّل التطبيق.\n",
+    ),
+}
+# What the PDF says in each: the contents' title, the hint's label (printed in capitals),
+# the reference to page 4 and the cover's date; the face of the language's own script.
+PRINTED = {
+    "ja": ("目次", "注意", "（p. 4 参照）", "2026年12月1日", "Noto-Sans-CJK-JP"),
+    "ru": ("Содержание", "ВНИМАНИЕ", "(см. с. 4)", "1 декабря 2026 г.", "GP-Sans"),
+    "ar": ("المحتويات", "تحذير", "(انظر الصفحة 4)", "1 ديسمبر 2026", "Noto-Sans-Arabic"),
+}
+
+
+@pytest.fixture(scope="module", params=sorted(SPACES))
+def manual(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[str, Path, str]:
+    """A two-page space built as a manual: ja and ru without settings (their language
+    guessed from the README), ar with `language = "ar"` in the project's settings."""
+    lang: str = request.param
+    root = tmp_path_factory.mktemp(lang)
+    readme, setup = SPACES[lang]
+    files = {"SUMMARY.md": "# T\n\n* [A](README.md)\n* [B](setup.md)\n", "README.md": readme,
+             "setup.md": setup}  # fmt: skip
+    monkey = pytest.MonkeyPatch()
+    monkey.setenv("SOURCE_DATE_EPOCH", str(DEC_1))
+    try:
+        if lang == "ar":
+            write_files(root, {f"content/{k}": v for k, v in files.items()})
+            write_files(root, {"guideprint.toml": 'title = "دليل الهاتف"\nlanguage = "ar"\n'})
+            code, out, err = cli(["build", "--manual"], root)
+        else:
+            write_files(root / "space", files)
+            (root / "work").mkdir()  # the space is not under it: its language is guessed
+            code, out, err = cli(["build", "--manual", "--source", str(root / "space")],
+                                 root / "work")  # fmt: skip
+            root = root / "work"
+    finally:
+        monkey.undo()
+    assert code == 0, err
+    return lang, root / "out" / "manual.pdf", out + err
+
+
+def test_the_manual_prints_its_words_in_the_space_s_language(
+    manual: tuple[str, Path, str],
+) -> None:
+    lang, pdf, log = manual
+    raw = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                         check=True).stdout  # fmt: skip
+    text = " ".join(BIDI_MARKS.sub("", raw).split())  # no-break spaces, line ends: spaces
+    contents, hint, see, date, _ = PRINTED[lang]
+    assert contents in text
+    assert hint in text
+    if lang == "ar":  # pdftotext gives the Arabic line's parts in its own order
+        assert "(انظر الصفحة" in text
+        assert re.search(r"\(انظر الصفحة \.?\)?4", text), text
+    else:
+        assert see in text, text
+    assert date.replace(" ", "") in text.replace(" ", "")  # pdftotext: "1ديسمبر"
+    for english in ("Contents", "see p.", "Warning", "WARNING", "Version of", "December"):
+        assert english not in text, english
+    assert "no font of the set has" not in log  # builder.glyphs: boxes on paper
+
+
+def test_the_manual_uses_only_the_set_s_fonts_and_its_script_s_face(
+    manual: tuple[str, Path, str],
+) -> None:
+    lang, pdf, _ = manual
+    listed = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True,
+                            check=True).stdout.splitlines()[2:]  # fmt: skip
+    names = {line.split()[0].split("+")[-1] for line in listed}
+    assert names
+    assert all(OURS.fullmatch(n) for n in names), names
+    assert PRINTED[lang][4] in names, names
+    if lang == "ja":  # the Japanese face draws its Han characters, not the Chinese one
+        assert not [n for n in names if "CJK-SC" in n or "CJK-KR" in n], names
+
+
+def test_an_arabic_manual_lays_its_contents_and_date_out_right_to_left(
+    manual: tuple[str, Path, str],
+) -> None:
+    """The contents' title and the cover's date start at the right margin, the page numbers
+    of the contents are at the left (they were laid out left to right: the title at the left,
+    as in English, which the other languages keep)."""
+    lang, pdf, _ = manual
+    contents, date = PRINTED[lang][0], PRINTED[lang][3].split()[-1].rstrip("年日")
+    toc, cover = _words(pdf, 2), _words(pdf, 1)
+    title = [x for w, x in toc if w in (contents, contents[::-1])]  # Arabic: as drawn
+    numbers = [x for w, x in toc if w in ("3", "4")]
+    year = [x for w, x in cover if date in w]
+    assert title, toc
+    assert numbers, toc
+    assert year, cover
+    middle = float(re.findall(r'width="([\d.]+)"', _bbox(pdf, 1))[0]) / 2
+    if lang == "ar":
+        assert title[0] > middle > max(numbers)
+        assert min(year) > middle
+    else:
+        assert title[0] < middle < min(numbers)
+        assert min(year) < middle
+
+
+def _bbox(pdf: Path, page: int) -> str:
+    return subprocess.run(
+        ["pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(pdf), "-"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+
+
+def _words(pdf: Path, page: int) -> list[tuple[str, float]]:
+    """(word, left x) of each word of a page, from pdftotext's boxes."""
+    found = re.findall(r'<word xMin="([\d.]+)"[^>]*>([^<]*)</word>', _bbox(pdf, page))
+    return [(BIDI_MARKS.sub("", w), float(x)) for x, w in found]
