@@ -21,7 +21,7 @@ from builder.gate import Seen, current
 from builder.layouts import BUILTIN
 from builder.output import atomic_path
 from builder.resources import bundled
-from builder.weasy import FontConfiguration, weasyprint
+from builder.weasy import CLEANED_FONTS, FontConfiguration, weasyprint
 
 # WeasyPrint reports missing images and CSS it ignores through these loggers, to a handler
 # nobody sees; the PDF still builds. We forward them into our diagnostics and count them.
@@ -86,11 +86,11 @@ class Metadata:
 
 
 def made_with(roots: list[Path], allow_remote: bool, cache_dir: Path | None, strict: bool,
-              names_from: Path | None, not_from: list[Path] | None = None
-              ) -> tuple[object, ...]:  # fmt: skip
+              names_from: Path | None, not_from: list[Path] | None = None,
+              keep: bool = True) -> tuple[object, ...]:  # fmt: skip
     """What a renderer is made from: a kept one serves a build that would make the same."""
     return (tuple(roots), allow_remote, cache_dir, strict, names_from, tuple(not_from or ()),
-            tuple(font_files()), font_face_css())  # fmt: skip
+            keep, tuple(font_files()), font_face_css())  # fmt: skip
 
 
 FONT_FILES = (".ttf", ".otf", ".ttc", ".woff", ".woff2")
@@ -117,9 +117,14 @@ class Renderer:
         strict: bool = False,
         names_from: Path | None = None,
         not_from: list[Path] | None = None,
+        keep: bool = True,
     ) -> None:
         check_fonts()
-        self.made_with = made_with(roots, allow_remote, cache_dir, strict, names_from, not_from)
+        self.made_with = made_with(roots, allow_remote, cache_dir, strict, names_from, not_from,
+                                   keep)  # fmt: skip
+        # The project's cache: its emoji fonts kept beside (builder.weasy), and made there
+        # unless keep is False (`check`, which writes nothing: it only uses those it finds).
+        CLEANED_FONTS[:] = [(cache_dir.parent / "fonts", keep)] if cache_dir is not None else []
         self.names_from = names_from  # warnings name files relative to it (the project)
         self.diag = diag
         self.strict = strict  # write nothing once a warning is on record

@@ -12,6 +12,9 @@ whichever of them is imported first, the import goes through the short-cut below
 - A leader (the TOC's dot leaders) is one text box per dot: shaped, drawn and tagged one by
   one, 40,000 boxes in a 271-page manual; and tagging rebuilds pydyf's list of page
   references once per structure element (quadratic in pages).
+- An emoji font (Noto Color Emoji) is subset, then decompiled and compiled again by fontTools
+  to drop its bitmaps: 70 ms a document in a new process, for the same few emoji each time.
+  The result is kept in the project's cache by the subset's hash, sealed like the images.
 - Not a cost, a fault: an image with alt="" is decorative (HTML's way, and GitBook's, to say
   so), yet WeasyPrint tags every image as a /Figure and gives it no /Alt, which PDF/UA-1
   forbids. A decorative image is drawn as an /Artifact and left out of the structure tree.
@@ -26,17 +29,22 @@ formulas figures.
 
 import copy
 import ctypes.util
+import hashlib
 import io
 import math
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pydyf
 
 from builder.deferred import deferred
+from builder.errors import GuideError
 from builder.ffi_cache import StaleError, declared_once
+from builder.gate import current
+from builder.output import seal, sealed, write_bytes, write_text
 from builder.png import png_idat, png_palette
 
 # WeasyPrint tries several names per library (libgobject-2.0-0, gobject-2.0, ...); for each
@@ -58,7 +66,7 @@ try:
     from weasyprint.images import RasterImage
     from weasyprint.layout import inline, leader
     from weasyprint.layout.absolute import AbsolutePlaceholder
-    from weasyprint.pdf import tags
+    from weasyprint.pdf import fonts, tags
     from weasyprint.pdf.stream import Stream
     from weasyprint.text.fonts import FontConfiguration
     from weasyprint.urls import URLFetcher, URLFetcherResponse, iri_to_uri
@@ -73,6 +81,11 @@ _raster_x_object = RasterImage.get_x_object
 _handle_leader = leader.handle_leader
 _marked = Stream.marked
 _build_box_tree = tags._build_box_tree
+_font_clean = fonts.Font.clean
+# Where emoji fonts cleaned of their pictures are kept, and whether new ones are put there:
+# the cache of the project a renderer was made for (builder.pdf.Renderer sets it); none,
+# and each is cleaned at each write.
+CLEANED_FONTS: list[tuple[Path, bool]] = []
 
 
 def _png_data(pillow_image: Any) -> bytes:
@@ -239,6 +252,48 @@ def _tree_without_decoration(box: Any, *args: Any) -> Iterator[Any]:
         yield element
 
 
+def _clean_kept(self: Any, to_unicode: Any, hinting: Any) -> None:
+    """Font.clean, its emoji part done once per subset: the subset's bytes name the entry."""
+    if not (self.png or self.svg or self.colr) or "fvar" in self.tables or not CLEANED_FONTS:
+        _font_clean(self, to_unicode, hinting)
+        return
+    self.subset(to_unicode, hinting)
+    digest = hashlib.sha256(self.file_content).hexdigest()[:32]
+    folder, keep = CLEANED_FONTS[0]
+    entry = folder / f"{digest}-{self.index}.ttf"
+    kept = _kept(entry)
+    if kept is not None:
+        self.file_content = kept
+        return
+    self.subset = lambda *_: None  # subset above: the rest of clean, as WeasyPrint does it
+    try:
+        _font_clean(self, to_unicode, hinting)
+    finally:
+        del self.subset
+    if not keep:
+        return
+    try:
+        write_bytes(entry, self.file_content)
+        write_text(entry.with_name(entry.name + ".sha256"),
+                   seal(entry, hashlib.sha256(self.file_content).hexdigest()))  # fmt: skip
+    except (GuideError, OSError):  # a cache that cannot be written: cleaned again next time
+        return
+    _kept(entry)  # read as written: an input of this output as it is now, not "absent"
+
+
+def _kept(entry: Path) -> bytes | None:
+    """The bytes of a cache entry this machine wrote (builder.output.seal), else None."""
+    gate, check = current(), entry.with_name(entry.name + ".sha256")
+    try:
+        if gate.is_file(entry) and gate.is_file(check):
+            data = gate.read_bytes(entry)
+            if sealed(entry, hashlib.sha256(data).hexdigest(), gate.read_text(check)):
+                return data
+    except (GuideError, OSError, UnicodeDecodeError):
+        pass
+    return None
+
+
 def install() -> bool:
     """Patch WeasyPrint and pydyf when their versions are the checked ones; say if done."""
     if (weasyprint.__version__, pydyf.__version__) != tuple(CHECKED.values()):
@@ -250,12 +305,14 @@ def install() -> bool:
     pydyf.PDF.page_references = property(_page_references)
     Stream.marked = _marked_or_artifact
     tags._build_box_tree = _tree_without_decoration
+    fonts.Font.clean = _clean_kept
     return True
 
 
 PATCHED = install()
 
 __all__ = [
+    "CLEANED_FONTS",
     "PATCHED",
     "FontConfiguration",
     "URLFetcher",

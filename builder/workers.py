@@ -384,7 +384,8 @@ class KeptRenderer(Record):
 def _options(project: Project, request: BuildRequest) -> dict[str, Any]:
     return {"roots": list(project.gate.roots or ()), "allow_remote": request.allow_remote,
             "cache_dir": project.cache / "remote", "strict": request.strict,
-            "names_from": project.root, "not_from": [project.out]}  # fmt: skip
+            "names_from": project.root, "not_from": [project.out],
+            "keep": request.write}  # fmt: skip
 
 
 def kept_renderer(project: Project, request: BuildRequest, kept: KeptRenderer | None

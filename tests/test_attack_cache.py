@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+import shutil
 from pathlib import Path
 
+import pytest
 from clirun import cli
 from conftest import project
 from PIL import Image
@@ -131,3 +133,77 @@ def test_an_entry_made_here_is_kept_and_a_copy_of_it_is_made_again(tmp_path: Pat
     again = downsample(original, (1000, 1000), tmp_path / "copied")
     assert again.name == entry.name
     assert os.stat(again).st_mtime_ns != made.st_mtime_ns  # made again, not the copy's
+
+
+# -- the emoji fonts WeasyPrint cleans of their pictures (builder.weasy._clean_kept) ---------
+
+
+def emoji_project(tmp_path: Path) -> tuple[Path, Path]:
+    """A one-page space with an emoji; the folder of its cleaned fonts."""
+    folder = project(tmp_path / "p", 'title = "T"\n')
+    (folder / "content" / "README.md").write_text("# Guide\n\nBienvenue \U0001f389\n", "utf-8")
+    return folder, folder / ".guideprint-cache" / "fonts"
+
+
+def emoji_font(pdf: Path) -> bytes:
+    """The embedded program of the PDF's emoji font."""
+    for page in PdfReader(pdf).pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            if "Emoji" in str(font["/BaseFont"]):
+                descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+                return bytes(descriptor.get_object()["/FontFile2"].get_object().get_data())
+    raise AssertionError(f"no emoji font in {pdf}")
+
+
+def test_an_emoji_font_cleaned_once_is_used_as_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second build takes the cleaned font from the cache: fontTools, which cleans it,
+    is made to fail, and the build still embeds the same font (the first build, without
+    the cache, fails the same way: the control)."""
+    from fontTools.ttLib import TTFont
+
+    folder, fonts = emoji_project(tmp_path)
+    code, _, err = cli(["build", "--manual"], folder)
+    assert code == 0, err
+    first = emoji_font(folder / "out" / "manual.pdf")
+    (entry,) = fonts.glob("*.ttf")
+    assert entry.read_bytes() == first
+
+    def refuse(*_: object, **__: object) -> None:
+        raise RuntimeError("fontTools asked to clean the emoji font again")
+
+    monkeypatch.setattr(TTFont, "save", refuse)
+    code, _, err = cli(["build", "--manual", "--force"], folder)
+    assert code == 0, err
+    assert emoji_font(folder / "out" / "manual.pdf") == first
+    shutil.rmtree(fonts)
+    with pytest.raises(RuntimeError, match="clean the emoji font again"):
+        cli(["build", "--manual", "--force"], folder)
+
+
+@pytest.mark.parametrize("sidecar", ["hash of the planted bytes", "none"])
+def test_a_planted_emoji_font_entry_does_not_reach_the_pdf(tmp_path: Path, sidecar: str) -> None:
+    """The entry's name is the hash of the subset, computable by anyone who has the space:
+    one planted with another font (here the set's own sans) is not embedded, with or
+    without a sidecar holding its hash; it is made again."""
+    from builder.fonts import FACES
+
+    folder, fonts = emoji_project(tmp_path)
+    assert cli(["build", "--manual"], folder)[0] == 0
+    (entry,) = fonts.glob("*.ttf")
+    good = entry.read_bytes()
+    planted = next(f.file for f in FACES if f.family == "GP Sans").read_bytes()
+    shutil.rmtree(fonts)
+    fonts.mkdir()
+    entry.write_bytes(planted)
+    if sidecar != "none":
+        check = entry.with_name(entry.name + ".sha256")
+        check.write_text(hashlib.sha256(planted).hexdigest() + " 1 1\n")
+    code, _, err = cli(["build", "--manual", "--force"], folder)
+    assert code == 0, err
+    embedded = emoji_font(folder / "out" / "manual.pdf")
+    assert embedded != planted
+    assert embedded == entry.read_bytes()  # made again (fontTools stamps the time: not `good`)
+    assert len(embedded) == len(good)
