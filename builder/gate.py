@@ -208,7 +208,18 @@ class Gate(Record):
         data, seen = self._read(path, what)
         return data, seen.digest
 
-    def _read(self, path: Path | str, what: str) -> tuple[bytes, Seen]:
+    def read_hint(self, path: Path | str) -> bytes | None:
+        """A file the build wrote for its own next run (where a layout's page references
+        landed): checked as every read is, never recorded, for it is a guess the build
+        verifies, not an input (the next build rewrites it). None when missing or refused."""
+        if not self.allows(path) or os.path.islink(path):
+            return None
+        try:
+            return self._read(path, "hint", record=False)[0]
+        except (ContentError, OSError):
+            return None
+
+    def _read(self, path: Path | str, what: str, *, record: bool = True) -> tuple[bytes, Seen]:
         real = self._check(path, what)
         with open(path, "rb") as handle:
             info = os.fstat(handle.fileno())
@@ -221,7 +232,8 @@ class Gate(Record):
                 )
             data = handle.read()
         seen = Seen(_digest(data), info.st_size, info.st_mtime_ns)
-        self._record_key(real, seen)
+        if record:
+            self._record_key(real, seen)
         return data, seen
 
     def read_text(self, path: Path | str, *, what: str = "file", errors: str = "strict") -> str:

@@ -278,20 +278,19 @@ def _clean_kept(self: Any, to_unicode: Any, hinting: Any) -> None:
                    seal(entry, hashlib.sha256(self.file_content).hexdigest()))  # fmt: skip
     except (GuideError, OSError):  # a cache that cannot be written: cleaned again next time
         return
-    _kept(entry)  # read as written: an input of this output as it is now, not "absent"
 
 
 def _kept(entry: Path) -> bytes | None:
-    """The bytes of a cache entry this machine wrote (builder.output.seal), else None."""
-    gate, check = current(), entry.with_name(entry.name + ".sha256")
-    try:
-        if gate.is_file(entry) and gate.is_file(check):
-            data = gate.read_bytes(entry)
-            if sealed(entry, hashlib.sha256(data).hexdigest(), gate.read_text(check)):
-                return data
-    except (GuideError, OSError, UnicodeDecodeError):
-        pass
-    return None
+    """The bytes of a cache entry this machine wrote (builder.output.seal), else None. Read
+    through the gate but not recorded: an entry is named by what it is made from, not an
+    input (the manual's and the booklet's processes may both write it in one build)."""
+    gate = current()
+    data, check = gate.read_hint(entry), gate.read_hint(entry.with_name(entry.name + ".sha256"))
+    if data is None or check is None:
+        return None
+    return (
+        data if sealed(entry, hashlib.sha256(data).hexdigest(), check.decode("latin-1")) else None
+    )
 
 
 def install() -> bool:
