@@ -15,6 +15,13 @@ whichever of them is imported first, the import goes through the short-cut below
 - An emoji font (Noto Color Emoji) is subset, then decompiled and compiled again by fontTools
   to drop its bitmaps: 70 ms a document in a new process, for the same few emoji each time.
   The result is kept in the project's cache by the subset's hash, sealed like the images.
+- A page reference to a later page ("voir p. N", the contents' numbers) is printed empty
+  at first, then each page holding one is laid out again once the numbers are known, and
+  every page after it whose breaks moved: 322 page layouts for a 160-page manual. Given
+  where each anchor and reference landed last time (page_hints), WeasyPrint prints those
+  numbers at once and checks each as it lays out the anchor: 160 layouts. An anchor that
+  moved (an edit before it) has the pages of its references laid out again, so the PDF is
+  the same either way (tests/test_page_hints.py).
 - Not a cost, a fault: an image with alt="" is decorative (HTML's way, and GitBook's, to say
   so), yet WeasyPrint tags every image as a /Figure and gives it no /Alt, which PDF/UA-1
   forbids. A decorative image is drawn as an /Artifact and left out of the structure tree.
@@ -61,7 +68,9 @@ try:
             del sys.modules[name]
         with declared_once(again=True):
             import weasyprint
+    from weasyprint import document as weasy_document
     from weasyprint import images
+    from weasyprint.css.targets import TargetCollector
     from weasyprint.formatting_structure.boxes import ReplacedBox
     from weasyprint.images import RasterImage
     from weasyprint.layout import inline, leader
@@ -82,6 +91,12 @@ _handle_leader = leader.handle_leader
 _marked = Stream.marked
 _build_box_tree = tags._build_box_tree
 _font_clean = fonts.Font.clean
+_layout_document = weasy_document.layout_document
+_collect_anchor = TargetCollector.collect_anchor
+_collect_missing_counters = TargetCollector.collect_missing_counters
+_cache_target = TargetCollector.cache_target_page_counters
+# The guesses of the documents being laid out (page_hints), innermost last.
+_HINTS: list["_Hints"] = []
 # Where emoji fonts cleaned of their pictures are kept, and whether new ones are put there:
 # the cache of the project a renderer was made for (builder.pdf.Renderer sets it); none,
 # and each is cleaned at each write.
@@ -293,6 +308,135 @@ def _kept(entry: Path) -> bytes | None:
     )
 
 
+@contextmanager
+def page_hints(previous: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Lay out the block's documents with previous as the guess of where their anchors and
+    page references land (the dict this yields, filled by each layout: the next guess).
+
+    Both are page counters as WeasyPrint caches them: an anchor's (TargetLookupItem), which
+    its references print, and a reference's own page (CounterLookupItem), which make_page
+    compares with the page it lands on (a page whose reference moved is laid out again).
+
+    An anchor that does not land where guessed (an edit moved the pages after it) has the
+    pages of its references laid out again, as WeasyPrint does for a reference it knows is
+    waiting for a page number (TargetCollector.cache_target_page_counters): it does not
+    know the ones whose anchor came later, and relies on the total of pages changing to lay
+    them out again, which a guess takes away. References this cannot name an anchor for
+    (a link that is not "#anchor") make the dict say "moved", the anchors that moved: the
+    caller lays the document out again without a guess (builder.manual.job.draw).
+    """
+    found: dict[str, Any] = {}
+    _HINTS.append(_Hints(previous, found))
+    try:
+        yield found
+    finally:
+        _HINTS.pop()
+
+
+class _Hints:
+    """One document's guesses: {"anchors": {name: counters}, "refs": {key: counters}}."""
+
+    def __init__(self, previous: dict[str, Any], found: dict[str, Any]) -> None:
+        self.anchors: dict[str, Any] = previous.get("anchors") or {}
+        self.refs: dict[str, Any] = previous.get("refs") or {}
+        self.found = found
+        self.to: dict[str, list[Any]] = {}  # anchor -> the lookup items of its references
+        self.unnamed = 0  # references whose anchor is not known (not a "#anchor" link)
+        self.keys: dict[int, str] = {}  # id of a reference's lookup item -> its key
+        self.guessed: dict[str, Any] = {}  # the anchors given a guess, and the guess
+        self.seen: dict[str, int] = {}  # how many references of each kind so far
+
+    def key(self, box: Any) -> tuple[str, str]:
+        """A reference named the same from one build to the next: its element, its link and
+        how many such came before it (boxes are new objects at each build); and the anchor
+        its link names ("" when it names none)."""
+        element = getattr(box, "element", None)
+        href = element.get("href", "") if element is not None else ""
+        kind = f"{getattr(box, 'element_tag', '')} {href}"
+        self.seen[kind] = n = self.seen.get(kind, 0) + 1
+        return f"{kind} {n}", href[1:] if href.startswith("#") else ""
+
+
+def _cache_target_checked(self: Any, anchor_name: Any, page_counter_values: Any,
+                          page_maker_index: Any, page_maker: Any) -> None:  # fmt: skip
+    """TargetCollector.cache_target_page_counters; and a guessed anchor not where guessed
+    has each of its references printed again, and its page laid out again (or laid out
+    with it when not laid out yet), as WeasyPrint does for the references it knows of."""
+    _cache_target(self, anchor_name, page_counter_values, page_maker_index, page_maker)
+    hints = _HINTS[-1] if _HINTS and not self.collecting else None
+    guess = hints.guessed.get(anchor_name) if hints is not None else None
+    if hints is None or guess is None or _first_pass(page_counter_values) == guess:
+        return
+    for item in hints.to.get(anchor_name, ()):
+        if item.page_maker_index is None or item.page_maker_index >= len(page_maker):
+            item.pending = True
+        else:
+            page_maker[item.page_maker_index][-1]["content_changed"] = True
+            item.parse_again(item.cached_page_counter_values)
+
+
+def _first_pass(counters: dict[str, Any]) -> dict[str, Any]:
+    """Page counters as the first pass sees them, the total of pages not known yet: 0
+    (weasyprint.layout.initialize_page_maker). A later total would make every guess wrong."""
+    landed = copy.deepcopy(counters)
+    if "pages" in landed:
+        landed["pages"] = [0]
+    return landed
+
+
+def _layout_with_hints(html: Any, root_box: Any, context: Any, max_loops: int = 8) -> Any:
+    """layout_document; then where this layout's anchors and references landed, kept."""
+    if not _HINTS:
+        return _layout_document(html, root_box, context, max_loops)
+    hints = _HINTS[-1]
+    collector = context.target_collector
+    pages = list(_layout_document(html, root_box, context, max_loops))
+    anchors = {name: _first_pass(item.cached_page_counter_values)
+               for name, item in collector.target_lookup_items.items()
+               if item.state == "up-to-date" and item.cached_page_counter_values}  # fmt: skip
+    refs = {hints.keys[id(item)]: _first_pass(item.cached_page_counter_values)
+            for item in collector.counter_lookup_items.values()
+            if id(item) in hints.keys and item.cached_page_counter_values}  # fmt: skip
+    moved = sorted(name for name, guess in hints.guessed.items() if anchors.get(name) != guess)
+    moved = moved if hints.unnamed else []  # each reference of a moved anchor was printed again
+    hints.found.clear()
+    hints.found.update({"anchors": anchors, "refs": refs, "moved": moved})
+    return pages
+
+
+def _collect_anchor_guessed(self: Any, anchor_name: Any) -> None:
+    """TargetCollector.collect_anchor, the anchor's page counters first guessed from
+    page_hints: the references to it are printed with the guess from the start."""
+    new = isinstance(anchor_name, str) and anchor_name not in self.target_lookup_items
+    _collect_anchor(self, anchor_name)
+    if new and _HINTS and (guess := _HINTS[-1].anchors.get(anchor_name)):
+        self.target_lookup_items[anchor_name].cached_page_counter_values = copy.deepcopy(guess)
+        _HINTS[-1].guessed[anchor_name] = guess
+
+
+def _collect_missing_counters_guessed(self: Any, parent_box: Any, css_token: Any,
+                                      *args: Any) -> None:  # fmt: skip
+    """TargetCollector.collect_missing_counters, the page a reference lands on first
+    guessed from page_hints (make_page lays out again a page whose reference's counters
+    differ from those it cached: at first, none)."""
+    new = (parent_box, css_token) not in self.counter_lookup_items
+    _collect_missing_counters(self, parent_box, css_token, *args)
+    item = self.counter_lookup_items.get((parent_box, css_token))
+    if not (_HINTS and new and item is not None and css_token == "content"):
+        return
+    hints = _HINTS[-1]
+    key, anchor = hints.key(parent_box)
+    hints.keys[id(item)] = key
+    if anchor:
+        hints.to.setdefault(anchor, []).append(item)
+    else:
+        hints.unnamed += 1
+    # Only a reference to an anchor guessed too: guessed, its page is not compared again,
+    # and an anchor without a guess is printed right only through that comparison.
+    if (guess := hints.refs.get(key)) and anchor in hints.anchors:
+        item.cached_page_counter_values = copy.deepcopy(guess)
+
+
 def install() -> bool:
     """Patch WeasyPrint and pydyf when their versions are the checked ones; say if done."""
     if (weasyprint.__version__, pydyf.__version__) != tuple(CHECKED.values()):
@@ -305,6 +449,10 @@ def install() -> bool:
     Stream.marked = _marked_or_artifact
     tags._build_box_tree = _tree_without_decoration
     fonts.Font.clean = _clean_kept
+    weasy_document.layout_document = _layout_with_hints
+    TargetCollector.collect_anchor = _collect_anchor_guessed
+    TargetCollector.collect_missing_counters = _collect_missing_counters_guessed
+    TargetCollector.cache_target_page_counters = _cache_target_checked
     return True
 
 
@@ -317,5 +465,6 @@ __all__ = [
     "URLFetcher",
     "URLFetcherResponse",
     "iri_to_uri",
+    "page_hints",
     "weasyprint",
 ]

@@ -6,6 +6,7 @@ are the jobs of the manual and booklet kinds (builder.outputs).
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from builder.diagnostics import LOG, Diagnostics
+from builder.gate import current
 from builder.outputs import JobContext, Made, Output, Read, making
 
 if TYPE_CHECKING:
@@ -119,6 +121,36 @@ def _check_glyphs(project: Project, spaces: list[Space], diag: Diagnostics) -> N
             check_html(f"{page.title}\n{page.html}", text, file, diag)
 
 
+def _hints(path: Path | None) -> dict[str, Any]:
+    """What a hints file holds: {"anchors" | "refs": {name: {counter: [numbers]}}} (see
+    builder.weasy.page_hints), {} if none (missing, not ours, not of that shape)."""
+    data = current().read_hint(path) if path is not None else None
+    try:
+        found = json.loads(data) if data else {}
+    except ValueError:
+        return {}
+    return _shaped(found)
+
+
+def _shaped(found: Any) -> dict[str, Any]:
+    """The parts of found that are {name: {counter: [int, ...]}}, as a hints file holds."""
+    if not isinstance(found, dict):
+        return {}
+    return {
+        part: {
+            name: counters
+            for name, counters in found[part].items()
+            if isinstance(counters, dict) and all(_numbers(v) for v in counters.values())
+        }
+        for part in ("anchors", "refs")
+        if isinstance(found.get(part), dict)
+    }
+
+
+def _numbers(value: Any) -> bool:
+    return isinstance(value, list) and all(type(n) is int for n in value)
+
+
 def render_manual(outputs: list[Output], reads: dict[str, Read], ctx: JobContext) -> list[Made]:
     """The manual on the settings' paper, tagged (the settings' PDF variant)."""
     project = ctx.project
@@ -126,7 +158,8 @@ def render_manual(outputs: list[Output], reads: dict[str, Read], ctx: JobContext
     made = []
     for output in outputs:
         with making(output.key, ctx) as one:
-            draw(project, reads["pages"].value, paper, ctx.renderer, ctx.out / output.key)
+            draw(project, reads["pages"].value, paper, ctx.renderer, ctx.out / output.key,
+                 hints=ctx.out / STEPS / f"targets-{paper}.json")  # fmt: skip
         made.append(one)
     return made
 
@@ -143,7 +176,7 @@ def render_booklet(outputs: list[Output], reads: dict[str, Read], ctx: JobContex
             a5 = ctx.out / STEPS / "manuel-a5.pdf"
             manual = reads["pages"].value
             draw(ctx.project, manual, "A5", ctx.renderer, a5, variant="",
-                 images_from_the_end=True)  # fmt: skip
+                 images_from_the_end=True, hints=ctx.out / STEPS / "targets-A5.json")  # fmt: skip
             impose_booklet(a5, ctx.out / output.key)
         made.append(one)
     return made
@@ -158,14 +191,20 @@ def draw(
     *,
     variant: str | None = None,
     images_from_the_end: bool = False,
+    hints: Path | None = None,
 ) -> Any:
     """Render the manual on one paper to target; return the laid-out document.
 
     variant: the PDF variant, the settings' (PDF/UA-1 by default) unless given.
     images_from_the_end: see builder.downsample.downsample_pages.
+    hints: where this paper's page references landed last time, read as the layout's first
+    guess (builder.weasy.page_hints: a wrong one costs time, never a wrong number) and
+    written again; not an input of the output.
     """
     from builder.downsample import downsample_pages
+    from builder.output import write_text
     from builder.pdf import Metadata
+    from builder.weasy import page_hints
 
     on = manual.papers[paper]
     cache = project.cache / "images"
@@ -177,8 +216,17 @@ def draw(
     css = [renderer.stylesheet(manual.css, base), renderer.stylesheet(on.css, project.root)]
     LOG.info("rendering the manual (%d chapters, %s)", manual.chapters, paper)
     images = {swapped.get(url, url): at for url, at in manual.images.items()}
+    guess = _hints(hints)
     with stage("layout", paper):
-        document = renderer.render(html, project.source, css, source="manual", images=images)
+        # Laid out with the guess; again with none if it could not check what it printed.
+        for attempt in (guess, {}):
+            with page_hints(attempt) as landed:
+                document = renderer.render(html, project.source, css, source="manual",
+                                           images=images)  # fmt: skip
+            if not landed.get("moved"):  # else printed from a guess it could not check
+                break
+    if hints is not None:
+        write_text(hints, json.dumps(_shaped(landed), separators=(",", ":"), sort_keys=True))
     variant = variant if variant is not None else project.settings.manual.pdf_variant
     with stage("writing", paper):
         renderer.write(document, target, Metadata(**manual.meta), variant=variant or None)
