@@ -209,9 +209,10 @@ class Gate(Record):
         return data, seen.digest
 
     def read_hint(self, path: Path | str) -> bytes | None:
-        """A file the build wrote for its own next run (where a layout's page references
-        landed): checked as every read is, never recorded, for it is a guess the build
-        verifies, not an input (the next build rewrites it). None when missing or refused."""
+        """A file the build wrote for itself, checked as every read is and never recorded:
+        not an input but a guess the build verifies (where a layout's page references
+        landed, rewritten by every build) or an entry named by what it is made from (a
+        cleaned emoji font, sealed). None when missing, refused or a link."""
         if not self.allows(path) or os.path.islink(path):
             return None
         try:
