@@ -82,12 +82,14 @@ def reading(read: Callable[[], T], load: Callable[[], None],
         found: list[T] = []
         alongside(load, [reader], found.append)
         return found[0], None
-    press = Relay(reader, warm)
+    press: Relay | None = None
     try:
+        press = Relay(reader, warm)
         load()
         result: T = press.result()
     except BaseException:
-        press.close()
+        if press is not None:
+            press.close()
         raise
     return result, press
 
@@ -220,10 +222,13 @@ class Relay:
         """The second job, run there: its result (or what it raised)."""
         import pickle
 
-        self._told = True
-        with contextlib.suppress(BrokenPipeError):
-            _send(self._jobs, pickle.dumps(job))
-        os.close(self._jobs)
+        try:
+            data = pickle.dumps(job)
+            with contextlib.suppress(BrokenPipeError):
+                _send(self._jobs, data)
+        finally:  # whatever happened, the worker is told: a job, or the end of its pipe
+            self._told = True
+            os.close(self._jobs)
         return self._next("its second job")
 
     def close(self) -> None:
@@ -335,7 +340,12 @@ def run_job(name: str, outputs: list[Output], reads: dict[str, Read], ctx: JobCo
     except GuideError:  # made here instead, where each output fails with the reason
         return job_named(name)(outputs, reads, ctx)
     job = partial(job_here, name, outputs, {}, ctx.replace(renderer=None), current())
-    result: list[Made] = press.run(job)
+    try:
+        result: list[Made] = press.run(job)
+    except RenderError as exc:  # the press died (killed, out of memory): these outputs fail
+        from builder.outputs import Made
+
+        return [Made(o.key, error=str(exc)) for o in outputs]
     return result
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import signal
 import subprocess
 import time
@@ -149,3 +150,37 @@ def test_a_print_note_that_is_not_what_its_stamp_says_is_made_again(
     assert b"% edited" not in note.read_bytes()
     assert len(PdfReader(note).pages) == 2
     assert "Imprimez en recto verso" in text_of(out / "print" / "cartes-bureau.pdf")
+
+
+def test_a_job_that_cannot_be_sent_is_raised_and_the_relay_still_ends() -> None:
+    """A job that does not pickle (or a Ctrl-C sent to this process alone while sending)
+    left the worker waiting for its job, and close() waiting for the worker: a hang."""
+    relay = Relay(os.getpid, warm)
+    signal.signal(signal.SIGALRM, lambda *_: pytest.fail("close() hung"))
+    signal.alarm(10)
+    try:
+        pid = relay.result()
+        with pytest.raises((AttributeError, TypeError, pickle.PicklingError)):
+            relay.run(lambda: 1)  # a lambda does not pickle
+        relay.close()
+    finally:
+        signal.alarm(0)
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def test_the_print_note_stamp_is_not_an_input_of_the_sheets(
+    copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Imposed in the build's process (one core here, as in a kept or spawned one), the
+    note's stamp was read as an input of the office sheet, then rewritten: "changed while
+    the build read it", and the next build made the sheet again."""
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert cli(["build", "-q"], copy)[0] == 0
+    stamp = copy / "out" / ".guideprint-steps" / "sheets" / "print-note-fr.key"
+    stamp.write_text("x\n", encoding="ascii")  # an old stamp: the note is made again
+    code, _, err = cli(["build", "--force"], copy)
+    assert code == 0, err
+    assert "changed while" not in err
+    code, _, err = cli(["build"], copy)
+    assert "0 written, 14 up to date" in err, err

@@ -72,8 +72,10 @@ def print_note(ctx: JobContext) -> Path:
         return target
     stamp, gate = target.with_suffix(".key"), current()
     key = _note_key(lang)
-    if gate.is_file(target) and gate.is_file(stamp):
-        if gate.read_text(stamp, errors="replace") == _stamp(key, target):
+    # The stamp is the build's own note to itself, rewritten here: not an input of a sheet.
+    stamped = gate.read_hint(stamp)
+    if stamped is not None and gate.is_file(target):
+        if stamped.decode("utf-8", "replace") == _stamp(key, target):
             return target
     write_note(ctx.renderer, lang, target)
     with atomic_path(stamp) as tmp:
