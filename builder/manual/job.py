@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from builder.diagnostics import LOG, Diagnostics
+from builder.errors import GuideError
 from builder.gate import current
 from builder.outputs import JobContext, Made, Output, Read, making
 
@@ -127,9 +129,28 @@ def _hints(path: Path | None) -> dict[str, Any]:
     data = current().read_hint(path) if path is not None else None
     try:
         found = json.loads(data) if data else {}
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past Python's stack
         return {}
     return _shaped(found)
+
+
+TABLE = re.compile(r"<table\b.*?</table>", re.S | re.I)
+LINK_TO = re.compile(r'href="#([^"]+)"')
+
+
+def _unguessed(guess: dict[str, Any], html: str) -> dict[str, Any]:
+    """guess without the anchors a table refers to: WeasyPrint sizes a table's columns once,
+    with the numbers printed then (0 without a guess), and keeps them when it lays the page
+    out again; guessed, the same table would get other columns than in a first build."""
+    import html as entities
+    from urllib.parse import unquote
+
+    named = {n for table in TABLE.findall(html) for n in LINK_TO.findall(table)}
+    named |= {unquote(entities.unescape(n)) for n in named}
+    anchors = guess.get("anchors")
+    if not named or not anchors:
+        return guess
+    return {**guess, "anchors": {k: v for k, v in anchors.items() if k not in named}}
 
 
 def _shaped(found: Any) -> dict[str, Any]:
@@ -148,7 +169,8 @@ def _shaped(found: Any) -> dict[str, Any]:
 
 
 def _numbers(value: Any) -> bool:
-    return isinstance(value, list) and all(type(n) is int for n in value)
+    """A counter's values as WeasyPrint keeps them: one whole number at least."""
+    return isinstance(value, list) and bool(value) and all(type(n) is int for n in value)
 
 
 def render_manual(outputs: list[Output], reads: dict[str, Read], ctx: JobContext) -> list[Made]:
@@ -216,13 +238,21 @@ def draw(
     css = [renderer.stylesheet(manual.css, base), renderer.stylesheet(on.css, project.root)]
     LOG.info("rendering the manual (%d chapters, %s)", manual.chapters, paper)
     images = {swapped.get(url, url): at for url, at in manual.images.items()}
-    guess = _hints(hints)
+    guess = _unguessed(_hints(hints), html)
     with stage("layout", paper):
-        # Laid out with the guess; again with none if it could not check what it printed.
+        # Laid out with the guess; again with none if it could not check what it printed,
+        # or could not take the guess at all (a bug of ours or WeasyPrint's: said again).
         for attempt in (guess, {}):
-            with page_hints(attempt) as landed:
-                document = renderer.render(html, project.source, css, source="manual",
-                                           images=images)  # fmt: skip
+            try:
+                with page_hints(attempt) as landed:
+                    document = renderer.render(html, project.source, css, source="manual",
+                                               images=images)  # fmt: skip
+            except GuideError:
+                raise
+            except Exception:
+                if not attempt:
+                    raise
+                continue
             if not landed.get("moved"):  # else printed from a guess it could not check
                 break
     if hints is not None:
