@@ -280,12 +280,13 @@ def _clean_kept(self: Any, to_unicode: Any, hinting: Any) -> None:
     if kept is not None:
         self.file_content = kept
         return
+    subset = self.file_content
     self.subset = lambda *_: None  # subset above: the rest of clean, as WeasyPrint does it
     try:
         _font_clean(self, to_unicode, hinting)
     finally:
         del self.subset
-    if not keep:
+    if not keep or self.file_content == subset:  # not cleaned (WeasyPrint warned): not kept
         return
     try:
         write_bytes(entry, self.file_content)
