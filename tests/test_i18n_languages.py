@@ -316,3 +316,26 @@ def _words(pdf: Path, page: int) -> list[tuple[str, float]]:
     """(word, left x) of each word of a page, from pdftotext's boxes."""
     found = re.findall(r'<word xMin="([\d.]+)"[^>]*>([^<]*)</word>', _bbox(pdf, page))
     return [(BIDI_MARKS.sub("", w), float(x)) for x, w in found]
+
+
+def test_a_callout_s_thick_border_and_icon_are_where_its_lines_start(
+    manual: tuple[str, Path, str], tmp_path: Path
+) -> None:
+    """The warning callout's solid thick border and icon (its dark gold) on the right in
+    Arabic, on the left in Japanese and Russian (they were on the left in Arabic too)."""
+    from PIL import Image
+
+    lang, pdf, _ = manual
+    subprocess.run(["pdftoppm", "-r", "50", "-png", "-f", "3", "-l", "3", str(pdf),
+                    str(tmp_path / "p")], check=True)  # fmt: skip
+    image = Image.open(next(tmp_path.glob("p-*.png"))).convert("RGB")
+    gold = [x for x in range(image.width) for y in range(image.height)
+            if _near(image.getpixel((x, y)), (184, 134, 11))]  # fmt: skip
+    assert gold, "no callout on page 3"
+    middle = (min(gold) + max(gold)) / 2
+    mean = sum(gold) / len(gold)
+    assert (mean > middle) if lang == "ar" else (mean < middle), (lang, mean, middle)
+
+
+def _near(rgb: tuple[int, ...], to: tuple[int, int, int]) -> bool:
+    return all(abs(a - b) < 40 for a, b in zip(rgb, to, strict=True))
