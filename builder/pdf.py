@@ -271,18 +271,18 @@ class Renderer:
             options["pdf_variant"] = variant
         drawn: list[tuple[Any, list[Any]]] = []  # the PDF objects, before the file's own
 
-        def finish(_document: Any, pdf: Any) -> None:
-            if cut is not None:
-                for number, page in enumerate(_pages(pdf.objects), 1):
-                    boxes = (_box(page[k]) for k in ("TrimBox", "BleedBox", "MediaBox"))
-                    cut.check(number, *boxes)
-                for obj in pdf.objects:  # compressed once for both files
-                    if type(obj) is pydyf.Stream:
-                        obj.__class__ = _Compressed
+        def finish(_document: Any, pdf: Any) -> None:  # only with a cut: its check, its objects
+            assert cut is not None
+            for number, page in enumerate(_pages(pdf.objects), 1):
+                boxes = (_box(page[k]) for k in ("TrimBox", "BleedBox", "MediaBox"))
+                cut.check(number, *boxes)
+            for obj in pdf.objects:  # compressed once for both files
+                if type(obj) is pydyf.Stream:
+                    obj.__class__ = _Compressed
             drawn.append((pdf, list(pdf.objects)))
 
         with atomic_path(target, hint=hint) as tmp, collector_paused():
-            document.write_pdf(tmp, finisher=finish, **options)
+            document.write_pdf(tmp, finisher=finish if cut is not None else None, **options)
             self._check_strict(target)  # SVG images are drawn, and fetch, only now
         if cut is not None:
             _write_trimmed(*drawn[0], cut.target, options)

@@ -18,13 +18,14 @@ from pathlib import Path
 from builder.diagnostics import Collected, silence
 from builder.errors import GuideError, RenderError
 from builder.gate import Gate, activate, current
+from builder.outputs import JOBS, PRESSED, Made
 from builder.record import Record
 
 TYPE_CHECKING = False  # typing's, without importing typing: builder/__init__.py
 if TYPE_CHECKING:
     from typing import Any, TypeVar
 
-    from builder.outputs import BuildRequest, JobContext, Made, Output, Read
+    from builder.outputs import BuildRequest, JobContext, Output, Read
     from builder.pdf import Renderer
     from builder.project import Project
 
@@ -331,8 +332,6 @@ def _outcome(job: Callable[[], Any]) -> bytes:
 def run_job(name: str, outputs: list[Output], reads: dict[str, Read], ctx: JobContext,
             press: Relay | None = None) -> list[Made]:  # fmt: skip
     """A job here, or in the press when it takes it (what it needs of the renderer first)."""
-    from builder.outputs import PRESSED
-
     if press is None or name not in PRESSED:
         return job_named(name)(outputs, reads, ctx)
     try:
@@ -343,8 +342,6 @@ def run_job(name: str, outputs: list[Output], reads: dict[str, Read], ctx: JobCo
     try:
         result: list[Made] = press.run(job)
     except RenderError as exc:  # the press died (killed, out of memory): these outputs fail
-        from builder.outputs import Made
-
         return [Made(o.key, error=str(exc)) for o in outputs]
     return result
 
@@ -353,8 +350,6 @@ def job_here(name: str, outputs: list[Output], reads: dict[str, Read], ctx: JobC
              gate: Gate) -> list[Made]:  # fmt: skip
     """A job in a worker process, behind the build's gate, with a renderer (the press's
     jobs lay nothing out: none)."""
-    from builder.outputs import PRESSED
-
     with activate(gate):
         if ctx.renderer is not None or name in PRESSED:
             return job_named(name)(outputs, reads, ctx)
@@ -367,8 +362,6 @@ def job_here(name: str, outputs: list[Output], reads: dict[str, Read], ctx: JobC
 
 def job_named(name: str) -> Job:
     """A job's function, by its name in builder.outputs.JOBS."""
-    from builder.outputs import JOBS
-
     job: Job = named(JOBS[name])
     return job
 

@@ -111,11 +111,9 @@ def _note_key(lang: str) -> str:
     import hashlib
 
     from builder.fonts import FACES, font_face_css
-    from builder.sheets.geometry import A4, NOTE_MM
     from builder.weasy import weasyprint
 
-    sizes = {"w": A4[0], "h": A4[1], "m": OFFICE_MARGIN_MM, "n": NOTE_MM}
-    made_of = [note_html(lang), NOTE_CSS % sizes, font_face_css(), weasyprint.__version__]
+    made_of = [note_html(lang), note_css(), font_face_css(), weasyprint.__version__]
     for face in FACES:
         if face.family.startswith("GP "):
             st = face.file.stat()
@@ -126,13 +124,18 @@ def _note_key(lang: str) -> str:
 def write_note(renderer: Renderer, lang: str, target: Path) -> Path:
     """Lay out how to print an office sheet: page 1 duplex, page 2 one-sided; its PDF."""
     from builder.pdf import Metadata
-    from builder.sheets.geometry import A4, NOTE_MM
 
-    sizes = {"w": A4[0], "h": A4[1], "m": OFFICE_MARGIN_MM, "n": NOTE_MM}
-    css = renderer.stylesheet(NOTE_CSS % sizes, target.parent)
+    css = renderer.stylesheet(note_css(), target.parent)
     document = renderer.render(note_html(lang), target.parent, [css], source=STEPS)
     renderer.write(document, target, Metadata(title=words(lang)["sheet_note"], lang=lang))
     return target
+
+
+def note_css() -> str:
+    """The note's stylesheet: an A4 page, the note in the office sheet's top margin."""
+    from builder.sheets.geometry import A4, NOTE_MM
+
+    return NOTE_CSS % {"w": A4[0], "h": A4[1], "m": OFFICE_MARGIN_MM, "n": NOTE_MM}
 
 
 def note_html(lang: str) -> str:
