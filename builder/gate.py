@@ -306,6 +306,11 @@ class Gate(Record):
         for scope in self._scopes:
             scope[key] = seen
 
+    def note(self, seen: dict[str, Seen]) -> None:
+        """Record reads a forked worker made through its copy of this gate."""
+        for key, one in seen.items():
+            self._record_key(key, one)
+
     @contextlib.contextmanager
     def recording(self) -> Iterator[dict[str, Seen]]:
         """Collect what the block reads (nested blocks collect into every open scope)."""

@@ -259,16 +259,7 @@ class Renderer:
         is written when it fails.
         """
         self._check_strict(target)
-        info = document.metadata
-        info.title = meta.title
-        info.authors = [meta.author] if meta.author else []
-        info.description = meta.subject
-        info.keywords = list(meta.keywords)
-        info.lang = meta.lang
-        info.generator = "guideprint"
-        options: dict[str, Any] = {"uncompressed_pdf": False}
-        if variant:
-            options["pdf_variant"] = variant
+        options = _described(document, meta, variant)
         drawn: list[tuple[Any, list[Any]]] = []  # the PDF objects, before the file's own
 
         def finish(_document: Any, pdf: Any) -> None:  # only with a cut: its check, its objects
@@ -287,6 +278,23 @@ class Renderer:
         if cut is not None:
             _write_trimmed(*drawn[0], cut.target, options)
 
+    def objects(self, document: Any, meta: Metadata, *, variant: str | None = None) -> Any:
+        """The document's PDF as WeasyPrint makes it, before it writes it (a pydyf.PDF):
+        what builder.manual.parts takes of each part of a manual."""
+        from weasyprint.pdf import VARIANTS, generate_pdf
+
+        options = {**weasyprint.DEFAULT_OPTIONS, **_described(document, meta, variant)}
+        if options["pdf_variant"]:
+            for key, value in VARIANTS[options["pdf_variant"]][1].items():
+                if options.get(key) is None:
+                    options[key] = value
+        with collector_paused():
+            return generate_pdf(document, None, 1, **options)
+
+    def check_strict(self, target: Path) -> None:
+        """Under --strict, refuse to (re)place target once anything warned."""
+        self._check_strict(target)
+
     def _check_strict(self, target: Path) -> None:
         """Under --strict, refuse to (re)place target once anything warned."""
         if self.strict and self.diag.items:
@@ -294,6 +302,21 @@ class Renderer:
             raise RenderError(
                 f"{len(self.diag.items)} problem(s) with --strict; {target.name} not written"
             )
+
+
+def _described(document: Any, meta: Metadata, variant: str | None) -> dict[str, Any]:
+    """Give the document its metadata; the options it is written with."""
+    info = document.metadata
+    info.title = meta.title
+    info.authors = [meta.author] if meta.author else []
+    info.description = meta.subject
+    info.keywords = list(meta.keywords)
+    info.lang = meta.lang
+    info.generator = "guideprint"
+    options: dict[str, Any] = {"uncompressed_pdf": False}
+    if variant:
+        options["pdf_variant"] = variant
+    return options
 
 
 Box = tuple[float, float, float, float]
