@@ -7,7 +7,8 @@
 # (WeasyPrint subsets fonts ~1.3x faster with it). --python PY: also PY's venv module when PY
 # lacks it (Debian ships it apart, as pythonX.Y-venv). --test: poppler-utils and zbar, which
 # the tests read PDFs and QR codes back with, and chromium, the browser tests/test_serve.py
-# drives (Playwright cannot download its own here) (`make test`). --bench: pandoc (bench/run.py).
+# drives (Playwright cannot download its own here), and qpdf, which checks the structure of the
+# PDFs the manual's parts are spliced into (`make test`). --bench: pandoc (bench/run.py).
 #
 # Idempotent: installed packages are not asked for again. Without root and without sudo, it
 # installs nothing and prints the command to run (exit 1); without apt, what to install
@@ -18,7 +19,7 @@ set -euo pipefail
 
 build=(fonts-noto-core fonts-noto-mono fonts-noto-color-emoji fonts-noto-cjk
        libpango-1.0-0 libpangoft2-1.0-0 libfontconfig1 libharfbuzz-subset0)
-tests=(poppler-utils zbar-tools libzbar0 chromium)
+tests=(poppler-utils zbar-tools libzbar0 chromium qpdf)
 bench=(pandoc)
 
 python="" with_tests=0 with_bench=0

@@ -397,7 +397,7 @@ def test_setup_without_root_or_sudo_prints_the_command(tmp_path: Path) -> None:
         "libpangoft2-1.0-0", "libfontconfig1", "libharfbuzz-subset0",
     ]  # fmt: skip
     done, _ = setup_system(tmp_path, apt, "--test")
-    assert "libharfbuzz-subset0 poppler-utils zbar-tools libzbar0 chromium\n" in done.stderr
+    assert "libharfbuzz-subset0 poppler-utils zbar-tools libzbar0 chromium qpdf\n" in done.stderr
 
 
 def test_setup_installs_as_root_or_through_sudo(tmp_path: Path) -> None:
@@ -408,7 +408,7 @@ def test_setup_installs_as_root_or_through_sudo(tmp_path: Path) -> None:
     update, install = asked.splitlines()
     assert update == "apt-get update -qq"
     assert install.startswith("apt-get install -y -qq --no-install-recommends fonts-noto-core ")
-    assert install.endswith(" poppler-utils zbar-tools libzbar0 chromium")
+    assert install.endswith(" poppler-utils zbar-tools libzbar0 chromium qpdf")
     sudo = 'echo sudo >> "$HOME/apt.log"; exec "$@"'
     done, asked = setup_system(
         tmp_path / "u", {"id": USER, "dpkg-query": MISSING, "apt-get": APT_LOG, "sudo": sudo}
