@@ -21,9 +21,10 @@ WRITE_ERRORS = frozenset(
 # name one a build writes in an output folder (a PDF, an e-mail draft, a ledger): --out may be
 # a folder of the user's (their Desktop) where another program's `.report.docx.x1y2z3w4.part`
 # is a download under way, not ours to remove.
-LEFTOVER = re.compile(r"\..+\.(?:pdf|eml|json)\.[a-z0-9_]{8}\.part")
+LEFTOVER = re.compile(r"\..+\.(?:pdf|eml|json|pdfpart|pdfpart\.sha256)\.[a-z0-9_]{8}\.part")
 # The deepest folders a build writes, below the output folder: print/imprimeur/,
-# welcome/<person>/, .guideprint-steps/sheets/. Nothing deeper is looked at (an --out that
+# welcome/<person>/, .guideprint-steps/sheets/, .guideprint-steps/parts-A4/ (a manual's
+# parts, builder.manual.parts). Nothing deeper is looked at (an --out that
 # holds a user's whole tree is not walked).
 LEFTOVER_DEPTH = 2
 

@@ -524,22 +524,49 @@ def cjk_face(manual: Manual) -> str:
     return fonts.CJK[max(set(langs), key=langs.count)] if langs else fonts.CJK_DEFAULT
 
 
-def page_css(settings: Settings, cjk: str = fonts.CJK_DEFAULT) -> str:
+def page_css(
+    settings: Settings,
+    cjk: str = fonts.CJK_DEFAULT,
+    *,
+    total: int | None = None,
+    swap: bool = False,
+) -> str:
     """Paper, double-sided margins, chapter breaks and the wording that CSS prints; cjk:
-    the face that draws Han characters in the page margins (cjk_face)."""
+    the face that draws Han characters in the page margins (cjk_face).
+
+    For a part of a manual laid out in parts (builder.manual.parts): total, the manual's
+    pages, printed as a number; swap, its first page is a left-hand one (WeasyPrint takes
+    a document's first page for a right-hand one), so the sides' margins are swapped.
+    """
     width, height, vertical, inner, outer = PAPER[settings.manual.paper]
     sans = fonts.SANS.replace(f'"{fonts.CJK_DEFAULT}"', f'"{cjk}"')
     w = words(settings.language)
     brk = "right" if settings.manual.chapters_on_right else "page"
+    pages = "counter(pages)" if total is None else f'"{total}"'
+    left, right = ("right", "left") if swap else ("left", "right")
     paper = f"""
 @page {{ size: {width} {height}; margin: {vertical} {outer} {vertical} {inner};
   font-family: {sans};
-  @bottom-center {{ content: "{w["page"]} " counter(page) " {w["of"]} " counter(pages); }} }}
-@page :left {{ margin: {vertical} {inner} {vertical} {outer}; }}
-@page :right {{ margin: {vertical} {outer} {vertical} {inner}; }}
+  @bottom-center {{ content: "{w["page"]} " counter(page) " {w["of"]} " {pages}; }} }}
+@page :{left} {{ margin: {vertical} {inner} {vertical} {outer}; }}
+@page :{right} {{ margin: {vertical} {outer} {vertical} {inner}; }}
 .chapter.new-page {{ break-before: {brk}; }}
 """
     return paper + _wording_css(settings.language)
+
+
+def refs_css(lang: str) -> str:
+    """For a part of a manual laid out in parts: the page of a link's target printed from
+    its data-page attribute (builder.manual.parts tells it), not target-counter(), which
+    finds no target in another document. After the target-counter() rules, one more
+    specific per language (the same words as _wording_css)."""
+    rules = [".toc li a[data-page]:not(.toc-url)::after { "
+             'content: leader(". ") attr(data-page); }\n']  # fmt: skip
+    for on, selector in [(lang, ""), *((other, f":lang({other})") for other in WORDS)]:
+        before, after = words(on)["see_page"].split("{n}")
+        rules.append(f'a.internal[data-page]{selector}::after {{ content: "{before}" '
+                     f'attr(data-page) "{after}"; }}\n')  # fmt: skip
+    return "".join(rules)
 
 
 def _wording_css(lang: str) -> str:

@@ -9,9 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from builder.diagnostics import LOG, Diagnostics
 from builder.errors import GuideError
 from builder.gate import current
+from builder.manual.timing import stage
 from builder.outputs import JobContext, Made, Output, Read, making
 
 if TYPE_CHECKING:
@@ -28,27 +26,13 @@ if TYPE_CHECKING:
 
 CSS = "manual/manual.css"
 STEPS = ".guideprint-steps"  # in out/: files a build makes on the way to its outputs
-PROFILE = "GUIDEPRINT_PROFILE"  # a file: each stage of the manual appends its time (bench/)
-
-
-@contextmanager
-def stage(name: str, paper: str = "") -> Iterator[None]:
-    """Time a stage of the manual; with GUIDEPRINT_PROFILE=FILE, append it to FILE as
-    "stage paper wall-seconds cpu-seconds pid" (the bench's per-stage figures; CPU of the
-    whole process, its threads too; nothing is written otherwise)."""
-    target = os.environ.get(PROFILE)
-    start, cpu = time.perf_counter(), time.process_time()
-    yield
-    if target:
-        wall, cpu = time.perf_counter() - start, time.process_time() - cpu
-        with open(target, "a", encoding="utf-8") as f:  # one short line: appends interleave
-            f.write(f"{name} {paper or '-'} {wall:.4f} {cpu:.4f} {os.getpid()}\n")
 
 
 @dataclass(frozen=True)
 class Paper:
     css: str  # @page size and margins, chapter breaks, the wording CSS prints
     box: tuple[int, int]  # the pixel box an image needs at 300 dpi on this paper
+    cjk: str = ""  # the face of Han characters in the page margins (manual.cjk_face)
 
 
 @dataclass(frozen=True)
@@ -101,8 +85,8 @@ def read(project: Project, papers: list[str], diag: Diagnostics, *, allow_remote
     sizes = {}
     for paper in papers:
         on = replace(settings, manual=replace(settings.manual, paper=paper))
-        page = manual_mod.page_css(on, manual_mod.cjk_face(book))
-        sizes[paper] = Paper(page, manual_mod.image_box(on))
+        cjk = manual_mod.cjk_face(book)
+        sizes[paper] = Paper(manual_mod.page_css(on, cjk), manual_mod.image_box(on), cjk)
     meta = manual_mod.metadata(book, settings)
     pages = [page for space in spaces for page in space.pages]
     images = {url: at for page in pages for url, at in page.images.items()}
@@ -111,7 +95,6 @@ def read(project: Project, papers: list[str], diag: Diagnostics, *, allow_remote
 
 def _check_glyphs(project: Project, spaces: list[Space], diag: Diagnostics) -> None:
     """Characters no font of the set has, page by page (titles too: the TOC prints them)."""
-    import os
 
     from builder.gate import current
     from builder.glyphs import check_html
@@ -181,7 +164,8 @@ def render_manual(outputs: list[Output], reads: dict[str, Read], ctx: JobContext
     for output in outputs:
         with making(output.key, ctx) as one:
             draw(project, reads["pages"].value, paper, ctx.renderer, ctx.out / output.key,
-                 hints=ctx.out / STEPS / f"targets-{paper}.json")  # fmt: skip
+                 hints=ctx.out / STEPS / f"targets-{paper}.json",
+                 force=ctx.request.force)  # fmt: skip
         made.append(one)
     return made
 
@@ -198,7 +182,8 @@ def render_booklet(outputs: list[Output], reads: dict[str, Read], ctx: JobContex
             a5 = ctx.out / STEPS / "manuel-a5.pdf"
             manual = reads["pages"].value
             draw(ctx.project, manual, "A5", ctx.renderer, a5, variant="",
-                 images_from_the_end=True, hints=ctx.out / STEPS / "targets-A5.json")  # fmt: skip
+                 images_from_the_end=True, hints=ctx.out / STEPS / "targets-A5.json",
+                 force=ctx.request.force)  # fmt: skip
             impose_booklet(a5, ctx.out / output.key)
         made.append(one)
     return made
@@ -214,6 +199,7 @@ def draw(
     variant: str | None = None,
     images_from_the_end: bool = False,
     hints: Path | None = None,
+    force: bool = False,
 ) -> Any:
     """Render the manual on one paper to target; return the laid-out document.
 
@@ -221,7 +207,8 @@ def draw(
     images_from_the_end: see builder.downsample.downsample_pages.
     hints: where this paper's page references landed last time, read as the layout's first
     guess (builder.weasy.page_hints: a wrong one costs time, never a wrong number) and
-    written again; not an input of the output.
+    written again; not an input of the output. With hints, a large manual is laid out in
+    parts (builder.manual.parts), whose files are kept beside it; force: none is reused.
     """
     from builder.downsample import downsample_pages
     from builder.output import write_text
@@ -238,6 +225,10 @@ def draw(
     css = [renderer.stylesheet(manual.css, base), renderer.stylesheet(on.css, project.root)]
     LOG.info("rendering the manual (%d chapters, %s)", manual.chapters, paper)
     images = {swapped.get(url, url): at for url, at in manual.images.items()}
+    variant = variant if variant is not None else project.settings.manual.pdf_variant
+    if hints is not None and _in_parts(project, manual, paper, renderer, target, html, css[0],
+                                       images, variant, hints, force):  # fmt: skip
+        return None
     guess = _unguessed(_hints(hints), html)
     with stage("layout", paper):
         # Laid out with the guess; again with none if it could not check what it printed,
@@ -257,7 +248,48 @@ def draw(
                 break
     if hints is not None:
         write_text(hints, json.dumps(_shaped(landed), separators=(",", ":"), sort_keys=True))
-    variant = variant if variant is not None else project.settings.manual.pdf_variant
     with stage("writing", paper):
         renderer.write(document, target, Metadata(**manual.meta), variant=variant or None)
     return document
+
+
+def _in_parts(project: Project, manual: Assembled, paper: str, renderer: Renderer, target: Path,
+              html: str, sheet: Any, images: dict[str, tuple[str, str]], variant: str | None,
+              hints: Path, force: bool) -> bool:  # fmt: skip
+    """Lay a large manual out in parts and splice them to target (builder.manual.parts);
+    False, nothing written, when it is not laid out so: too small, one part only, chapters
+    on right-hand pages (a blank page between parts would be lost), a PDF variant other than
+    PDF/UA-1 (the splice keeps no output intent), or parts that never agree."""
+    from builder import fonts
+    from builder import manual as manual_mod
+    from builder.manual import parts as parts_mod
+    from builder.pdf import Metadata
+
+    settings = project.settings
+    if settings.manual.chapters_on_right or (variant or "pdf/ua-1") != "pdf/ua-1":
+        return False
+    found = parts_mod.split(html)
+    if found is None:
+        return False
+    head, parts, tail = found
+    on = replace(settings, manual=replace(settings.manual, paper=paper))
+    cjk = manual.papers[paper].cjk or fonts.CJK_DEFAULT
+    refs = renderer.stylesheet(manual_mod.refs_css(settings.language), project.root)
+
+    def css(inputs: parts_mod.Inputs) -> list[Any]:
+        page = manual_mod.page_css(on, str(cjk), total=inputs.total, swap=inputs.left)
+        return [sheet, renderer.stylesheet(page, project.root), refs]
+
+    folder = hints.parent / f"parts-{paper}"
+    folder.mkdir(parents=True, exist_ok=True)
+    meta = Metadata(**manual.meta)
+    fonts_read = sorted((k, v.digest) for k, v in renderer.sheet_files.items())
+    key = parts_mod.made_of(head, tail, manual.css, manual_mod.page_css(on, str(cjk)),
+                            manual_mod.refs_css(settings.language), variant, meta,
+                            str(project.source), renderer.made_with,
+                            fonts_read)  # fmt: skip
+    job = parts_mod.Job(renderer, head, tail, project.source, css, images, variant or None,
+                        meta, folder, paper, key)  # fmt: skip
+    LOG.info("rendering the manual in %d parts (%s)", len(parts), paper)
+    return parts_mod.draw_in_parts(job, parts, target, hints.with_name(f"parts-{paper}.json"),
+                                   force=force)  # fmt: skip

@@ -1,0 +1,531 @@
+"""A large manual laid out in parts, on every core, and spliced into one PDF (issue 17).
+
+WeasyPrint lays one document out on one core and keeps all of it until it writes; a laid-out
+document does not cross processes (it holds Pango's C objects). So a large manual is cut,
+at chapters that start a page, into parts of about PART_CHARS of HTML, each laid out as a
+document of its own, in this process and forked ones, and written to a part file of PDF
+objects (out/.guideprint-steps/parts-PAPER/). The parts are then spliced into one PDF with
+one page tree, one structure tree (PDF/UA: every page's and link's keys renumbered), one
+outline, one table of named destinations and the first part's catalogue and metadata.
+
+What a part prints of the others, it is told (Inputs): its first page's number and side,
+the figures before it, the manual's page count, and the page of every anchor it refers to
+("voir p. N", the contents) as data-page attributes that the stylesheet prints
+(manual.refs_css) instead of target-counter(). Its layout is a function of its HTML and
+these inputs; the parts whose inputs were wrong are laid out again until none is (a cold
+build: twice; a rebuild, with the last build's pages as the guess: once). A part laid out
+with the same HTML and inputs before is taken from its file (sealed, its reads checked
+again) unless the build is forced: one edited chapter is one part laid out.
+
+A manual that does not converge in ROUNDS, or has fewer than two parts, is laid out whole.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html as entities
+import json
+import os
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+from builder.diagnostics import LOG, Diagnostic
+from builder.gate import Seen, current
+from builder.splice import FORMAT, read_header
+
+if TYPE_CHECKING:
+    from builder.pdf import Renderer
+
+# Sizes in characters of the chapters' HTML (about 2,500 a page of text): a manual below
+# SPLIT_AT is one document; a part ends at a chapter that starts a page once it holds
+# PART_CHARS. The variables are for the bench and the tests.
+PART_CHARS = int(os.environ.get("GUIDEPRINT_PART_CHARS") or 50_000)
+SPLIT_AT = int(os.environ.get("GUIDEPRINT_SPLIT_AT") or 200_000)
+ROUNDS = 6
+CHARS_PER_PAGE = 2500  # a first guess of the pages a part fills, without any hint
+
+CHAPTER = re.compile(r'\n<article class="chapter\b')
+ID = re.compile(r'\bid="([^"]+)"')
+HREF = re.compile(r'<a\b([^>]*?)\bhref="#([^"]*)"')
+FIGURE = re.compile(r'<figure\b[^>]*\bclass="(?:[^"]*\s)?captioned\b')
+NEW_PAGE = re.compile(r"[^>]*\bnew-page\b")
+
+
+def _name(raw: str) -> str:
+    """An href's fragment as WeasyPrint names the anchor (entities, then %-escapes)."""
+    return unquote(entities.unescape(raw))
+
+
+@dataclass(frozen=True)
+class Part:
+    """A run of the manual's HTML laid out as a document of its own."""
+
+    index: int
+    body: str  # the part's elements, inside <body>
+    ids: frozenset[str]  # the anchors its elements give
+    refers: tuple[str, ...]  # the anchors it links to, sorted (its own too)
+    figures: int  # captioned figures in it
+
+    @property
+    def key(self) -> str:
+        return hashlib.sha256(self.body.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What a part is told of the others; its layout is a function of them and its HTML."""
+
+    start: int  # the number of its first page
+    figures: int  # the captioned figures before it
+    total: int  # the manual's pages
+    numbers: tuple[tuple[str, int], ...]  # the page of each anchor it refers to
+
+    @property
+    def left(self) -> bool:  # its first page is a left-hand one (an even number)
+        return self.start % 2 == 0
+
+    def digest(self) -> str:
+        data = json.dumps([self.start, self.figures, self.total, self.numbers])
+        return hashlib.sha256(data.encode()).hexdigest()
+
+
+@dataclass
+class Laid:
+    """A part laid out and written to its file."""
+
+    pages: int
+    anchors: dict[str, int]  # each anchor it holds -> its page, 0 for the part's first
+    file: str  # the part file (PDF objects and what the splice needs of them)
+    seen: dict[str, Seen] = field(default_factory=dict)  # what its layout and writing read
+    diag: list[Diagnostic] = field(default_factory=list)
+
+
+def split(html: str) -> tuple[str, list[Part], str] | None:
+    """The document's head (to <body>), its parts and its tail; None for one part only."""
+    open_at = html.index(">", html.index("<body")) + 1
+    close_at = html.rindex("</body>")
+    head, body, tail = html[:open_at], html[open_at:close_at], html[close_at:]
+    if len(body) < SPLIT_AT:
+        return None
+    starts = [m.start() for m in CHAPTER.finditer(body)]
+    if not starts:
+        return None
+    cuts, last = [0], 0
+    for at in starts:  # a part ends before a chapter that starts a page, once it is big enough
+        tag_end = body.index(">", at + 1)
+        if at - last >= PART_CHARS and NEW_PAGE.match(body, at, tag_end):
+            cuts.append(at)
+            last = at
+    if len(cuts) < 2:
+        return None
+    if len(cuts) > 2 and len(body) - cuts[-1] < PART_CHARS // 3:  # a short last part joins
+        cuts.pop()
+    cuts[1:1] = [starts[0]] if starts[0] not in cuts else []  # the cover and contents alone
+    pieces = [body[a:b] for a, b in zip(cuts, [*cuts[1:], len(body)], strict=True)]
+    parts = []
+    for index, piece in enumerate(pieces):
+        refers = tuple(sorted({_name(m.group(2)) for m in HREF.finditer(piece)} - {""}))
+        ids = frozenset(entities.unescape(i) for i in ID.findall(piece))
+        parts.append(Part(index, piece, ids, refers, len(FIGURE.findall(piece))))
+    return head, parts, tail
+
+
+def part_html(head: str, part: Part, inputs: Inputs, tail: str) -> str:
+    """The part as a document: the manual's head, a style with its counters, its body with
+    the page of each anchor it refers to."""
+    numbers = dict(inputs.numbers)
+
+    def told(m: re.Match[str]) -> str:
+        page = numbers.get(_name(m.group(2)))
+        if page is None:
+            return m.group(0)
+        return f'<a data-page="{page}"{m.group(1)}href="#{m.group(2)}"'
+
+    style = (
+        f"<style>body {{ counter-reset: figure {inputs.figures}; }}\n"
+        f"@page :first {{ counter-reset: page {inputs.start}; }}</style>\n"
+    )
+    head = head.replace("</head>", style + "</head>", 1)
+    return head + HREF.sub(told, part.body) + tail
+
+
+def guessed(parts: list[Part], hints: dict[str, Any]) -> tuple[dict[str, int], list[int]]:
+    """Each anchor's page and each part's pages as the last build found them (hints): a
+    part whose HTML changed is taken to fill the pages of the one in its place then (an
+    edit rarely moves a page break); without hints, a guess from the parts' sizes."""
+    order = _order(hints)
+    known = dict(order)
+    before = [n for _, n in order] if len(order) == len(parts) else []
+    pages = []
+    for i, part in enumerate(parts):
+        count = known.get(part.key) or (before[i] if before else 0)
+        pages.append(count or max(1, len(part.body) // CHARS_PER_PAGE))
+    anchors: dict[str, int] = {}
+    start = 1
+    for part, count in zip(parts, pages, strict=True):
+        for m in ID.finditer(part.body):
+            name = entities.unescape(m.group(1))
+            anchors.setdefault(name, start + count * m.start() // max(1, len(part.body)))
+        start += count
+    last = hints.get("anchors")
+    if isinstance(last, dict):
+        anchors.update({k: v for k, v in last.items() if type(v) is int and k in anchors})
+    return anchors, pages
+
+
+def _order(hints: dict[str, Any]) -> list[tuple[str, int]]:
+    """The parts of the last build, as [key, pages] in order; [] if the hints are not so."""
+    order = hints.get("order")
+    if not isinstance(order, list) or not all(
+        isinstance(e, list) and len(e) == 2 and isinstance(e[0], str) and type(e[1]) is int
+        and e[1] > 0 for e in order
+    ):  # fmt: skip
+        return []
+    return [(key, pages) for key, pages in order]
+
+
+def inputs_of(parts: list[Part], pages: list[int], anchors: dict[str, int]) -> list[Inputs]:
+    """What each part is told, from every part's pages and every anchor's page."""
+    total, figures, start = sum(pages), 0, 1
+    told = []
+    for part, count in zip(parts, pages, strict=True):
+        numbers = tuple((a, anchors[a]) for a in part.refers if a in anchors)
+        told.append(Inputs(start, figures, total, numbers))
+        start += count
+        figures += part.figures
+    return told
+
+
+# --- laying the parts out, here and in forked workers ----------------------------------------
+
+
+@dataclass(frozen=True)
+class Job:
+    """How the parts of one manual on one paper are laid out, here and in forked workers."""
+
+    renderer: Renderer
+    head: str
+    tail: str
+    base: Path
+    css: Callable[[Inputs], list[Any]]  # the stylesheets of a part told these inputs
+    images: dict[str, tuple[str, str]]
+    variant: str | None
+    meta: Any  # builder.pdf.Metadata
+    folder: Path  # where the part files go
+    paper: str = ""
+    key: str = ""  # what else a part's file depends on: stylesheets, fonts, versions (made_of)
+
+    def file(self, part: Part, inputs: Inputs) -> Path:
+        """Where the part laid out with these inputs is kept."""
+        # Where a warning about one of its images says it is written (page and line).
+        named = repr([(url, at) for url, at in sorted(self.images.items()) if url in part.body])
+        whole = "\0".join((self.key, part.key, inputs.digest(), named))
+        name = hashlib.sha256(whole.encode("utf-8", "surrogatepass")).hexdigest()
+        return self.folder / f"{name[:40]}.pdfpart"
+
+
+def made_of(*what: object) -> str:
+    """A digest of what a part file depends on besides its HTML and inputs: the caller's
+    (the manual's head, stylesheets, metadata, renderer), and WeasyPrint's, pydyf's and this
+    format's versions."""
+    import pydyf
+    import weasyprint
+
+    data = repr((FORMAT, weasyprint.__version__, pydyf.__version__, *what))
+    return hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def draw_in_parts(job: Job, parts: list[Part], target: Path, hints: Path, *, force: bool) -> bool:
+    """Lay the parts out until each was told the right inputs, splice them to target; False
+    (nothing written) when they do not agree in ROUNDS: the caller lays the manual out whole."""
+    from builder.manual.timing import stage
+    from builder.output import write_text
+    from builder.splice import splice
+
+    last = _read_hints(hints)
+    anchors, pages = guessed(parts, last)
+    known = {key for key, _ in _order(last)}
+    laid: list[Laid | None] = [None] * len(parts)
+    used: list[Inputs | None] = [None] * len(parts)
+    for rounds in range(ROUNDS):
+        told = inputs_of(parts, pages, anchors)
+        todo = [i for i, inputs in enumerate(told) if used[i] != inputs]
+        if not todo:
+            break
+        for i in todo if not force else ():
+            laid[i] = cached(job, parts[i], told[i])
+            used[i] = told[i] if laid[i] is not None else None
+        kept = len(todo)
+        todo = [i for i in todo if used[i] != told[i]]
+        kept -= len(todo)
+        # After an edit, the parts whose HTML changed first: what the others are told
+        # depends on their pages, and once known, the others are mostly as laid out before.
+        edited = [i for i in todo if parts[i].key not in known]
+        if rounds == 0 and known and edited and len(edited) < len(todo):
+            todo = edited
+        LOG.info("manual parts: round %d, %d laid out, %d from earlier builds", rounds + 1,
+                 len(todo), kept)  # fmt: skip
+        # The bench's stage lines: "parts-round-N PAPER:laid/from-earlier-builds ...".
+        with stage(f"parts-round-{rounds + 1}", f"{job.paper}:{len(todo)}/{kept}"):
+            done = lay_all(job, [(parts[i], told[i]) for i in todo])
+        for i, one in zip(todo, done, strict=True):
+            laid[i], used[i] = one, told[i]
+        pages = [n if one is None else one.pages for n, one in zip(pages, laid, strict=True)]
+        # Once every part is laid out, only where anchors landed: an id that is no anchor
+        # (a link to it prints nothing, as in one document) is no longer guessed.
+        landed = _landed(laid, pages)
+        anchors = landed if None not in laid else {**anchors, **landed}
+    else:
+        return False
+    final = [one for one in laid if one is not None]
+    anchors = _landed(laid, pages)  # those of no part (a link to nothing) left out
+    gate = current()
+    diag = []
+    for one in final:
+        gate.note(one.seen)
+        diag += [d for d in one.diag if d not in diag]
+    from builder.diagnostics import Diagnostics
+
+    job.renderer.diag.extend(Diagnostics(diag))
+    job.renderer.check_strict(target)
+    with stage("writing", job.paper):
+        splice([Path(one.file) for one in final], target)
+    order = [[p.key, one.pages] for p, one in zip(parts, final, strict=True)]
+    write_text(hints, json.dumps({"anchors": anchors, "order": order}, separators=(",", ":"),
+                                 sort_keys=True))  # fmt: skip
+    _clean(job.folder, {Path(one.file).name for one in final})
+    return True
+
+
+def _landed(laid: list[Laid | None], pages: list[int]) -> dict[str, int]:
+    """Each anchor's page number in the parts laid out, the first part that holds it winning
+    (as in one PDF); pages: every part's, laid out or guessed."""
+    anchors: dict[str, int] = {}
+    start = 1
+    for one, count in zip(laid, pages, strict=True):
+        for name, page in one.anchors.items() if one is not None else ():
+            anchors.setdefault(name, start + page)
+        start += count
+    return anchors
+
+
+def _read_hints(path: Path) -> dict[str, Any]:
+    data = current().read_hint(path)
+    try:
+        found = json.loads(data) if data else {}
+    except (ValueError, RecursionError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def _clean(folder: Path, kept: set[str]) -> None:
+    """Remove the part files of earlier builds that this one did not use."""
+    import contextlib
+
+    for path in folder.glob("*.pdfpart*"):
+        if path.name.removesuffix(".sha256") not in kept:
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+
+def lay_all(job: Job, tasks: list[tuple[Part, Inputs]]) -> list[Laid]:
+    """Lay these parts out on every core this process may use, here and in forked workers,
+    each taking the next part (the biggest first) from a pipe as it is free; in the order
+    given. A part a worker did not hand back (it died) is laid out here."""
+    from functools import partial
+
+    from builder.downsample import _cores
+    from builder.workers import START, alongside, in_child
+
+    # Forked only from a process of one thread: a long-running one (serve, --watch) has
+    # others, and one of them may hold a lock (Pango's, fontconfig's) a child would wait on.
+    alone = threading.active_count() == 1
+    cores = min(_cores(), len(tasks)) if START == "fork" and alone else 1
+    if cores < 2:
+        return [lay(job, part, inputs) for part, inputs in tasks]
+    order = sorted(range(len(tasks)), key=lambda i: -len(tasks[i][0].body))
+    turns, write = os.pipe()
+    try:
+        os.write(write, b"".join(i.to_bytes(2, "big") for i in order))  # < a pipe's 64 KiB
+    finally:
+        os.close(write)
+    found: dict[int, Laid] = {}
+    try:
+        alongside(lambda: found.update(_take_turns(job, tasks, turns)),
+                  [partial(in_child, partial(_take_turns, job, tasks, turns))] * (cores - 1),
+                  found.update)  # fmt: skip
+    finally:
+        os.close(turns)
+    return [found[i] if i in found else lay(job, *tasks[i]) for i in range(len(tasks))]
+
+
+def _take_turns(job: Job, tasks: list[tuple[Part, Inputs]], turns: int) -> dict[int, Laid]:
+    """Lay out the part whose number is next in the pipe turns, until it is empty (a read of
+    two bytes from a pipe is whole: no two processes take the same part)."""
+    done = {}
+    while len(got := os.read(turns, 2)) == 2:
+        i = int.from_bytes(got, "big")
+        done[i] = lay(job, *tasks[i])
+    return done
+
+
+def lay(job: Job, part: Part, inputs: Inputs) -> Laid:
+    """Lay one part out and write its file; what it read and what it warned come back."""
+    from builder.diagnostics import Collected
+    from builder.output import atomic_path, seal, write_text
+
+    renderer = job.renderer
+    outer, mine = renderer.diag, Collected()
+    renderer.report_to(mine)
+    try:
+        with current().recording() as seen:
+            html = part_html(job.head, part, inputs, job.tail)
+            document = renderer.render(html, job.base, job.css(inputs), source="manual",
+                                       images=job.images)  # fmt: skip
+            anchors: dict[str, int] = {}
+            for number, page in enumerate(document.pages):
+                for name in page.anchors:
+                    anchors.setdefault(name, number)
+            header, records = _serialized(renderer, document, job, part, inputs, anchors)
+            del document
+    finally:
+        renderer.report_to(outer)
+    target = job.file(part, inputs)
+    laid = Laid(header["page_count"], anchors, str(target), dict(seen), list(mine.items))
+    header["laid"] = {
+        "pages": laid.pages, "anchors": anchors,
+        "seen": {k: [v.digest, v.size, v.mtime_ns] for k, v in laid.seen.items()},
+        "diag": [[d.level, d.message, d.file, d.line, d.hint] for d in laid.diag],
+    }  # fmt: skip
+    h = hashlib.sha256()
+    with atomic_path(target) as tmp, open(tmp, "wb") as out:
+        head = json.dumps(header, separators=(",", ":")).encode()
+        for chunk in (FORMAT, len(head).to_bytes(8, "big"), head, *records):
+            h.update(chunk)
+            out.write(chunk)
+    write_text(target.with_name(target.name + ".sha256"), seal(target, h.hexdigest()))
+    return laid
+
+
+def cached(job: Job, part: Part, inputs: Inputs) -> Laid | None:
+    """The part laid out with these inputs by an earlier build, if its file is the one that
+    build sealed and what its layout read is unchanged (read again, through the gate)."""
+    from builder.output import sealed
+
+    target = job.file(part, inputs)
+    gate = current()
+    data = gate.read_hint(target)
+    sidecar = gate.read_hint(target.with_name(target.name + ".sha256"))
+    if data is None or sidecar is None:
+        return None
+    if not sealed(target, hashlib.sha256(data).hexdigest(), sidecar.decode("ascii", "replace")):
+        return None
+    try:
+        header = read_header(data)
+        facts = header["laid"]
+        seen = {k: Seen(d, s, m) for k, (d, s, m) in facts["seen"].items()}
+        diag = [Diagnostic(*d) for d in facts["diag"]]
+        pages, anchors = int(facts["pages"]), {str(k): int(v) for k, v in facts["anchors"].items()}
+    except (ValueError, KeyError, TypeError):
+        return None
+    for path, one in seen.items():
+        try:
+            if gate.read_hashed(path)[1] != one.digest:
+                return None
+        except Exception:  # gone, refused, a listing: laid out again, and said then
+            return None
+    return Laid(pages, anchors, str(target), seen, diag)
+
+
+def _serialized(renderer: Renderer, document: Any, job: Job, part: Part, inputs: Inputs,
+                anchors: dict[str, int]) -> tuple[dict[str, Any], list[bytes]]:  # fmt: skip
+    """The document's PDF objects as the splice takes them: a header, the objects' bytes."""
+    # A link to an anchor of another part: WeasyPrint drops a link whose anchor it does not
+    # find (and says so); a stand-in on the first page keeps it, the splice points it home.
+    told = dict(inputs.numbers)  # an anchor of no part gets no stand-in: its link is dropped
+    elsewhere = [a for a in part.refers if a not in anchors and a in told]
+    first = document.pages[0]
+    for name in elsewhere:
+        first.anchors.setdefault(name, (0, 0, 0, 0))
+    bookmarks = []
+    for number, page in enumerate(document.pages):
+        for level, label, (x, y), state in page.bookmarks:  # where WeasyPrint's PDF puts it
+            bookmarks.append([number, level, label, x * 0.75, (page.height - y) * 0.75, state])
+    document.make_bookmark_tree = lambda *args, **kwargs: []  # the splice makes one outline
+    pdf = renderer.objects(document, job.meta, variant=job.variant)
+    header, records = _objects(pdf, set(elsewhere))
+    header["bookmarks"] = bookmarks
+    header["page_count"] = len(document.pages)
+    return header, records
+
+
+REF = re.compile(rb"(\d+) 0 R")
+
+
+def _ref(value: Any) -> int:
+    found = REF.fullmatch(value if isinstance(value, bytes) else bytes(value))
+    if found is None:
+        raise ValueError(f"not a reference: {value!r}")
+    return int(found.group(1))
+
+
+def _objects(pdf: Any, stand_ins: set[str]) -> tuple[dict[str, Any], list[bytes]]:
+    """pdf's objects as the splice takes them: the header (which object is what) and the
+    bytes of each kept object (its dictionary, then its stream's bytes, if a stream)."""
+    import pydyf
+
+    objects, catalog = pdf.objects, pdf.catalog
+    dropped = {pdf.pages.number, catalog.number}
+    kids = list(pdf.pages["Kids"])  # pydyf lists each page as its number, 0, "R"
+    page_numbers = [int(n) for n in kids[::3]]
+    header: dict[str, Any] = {"pages_root": pdf.pages.number, "pages": page_numbers}
+    index_of = {n: i for i, n in enumerate(page_numbers)}
+    if "StructTreeRoot" in catalog:
+        root = objects[_ref(catalog["StructTreeRoot"])]
+        tree = objects[_ref(root["ParentTree"])]
+        document = objects[_ref(root["K"][0])]
+        dropped |= {root.number, tree.number, document.number}
+        nums = list(tree["Nums"])
+        marked, annots = [], []
+        for key, value in zip(nums[::2], nums[1::2], strict=True):
+            if isinstance(value, list):
+                marked.append([key, [_ref(v) for v in value]])
+            else:
+                annots.append([key, _ref(value)])
+        header["struct"] = {"root": root.number, "document": document.number,
+                            "kids": [_ref(k) for k in document["K"]],
+                            "marked": marked, "annots": annots}  # fmt: skip
+    dests = []
+    names = catalog["Names"].get("Dests") if "Names" in catalog else None
+    if names is not None:
+        flat = list(names["Names"])
+        for name, dest in zip(flat[::2], flat[1::2], strict=True):
+            if name.string not in stand_ins:
+                dests.append([name.string, index_of[_ref(dest[0])], dest[2], dest[3]])
+    header["dests"] = dests
+    if "Metadata" in catalog:
+        header["metadata"] = _ref(catalog["Metadata"])
+    skip = ("Type", "Pages", "StructTreeRoot", "Names", "Outlines", "Metadata")
+    header["catalog"] = {k: pydyf._to_bytes(v).decode("latin-1") for k, v in catalog.items()
+                         if k not in skip}  # fmt: skip
+    header["info"] = {k: pydyf._to_bytes(v).decode("latin-1") for k, v in pdf.info.items()}
+    table, records = [], []
+    for obj in objects[1:]:
+        if obj.number in dropped:
+            continue
+        data = obj.data
+        if isinstance(obj, pydyf.Stream):
+            at = data.index(b"\nstream\n")
+            body = data[at + 8 : len(data) - len(b"\nendstream")]
+            records += [data[:at], body]
+            table.append([obj.number, at, len(body)])
+        else:
+            records.append(data)
+            table.append([obj.number, len(data), -1])
+    header["objects"] = table
+    return header, records

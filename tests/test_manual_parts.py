@@ -1,0 +1,264 @@
+"""A large manual laid out in parts and spliced into one PDF (builder.manual.parts,
+builder.splice; issue 17).
+
+The promise: the PDF of a manual laid out in parts prints what the same manual laid out
+whole prints, page for page (the contents' numbers, "voir p. N", "Page N sur M", the
+figures' numbers), with one outline, the same named destinations and links, and a
+structure tree pdfua accepts; the same bytes on one core as on two; and a rebuild that
+reuses parts prints what a build from nothing prints. The bundled guide is small, so the
+tests lower the sizes at which a manual is cut (each chapter that starts a page is a part).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pypdf
+import pytest
+from cardpdf import assert_tagged, struct_elements
+from clirun import cli
+
+from builder.manual import parts
+
+STEPS = Path("out/.guideprint-steps")
+
+
+@pytest.fixture
+def in_parts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parts, "SPLIT_AT", 1)
+    monkeypatch.setattr(parts, "PART_CHARS", 1)
+
+
+@pytest.fixture
+def stages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The manual's stage lines (builder.manual.job.stage), to count the parts laid out."""
+    target = tmp_path / "stages.txt"
+    monkeypatch.setenv("GUIDEPRINT_PROFILE", str(target))
+    return target
+
+
+def laid_out(stages: Path) -> list[tuple[int, int]]:
+    """(parts laid out, parts taken from earlier builds) of each round, since last read."""
+    rounds: list[tuple[int, int]] = []
+    if not stages.exists():
+        return rounds
+    for line in stages.read_text(encoding="utf-8").splitlines():
+        name, paper = line.split()[:2]
+        if name.startswith("parts-round-") and paper.startswith("A4:"):
+            done, kept = paper[3:].split("/")
+            rounds.append((int(done), int(kept)))
+    stages.write_text("", encoding="utf-8")
+    return rounds
+
+
+def build(folder: Path, *args: str) -> Path:
+    code, _, err = cli(["build", "--manual", *args], folder)
+    assert code == 0, err
+    return folder / "out" / "manual.pdf"
+
+
+def text(pdf: Path) -> list[str]:
+    out = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                         text=True, check=True).stdout  # fmt: skip
+    return out.split("\f")
+
+
+def read_back(pdf: Path) -> dict[str, Any]:
+    """What a reader finds: outline (depth, title, page), destinations, links, structure."""
+    reader = pypdf.PdfReader(pdf)
+
+    def walk(items: list[Any], depth: int, found: list[tuple[int, str, int]]) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item, depth + 1, found)
+            else:
+                found.append((depth, item.title, reader.get_destination_page_number(item)))
+
+    outline: list[tuple[int, str, int]] = []
+    walk(reader.outline, 0, outline)
+    links = []
+    for number, page in enumerate(reader.pages):
+        for annot in page.get("/Annots", []) or []:
+            annot = annot.get_object()
+            target = annot.get("/Dest") or annot["/A"].get("/URI")
+            links.append((number, str(target)))
+    kinds: dict[str, int] = {}
+    for element in struct_elements(pdf):
+        kinds[str(element["/S"])] = kinds.get(str(element["/S"]), 0) + 1
+    root = reader.trailer["/Root"]
+    return {
+        "outline": outline,
+        "dests": {
+            k: reader.get_destination_page_number(v) for k, v in reader.named_destinations.items()
+        },
+        "links": links,
+        "kinds": kinds,
+        "lang": root.get("/Lang"),
+        "catalog": sorted(root.keys()),
+        "pages": len(reader.pages),
+    }
+
+
+def pixels(pdf: Path, folder: Path) -> list[bytes]:
+    folder.mkdir()
+    subprocess.run(["pdftoppm", "-r", "30", "-png", str(pdf), str(folder / "p")], check=True)
+    return [p.read_bytes() for p in sorted(folder.glob("p-*.png"))]
+
+
+def whole(folder: Path) -> Path:
+    """The manual of folder laid out whole, as without parts."""
+    split_at = parts.SPLIT_AT
+    parts.SPLIT_AT = 1 << 60
+    try:
+        return build(folder)
+    finally:
+        parts.SPLIT_AT = split_at
+
+
+def twin(copy: Path, name: str) -> Path:
+    """Another copy of the project beside copy."""
+    other = copy.parent / f"{copy.name}-{name}"
+    for item in ("content", "layouts", "assets", "guideprint.toml"):
+        (shutil.copytree if (copy / item).is_dir() else shutil.copy)(copy / item, other / item)
+    return other
+
+
+def test_a_manual_in_parts_prints_what_the_whole_manual_prints(copy: Path, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch,
+                                                               stages: Path) -> None:  # fmt: skip
+    shutil.copy(whole(copy), tmp_path / "whole.pdf")
+    assert not laid_out(stages)
+    monkeypatch.setattr(parts, "SPLIT_AT", 1)
+    monkeypatch.setattr(parts, "PART_CHARS", 1)
+    spliced = build(copy, "--force")
+    rounds = laid_out(stages)
+    assert rounds
+    assert rounds[0][0] == 7  # the cover and contents, then each chapter
+    assert text(spliced) == text(tmp_path / "whole.pdf")
+    assert read_back(spliced) == read_back(tmp_path / "whole.pdf")
+    assert pixels(spliced, tmp_path / "a") == pixels(tmp_path / "whole.pdf", tmp_path / "b")
+    assert_tagged(spliced, "fr")
+    check = subprocess.run(["qpdf", "--check", str(spliced)], capture_output=True, text=True)
+    assert check.returncode == 0, check
+    assert "No syntax or stream encoding errors" in check.stdout, check
+
+
+def test_the_same_pdf_on_one_core_as_on_two(copy: Path, in_parts: None,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    import builder.downsample
+
+    two = build(copy).read_bytes()
+    monkeypatch.setattr(builder.downsample, "_cores", lambda: 1)
+    one = build(copy, "--force").read_bytes()
+    assert one == two
+
+
+def test_one_chapter_edited_is_one_part_laid_out(copy: Path, in_parts: None,
+                                                 stages: Path) -> None:  # fmt: skip
+    build(copy)
+    laid_out(stages)
+    page = copy / "content" / "poste-fixe-yealink.md"
+    more = page.read_text(encoding="utf-8").replace("\n\n", "\n\nUne phrase de plus.\n\n", 1)
+    page.write_text(more, encoding="utf-8")
+    edited = build(copy)
+    assert laid_out(stages) == [(1, 6)]
+    fresh = twin(copy, "fresh")
+    assert text(edited) == text(whole(fresh))  # laid out from nothing, whole
+
+
+def test_an_edit_that_pushes_pages_renumbers_every_later_page(copy: Path, in_parts: None,
+                                                              stages: Path) -> None:  # fmt: skip
+    build(copy)
+    before = read_back(copy / "out" / "manual.pdf")["pages"]
+    page = copy / "content" / "README.md"
+    long = "\n\n".join(["Un paragraphe qui pousse les pages suivantes, encore et encore."] * 60)
+    page.write_text(page.read_text(encoding="utf-8") + "\n\n" + long + "\n", encoding="utf-8")
+    edited = build(copy)
+    assert read_back(edited)["pages"] > before
+    from_nothing = whole(twin(copy, "fresh"))
+    assert text(edited) == text(from_nothing)
+    assert read_back(edited) == read_back(from_nothing)
+
+
+def test_a_part_file_damaged_or_planted_is_laid_out_again(copy: Path, in_parts: None,
+                                                          stages: Path) -> None:  # fmt: skip
+    right = text(build(copy))
+    folder = copy / STEPS / "parts-A4"
+    files = sorted(folder.glob("*.pdfpart"))
+    assert len(files) == 7
+    # One damaged in place, its seal kept; another replaced by a copy of a third, sealed
+    # as the copy (what a folder unpacked from elsewhere gives).
+    damaged = bytearray(files[0].read_bytes())
+    damaged[len(damaged) // 2] ^= 0xFF
+    files[0].write_bytes(bytes(damaged))
+    shutil.copy(files[2], files[1])
+    copied = files[2].read_bytes()
+    shutil.copy(files[2].with_name(files[2].name + ".sha256"),
+                files[1].with_name(files[1].name + ".sha256"))  # fmt: skip
+    again = build(copy)  # a no-op build: the manual is up to date, no part file read
+    assert text(again) == right
+    page = copy / "content" / "application-pc.md"
+    page.write_text(page.read_text(encoding="utf-8") + "\nFin.\n", encoding="utf-8")
+    laid_out(stages)
+    edited = build(copy)
+    assert sum(done for done, _ in laid_out(stages)) >= 2  # at least the two bad ones
+    for bad, was in ((files[0], bytes(damaged)), (files[1], copied)):
+        assert not bad.exists() or bad.read_bytes() != was
+    assert text(edited) == text(whole(twin(copy, "fresh")))
+
+
+def test_a_string_that_looks_like_a_reference_is_left_as_it_is(copy: Path, in_parts: None) -> None:
+    """The splice renumbers "N 0 R" in the parts' dictionaries, never inside a string: an
+    image's alternative text that says "3 0 R" (its Figure's /Alt) stays so."""
+    page = copy / "content" / "application-pc.md"
+    image = "application-utilisateur.png"
+    page.write_text(page.read_text(encoding="utf-8")
+                    + f"\n![Schéma 3 0 R (voir 12 0 R)](.gitbook/assets/{image})\n",
+                    encoding="utf-8")  # fmt: skip
+    pdf = build(copy)
+    alts = [str(e.get("/Alt", "")) for e in struct_elements(pdf) if e["/S"] == "/Figure"]
+    assert "Schéma 3 0 R (voir 12 0 R)" in alts
+
+
+def test_the_booklet_in_parts_is_the_booklet_whole(
+    copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, _, err = cli(["build"], copy)
+    assert code == 0, err
+    a5 = copy / STEPS / "manuel-a5.pdf"
+    whole = text(a5)
+    monkeypatch.setattr(parts, "SPLIT_AT", 1)
+    monkeypatch.setattr(parts, "PART_CHARS", 1)
+    code, _, err = cli(["build", "--force"], copy)
+    assert code == 0, err
+    assert (copy / STEPS / "parts-A5").is_dir()
+    assert text(a5) == whole
+    assert "/StructTreeRoot" not in pypdf.PdfReader(a5).trailer["/Root"]  # a step: untagged
+
+
+def test_a_full_disk_while_splicing_keeps_the_previous_manual(copy: Path, in_parts: None,
+                                                              monkeypatch: pytest.MonkeyPatch
+                                                              ) -> None:  # fmt: skip
+    import errno
+
+    from builder import splice
+
+    before = build(copy).read_bytes()
+    written = []
+
+    def full(self: object, data: bytes) -> None:
+        if written:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        written.append(data)
+
+    monkeypatch.setattr(splice._Writer, "_write", full)
+    code, _, err = cli(["build", "--manual", "--force"], copy)
+    assert code == 1
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert any("No space left on device" in line for line in lines), err
+    assert "Traceback" not in err
+    assert (copy / "out" / "manual.pdf").read_bytes() == before
+    assert not [p for p in (copy / "out").rglob("*.part")]
