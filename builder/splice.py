@@ -138,15 +138,17 @@ def splice(files: list[Path], target: Path) -> None:
 
 
 def read_header(data: bytes) -> dict[str, Any]:
-    """The header of a part file (ValueError if it is not one)."""
-    if not data.startswith(FORMAT):
+    """The header of a part file, written after its objects, then its size (ValueError if
+    data is not a part file)."""
+    if not data.startswith(FORMAT) or len(data) < len(FORMAT) + 8:
         raise ValueError("not a part file")
-    size = int.from_bytes(data[len(FORMAT) : len(FORMAT) + 8], "big")
-    start = len(FORMAT) + 8
-    header = json.loads(data[start : start + size])
+    size = int.from_bytes(data[-8:], "big")
+    if not 0 < size <= len(data) - len(FORMAT) - 8:
+        raise ValueError("not a part file")
+    header = json.loads(data[-8 - size : -8])
     if not isinstance(header, dict):
         raise ValueError("not a part file")
-    header["_start"] = start + size
+    header["_start"] = len(FORMAT)
     return header
 
 

@@ -22,6 +22,7 @@ A manual that does not converge in ROUNDS, or has fewer than two parts, is laid 
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import html as entities
 import json
@@ -334,9 +335,9 @@ def _clean(folder: Path, kept: set[str]) -> None:
 
 
 def lay_all(job: Job, tasks: list[tuple[Part, Inputs]]) -> list[Laid]:
-    """Lay these parts out on every core this process may use, here and in forked workers,
+    """Lay these parts out on every core this process may use: one forked worker a core,
     each taking the next part (the biggest first) from a pipe as it is free; in the order
-    given. A part a worker did not hand back (it died) is laid out here."""
+    given. One core (or no fork, or threads): here, one after the other."""
     from functools import partial
 
     from builder.downsample import _cores
@@ -355,35 +356,49 @@ def lay_all(job: Job, tasks: list[tuple[Part, Inputs]]) -> list[Laid]:
     finally:
         os.close(write)
     found: dict[int, Laid] = {}
+    gc.freeze()  # what this process holds is shared: the workers' collections skip it
     try:
-        alongside(lambda: found.update(_take_turns(job, tasks, turns)),
-                  [partial(in_child, partial(_take_turns, job, tasks, turns))] * (cores - 1),
-                  found.update)  # fmt: skip
+        lane = partial(in_child, partial(_take_turns, job, tasks, turns))
+        alongside(lambda: None, [lane] * cores, found.update)
     finally:
+        gc.unfreeze()
         os.close(turns)
-    return [found[i] if i in found else lay(job, *tasks[i]) for i in range(len(tasks))]
+    return [found[i] for i in range(len(tasks))]
 
 
 def _take_turns(job: Job, tasks: list[tuple[Part, Inputs]], turns: int) -> dict[int, Laid]:
-    """Lay out the part whose number is next in the pipe turns, until it is empty (a read of
-    two bytes from a pipe is whole: no two processes take the same part)."""
+    """A worker: lay out the part whose number is next in the pipe turns, each in a process
+    of its own (its memory given back when it ends), until the pipe is empty (a read of two
+    bytes from a pipe is whole: no two workers take the same part)."""
+    from functools import partial
+
+    from builder.workers import fork
+
     done = {}
     while len(got := os.read(turns, 2)) == 2:
         i = int.from_bytes(got, "big")
-        done[i] = lay(job, *tasks[i])
+        done[i] = fork(partial(lay, job, *tasks[i]))()
     return done
 
 
 def lay(job: Job, part: Part, inputs: Inputs) -> Laid:
-    """Lay one part out and write its file; what it read and what it warned come back."""
+    """Lay one part out and write its file; what it read and what it warned come back.
+
+    The laid-out document is let go once WeasyPrint has drawn it into PDF objects, and the
+    objects go to the file one by one: a part's boxes and its bytes are never held at once.
+    """
+    import gc
+
     from builder.diagnostics import Collected
     from builder.output import atomic_path, seal, write_text
 
     renderer = job.renderer
+    target = job.file(part, inputs)
     outer, mine = renderer.diag, Collected()
     renderer.report_to(mine)
+    h = hashlib.sha256()
     try:
-        with current().recording() as seen:
+        with current().recording() as seen, atomic_path(target) as tmp, open(tmp, "wb") as out:
             html = part_html(job.head, part, inputs, job.tail)
             document = renderer.render(html, job.base, job.css(inputs), source="manual",
                                        images=job.images)  # fmt: skip
@@ -391,23 +406,24 @@ def lay(job: Job, part: Part, inputs: Inputs) -> Laid:
             for number, page in enumerate(document.pages):
                 for name in page.anchors:
                     anchors.setdefault(name, number)
-            header, records = _serialized(renderer, document, job, part, inputs, anchors)
+            pdf, header = _drawn(renderer, document, job, part, inputs, anchors)
             del document
+            if gc.get_freeze_count():  # a worker's: what the process held before is skipped
+                gc.collect()  # the boxes' cycles, before the objects' bytes are made
+            header.update(_objects(pdf, header.pop("stand_ins"), out, h))
+            del pdf
+            laid = Laid(header["page_count"], anchors, str(target), dict(seen), list(mine.items))
+            header["laid"] = {
+                "pages": laid.pages, "anchors": anchors,
+                "seen": {k: [v.digest, v.size, v.mtime_ns] for k, v in laid.seen.items()},
+                "diag": [[d.level, d.message, d.file, d.line, d.hint] for d in laid.diag],
+            }  # fmt: skip
+            head = json.dumps(header, separators=(",", ":")).encode()
+            for chunk in (head, len(head).to_bytes(8, "big")):  # read from the end
+                h.update(chunk)
+                out.write(chunk)
     finally:
         renderer.report_to(outer)
-    target = job.file(part, inputs)
-    laid = Laid(header["page_count"], anchors, str(target), dict(seen), list(mine.items))
-    header["laid"] = {
-        "pages": laid.pages, "anchors": anchors,
-        "seen": {k: [v.digest, v.size, v.mtime_ns] for k, v in laid.seen.items()},
-        "diag": [[d.level, d.message, d.file, d.line, d.hint] for d in laid.diag],
-    }  # fmt: skip
-    h = hashlib.sha256()
-    with atomic_path(target) as tmp, open(tmp, "wb") as out:
-        head = json.dumps(header, separators=(",", ":")).encode()
-        for chunk in (FORMAT, len(head).to_bytes(8, "big"), head, *records):
-            h.update(chunk)
-            out.write(chunk)
     write_text(target.with_name(target.name + ".sha256"), seal(target, h.hexdigest()))
     return laid
 
@@ -442,9 +458,10 @@ def cached(job: Job, part: Part, inputs: Inputs) -> Laid | None:
     return Laid(pages, anchors, str(target), seen, diag)
 
 
-def _serialized(renderer: Renderer, document: Any, job: Job, part: Part, inputs: Inputs,
-                anchors: dict[str, int]) -> tuple[dict[str, Any], list[bytes]]:  # fmt: skip
-    """The document's PDF objects as the splice takes them: a header, the objects' bytes."""
+def _drawn(renderer: Renderer, document: Any, job: Job, part: Part, inputs: Inputs,
+           anchors: dict[str, int]) -> tuple[Any, dict[str, Any]]:  # fmt: skip
+    """The document drawn into PDF objects (a pydyf.PDF), and what the splice needs of it
+    that only the document knows: its pages, its bookmarks."""
     # A link to an anchor of another part: WeasyPrint drops a link whose anchor it does not
     # find (and says so); a stand-in on the first page keeps it, the splice points it home.
     told = dict(inputs.numbers)  # an anchor of no part gets no stand-in: its link is dropped
@@ -458,10 +475,9 @@ def _serialized(renderer: Renderer, document: Any, job: Job, part: Part, inputs:
             bookmarks.append([number, level, label, x * 0.75, (page.height - y) * 0.75, state])
     document.make_bookmark_tree = lambda *args, **kwargs: []  # the splice makes one outline
     pdf = renderer.objects(document, job.meta, variant=job.variant)
-    header, records = _objects(pdf, set(elsewhere))
-    header["bookmarks"] = bookmarks
-    header["page_count"] = len(document.pages)
-    return header, records
+    header = {"bookmarks": bookmarks, "page_count": len(document.pages),
+              "stand_ins": set(elsewhere)}  # fmt: skip
+    return pdf, header
 
 
 REF = re.compile(rb"(\d+) 0 R")
@@ -474,9 +490,10 @@ def _ref(value: Any) -> int:
     return int(found.group(1))
 
 
-def _objects(pdf: Any, stand_ins: set[str]) -> tuple[dict[str, Any], list[bytes]]:
-    """pdf's objects as the splice takes them: the header (which object is what) and the
-    bytes of each kept object (its dictionary, then its stream's bytes, if a stream)."""
+def _objects(pdf: Any, stand_ins: set[str], out: Any, h: Any) -> dict[str, Any]:
+    """pdf's objects as the splice takes them, written to out (h: the file's hash so far):
+    the bytes of each kept object (its dictionary, then its stream's bytes, if a stream);
+    returned, the header's part of them (which object is what)."""
     import pydyf
 
     objects, catalog = pdf.objects, pdf.catalog
@@ -514,18 +531,25 @@ def _objects(pdf: Any, stand_ins: set[str]) -> tuple[dict[str, Any], list[bytes]
     header["catalog"] = {k: pydyf._to_bytes(v).decode("latin-1") for k, v in catalog.items()
                          if k not in skip}  # fmt: skip
     header["info"] = {k: pydyf._to_bytes(v).decode("latin-1") for k, v in pdf.info.items()}
-    table, records = [], []
+    table = []
+
+    def put(data: bytes | memoryview) -> None:
+        h.update(data)
+        out.write(data)
+
+    put(FORMAT)
     for obj in objects[1:]:
         if obj.number in dropped:
             continue
         data = obj.data
         if isinstance(obj, pydyf.Stream):
             at = data.index(b"\nstream\n")
-            body = data[at + 8 : len(data) - len(b"\nendstream")]
-            records += [data[:at], body]
-            table.append([obj.number, at, len(body)])
+            with memoryview(data) as view:
+                put(view[:at])
+                put(view[at + 8 : len(data) - len(b"\nendstream")])
+            table.append([obj.number, at, len(data) - at - 8 - len(b"\nendstream")])
         else:
-            records.append(data)
+            put(data)
             table.append([obj.number, len(data), -1])
     header["objects"] = table
-    return header, records
+    return header
