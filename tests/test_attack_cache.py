@@ -207,3 +207,21 @@ def test_a_planted_emoji_font_entry_does_not_reach_the_pdf(tmp_path: Path, sidec
     assert embedded != planted
     assert embedded == entry.read_bytes()  # made again (fontTools stamps the time: not `good`)
     assert len(embedded) == len(good)
+
+
+def test_a_copied_cache_is_made_again_without_leaving_the_manual_stale(tmp_path: Path) -> None:
+    """A project folder copied with its cache (new inodes: every seal fails): the build makes
+    each entry again without calling it an input "changed while the build read it", and the
+    next build finds the manual up to date."""
+    folder, _ = planted_project(tmp_path)
+    code, _, err = cli(["build", "--manual"], folder)
+    assert code == 0, err
+    copied = tmp_path / "copied"
+    shutil.copytree(folder, copied)
+    shutil.rmtree(copied / "out")
+    code, _, err = cli(["build", "--manual"], copied)
+    assert code == 0, err
+    assert "changed while the build read it" not in err
+    code, _, err = cli(["build", "--manual"], copied)
+    assert code == 0, err
+    assert "1 up to date" in err, err
