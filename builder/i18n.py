@@ -616,6 +616,10 @@ CYRILLIC_OWN = (
     ("sr", re.compile("[ђјљњћџЂЈЉЊЋЏ]")),
 )
 RUSSIAN_OWN = re.compile("[ыэъёЫЭЪЁ]")
+# Any letter of the scripts above: a page with none is told by its words alone (detect).
+SCRIPTS = re.compile(
+    "|".join(p.pattern for p in (HANGUL, KANA, HAN, *(p for _, p in OTHERS), GREEK, CYRILLIC))
+)
 # Latin-script languages told by their commonest short words (FUNCTION_WORDS, as
 # guess_language tells fr from en): a German, Spanish, Portuguese, Italian, Dutch or Polish page
 # of an English or French space was hyphenated with the settings' patterns (or none).
@@ -629,9 +633,11 @@ CODE = re.compile(r"```.*?```|~~~.*?~~~|`[^`\n]*`|\]\([^)]*\)|<[^>]*>|https?://\
 def detect(text: str) -> str | None:
     """The language of text when its script tells it, else None (the settings' language)."""
     text = CODE.sub(" ", text[:SAMPLE])
-    letters = sum(1 for c in text if c.isalpha())
+    letters = sum(map(str.isalpha, text))
     if letters < 4:
         return None
+    if SCRIPTS.search(text) is None:  # no letter of the scripts below: each count is 0
+        return _latin(text)
     least = SHARE * letters
     hangul, kana, han = (len(p.findall(text)) for p in (HANGUL, KANA, HAN))
     if hangul >= least:
@@ -656,8 +662,11 @@ def detect(text: str) -> str | None:
 def _latin(text: str) -> str | None:
     """de, es, pt, it, nl or pl when the page's short words clearly say so; None for French and
     English (the settings' languages, told by the project) and when unsure."""
+    from collections import Counter
+
     words = WORD.findall(text.lower())
-    hits = sorted(((sum(w in said for w in words), lang) for lang, said in FUNCTION_WORDS.items()),
+    counts = Counter(words)
+    hits = sorted(((sum(counts[w] for w in said), lang) for lang, said in FUNCTION_WORDS.items()),
                   reverse=True)  # fmt: skip
     (best, lang), (second, _) = hits[0], hits[1]
     sure = best >= 10 and best >= 1.5 * second and best >= 0.04 * len(words)
