@@ -122,6 +122,9 @@ class Renderer:
         check_fonts()
         self.made_with = made_with(roots, allow_remote, cache_dir, strict, names_from, not_from,
                                    keep)  # fmt: skip
+        # What a document's layout and bytes depend on of the renderer: not whether it may
+        # write after a warning (strict) or keep its fonts (keep).
+        self.layout_key = made_with(roots, allow_remote, cache_dir, False, names_from, not_from)
         # The project's cache: its emoji fonts kept beside (builder.weasy), and made there
         # unless keep is False (`check`, which writes nothing: it only uses those it finds).
         CLEANED_FONTS[:] = [(cache_dir.parent / "fonts", keep)] if cache_dir is not None else []

@@ -54,7 +54,10 @@ def splice(files: list[Path], target: Path) -> None:
         maps.append(m)
     total = len(page_refs)
 
+    # The parent tree's keys in ascending order, as a number tree's must be (a reader may
+    # search it): every page's (the page's index), then every link's, after the pages.
     nums: list[bytes] = []
+    links: list[bytes] = []
     kids: list[int] = []
     keys: list[tuple[int, dict[int, int]]] = []
     annot_key, offset = total, 0
@@ -67,11 +70,12 @@ def splice(files: list[Path], target: Path) -> None:
                 nums.append(b"%d [%s]" % (offset + key, marked))
             for key, ref in s["annots"]:
                 annots[key] = annot_key
-                nums.append(b"%d %d 0 R" % (annot_key, m[ref]))
+                links.append(b"%d %d 0 R" % (annot_key, m[ref]))
                 annot_key += 1
             kids += [m[k] for k in s["kids"]]
         keys.append((offset, annots))
         offset += len(h["pages"])
+    nums += links
 
     dests: dict[str, tuple[int, float, float]] = {}
     marks: list[list[tuple[int, str, tuple[float, float], str]]] = [[] for _ in range(total)]

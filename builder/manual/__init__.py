@@ -524,32 +524,22 @@ def cjk_face(manual: Manual) -> str:
     return fonts.CJK[max(set(langs), key=langs.count)] if langs else fonts.CJK_DEFAULT
 
 
-def page_css(
-    settings: Settings,
-    cjk: str = fonts.CJK_DEFAULT,
-    *,
-    total: int | None = None,
-    swap: bool = False,
-) -> str:
+def page_css(settings: Settings, cjk: str = fonts.CJK_DEFAULT, *, total: int | None = None) -> str:
     """Paper, double-sided margins, chapter breaks and the wording that CSS prints; cjk:
-    the face that draws Han characters in the page margins (cjk_face).
-
-    For a part of a manual laid out in parts (builder.manual.parts): total, the manual's
-    pages, printed as a number; swap, its first page is a left-hand one (WeasyPrint takes
-    a document's first page for a right-hand one), so the sides' margins are swapped.
-    """
+    the face that draws Han characters in the page margins (cjk_face). total: the manual's
+    pages, printed as a number (a part of a manual laid out in parts, builder.manual.parts,
+    counts only its own)."""
     width, height, vertical, inner, outer = PAPER[settings.manual.paper]
     sans = fonts.SANS.replace(f'"{fonts.CJK_DEFAULT}"', f'"{cjk}"')
     w = words(settings.language)
     brk = "right" if settings.manual.chapters_on_right else "page"
     pages = "counter(pages)" if total is None else f'"{total}"'
-    left, right = ("right", "left") if swap else ("left", "right")
     paper = f"""
 @page {{ size: {width} {height}; margin: {vertical} {outer} {vertical} {inner};
   font-family: {sans};
   @bottom-center {{ content: "{w["page"]} " counter(page) " {w["of"]} " {pages}; }} }}
-@page :{left} {{ margin: {vertical} {inner} {vertical} {outer}; }}
-@page :{right} {{ margin: {vertical} {outer} {vertical} {inner}; }}
+@page :left {{ margin: {vertical} {inner} {vertical} {outer}; }}
+@page :right {{ margin: {vertical} {outer} {vertical} {inner}; }}
 .chapter.new-page {{ break-before: {brk}; }}
 """
     return paper + _wording_css(settings.language)

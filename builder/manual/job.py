@@ -259,14 +259,20 @@ def _in_parts(project: Project, manual: Assembled, paper: str, renderer: Rendere
     """Lay a large manual out in parts and splice them to target (builder.manual.parts);
     False, nothing written, when it is not laid out so: too small, one part only, chapters
     on right-hand pages (a blank page between parts would be lost), a PDF variant other than
-    PDF/UA-1 (the splice keeps no output intent), or parts that never agree."""
+    PDF/UA-1 (the splice keeps no output intent), a project's own manual layouts (their
+    rules may carry across a cut: counters, :first pages, target-counter()), or parts that
+    never agree."""
     from builder import fonts
     from builder import manual as manual_mod
+    from builder.errors import OutputError
+    from builder.ledger import tool_fingerprint
     from builder.manual import parts as parts_mod
     from builder.pdf import Metadata
 
     settings = project.settings
     if settings.manual.chapters_on_right or (variant or "pdf/ua-1") != "pdf/ua-1":
+        return False
+    if not _own_layouts(project):
         return False
     found = parts_mod.split(html)
     if found is None:
@@ -277,19 +283,40 @@ def _in_parts(project: Project, manual: Assembled, paper: str, renderer: Rendere
     refs = renderer.stylesheet(manual_mod.refs_css(settings.language), project.root)
 
     def css(inputs: parts_mod.Inputs) -> list[Any]:
-        page = manual_mod.page_css(on, str(cjk), total=inputs.total, swap=inputs.left)
+        page = manual_mod.page_css(on, str(cjk), total=inputs.total)
         return [sheet, renderer.stylesheet(page, project.root), refs]
 
-    folder = hints.parent / f"parts-{paper}"
-    folder.mkdir(parents=True, exist_ok=True)
+    # Its own folder and hints: the manual on A5 and the booklet are two jobs at once.
+    folder = hints.parent / f"parts-{target.stem}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write {folder}: {exc.strerror}",
+            hint="check the output folder (disk full? a file in the way?)",
+        ) from exc
     meta = Metadata(**manual.meta)
     fonts_read = sorted((k, v.digest) for k, v in renderer.sheet_files.items())
-    key = parts_mod.made_of(head, tail, manual.css, manual_mod.page_css(on, str(cjk)),
+    font_files = [(str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in fonts.font_files()]
+    key = parts_mod.made_of(tail, manual.css, manual_mod.page_css(on, str(cjk)),
                             manual_mod.refs_css(settings.language), variant, meta,
-                            str(project.source), renderer.made_with,
-                            fonts_read)  # fmt: skip
+                            str(project.source), renderer.layout_key, fonts_read, font_files,
+                            tool_fingerprint())  # fmt: skip
     job = parts_mod.Job(renderer, head, tail, project.source, css, images, variant or None,
                         meta, folder, paper, key)  # fmt: skip
     LOG.info("rendering the manual in %d parts (%s)", len(parts), paper)
-    return parts_mod.draw_in_parts(job, parts, target, hints.with_name(f"parts-{paper}.json"),
+    return parts_mod.draw_in_parts(job, parts, target, hints.with_name(f"parts-{target.stem}.json"),
                                    force=force)  # fmt: skip
+
+
+def _own_layouts(project: Project) -> bool:
+    """Is the manual made with guideprint's own template and stylesheet (as they are)?"""
+    from builder.layouts import BUILTIN
+
+    for name in (CSS, "manual/manual.html.j2"):
+        path = project.layouts.path(name)
+        if path.resolve() == (BUILTIN / name).resolve():
+            continue
+        if current().read_hint(path) != (BUILTIN / name).read_bytes():
+            return False
+    return True

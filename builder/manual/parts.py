@@ -51,7 +51,11 @@ ROUNDS = 6
 CHARS_PER_PAGE = 2500  # a first guess of the pages a part fills, without any hint
 
 CHAPTER = re.compile(r'\n<article class="chapter\b')
-ID = re.compile(r'\bid="([^"]+)"')
+ID = re.compile(r'(?<![\w-])id="([^"]+)"')
+BODY = re.compile(r"<body\b[^>]*>", re.I)
+CLOSE_BODY = re.compile(r"</body\s*>", re.I)
+OUTLINE = re.compile(r"^#[^{\n]+\{ bookmark-level: [^\n]*\n", re.M)  # manual.outline_css
+PART_FILE = re.compile(r"[0-9a-f]{40}\.pdfpart(?:\.sha256)?")  # Job.file's: not a temporary
 HREF = re.compile(r'<a\b([^>]*?)\bhref="#([^"]*)"')
 FIGURE = re.compile(r'<figure\b[^>]*\bclass="(?:[^"]*\s)?captioned\b')
 NEW_PAGE = re.compile(r"[^>]*\bnew-page\b")
@@ -108,11 +112,14 @@ class Laid:
 
 def split(html: str) -> tuple[str, list[Part], str] | None:
     """The document's head (to <body>), its parts and its tail; None for one part only."""
-    open_at = html.index(">", html.index("<body")) + 1
-    close_at = html.rindex("</body>")
-    head, body, tail = html[:open_at], html[open_at:close_at], html[close_at:]
-    if len(body) < SPLIT_AT:
+    if len(html) < SPLIT_AT:
         return None
+    opened = BODY.search(html)
+    closed = [m.start() for m in CLOSE_BODY.finditer(html)]
+    if opened is None or not closed:
+        return None
+    open_at, close_at = opened.end(), closed[-1]
+    head, body, tail = html[:open_at], html[open_at:close_at], html[close_at:]
     starts = [m.start() for m in CHAPTER.finditer(body)]
     if not starts:
         return None
@@ -147,12 +154,23 @@ def part_html(head: str, part: Part, inputs: Inputs, tail: str) -> str:
             return m.group(0)
         return f'<a data-page="{page}"{m.group(1)}href="#{m.group(2)}"'
 
+    side = "html { break-before: left; }\n" if inputs.left else ""  # else a right-hand one
     style = (
-        f"<style>body {{ counter-reset: figure {inputs.figures}; }}\n"
+        f"<style>{side}body {{ counter-reset: figure {inputs.figures}; }}\n"
         f"@page :first {{ counter-reset: page {inputs.start}; }}</style>\n"
     )
-    head = head.replace("</head>", style + "</head>", 1)
+    head = own_outline(head, part).replace("</head>", style + "</head>", 1)
     return head + HREF.sub(told, part.body) + tail
+
+
+def own_outline(head: str, part: Part) -> str:
+    """The head with the bookmark rules of the part's own anchors only (manual.outline_css
+    has one per anchor of the manual): one heading added elsewhere changes no other part."""
+    from builder.manual import css_id
+
+    mine = {f"#{css_id(anchor)} " for anchor in part.ids}
+    return OUTLINE.sub(lambda m: m.group(0) if m.group(0)[: m.group(0).index("{")] in mine
+                       else "", head)  # fmt: skip
 
 
 def guessed(parts: list[Part], hints: dict[str, Any]) -> tuple[dict[str, int], list[int]]:
@@ -225,7 +243,8 @@ class Job:
         """Where the part laid out with these inputs is kept."""
         # Where a warning about one of its images says it is written (page and line).
         named = repr([(url, at) for url, at in sorted(self.images.items()) if url in part.body])
-        whole = "\0".join((self.key, part.key, inputs.digest(), named))
+        own = own_outline(self.head, part)
+        whole = "\0".join((self.key, own, part.key, inputs.digest(), named))
         name = hashlib.sha256(whole.encode("utf-8", "surrogatepass")).hexdigest()
         return self.folder / f"{name[:40]}.pdfpart"
 
@@ -328,8 +347,8 @@ def _clean(folder: Path, kept: set[str]) -> None:
     """Remove the part files of earlier builds that this one did not use."""
     import contextlib
 
-    for path in folder.glob("*.pdfpart*"):
-        if path.name.removesuffix(".sha256") not in kept:
+    for path in folder.iterdir():
+        if PART_FILE.fullmatch(path.name) and path.name.removesuffix(".sha256") not in kept:
             with contextlib.suppress(OSError):
                 path.unlink()
 
@@ -356,6 +375,7 @@ def lay_all(job: Job, tasks: list[tuple[Part, Inputs]]) -> list[Laid]:
     finally:
         os.close(write)
     found: dict[int, Laid] = {}
+    _trim()
     gc.freeze()  # what this process holds is shared: the workers' collections skip it
     try:
         lane = partial(in_child, partial(_take_turns, job, tasks, turns))
@@ -364,6 +384,19 @@ def lay_all(job: Job, tasks: list[tuple[Part, Inputs]]) -> list[Laid]:
         gc.unfreeze()
         os.close(turns)
     return [found[i] for i in range(len(tasks))]
+
+
+def _trim() -> None:
+    """Give the C heap's free pages back to the system (glibc's malloc_trim): what reading
+    and preparing the images freed is not counted again in every worker this one forks."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to give back this way
+        pass
 
 
 def _take_turns(job: Job, tasks: list[tuple[Part, Inputs]], turns: int) -> dict[int, Laid]:
