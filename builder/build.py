@@ -171,7 +171,8 @@ def _read(project: Project, request: BuildRequest, stale: list[Output]) -> dict[
 
         papers = [project.settings.manual.paper, "A5"]
         # No space to read, a wrong .gitbook.yaml: a GuideError, the build's one line.
-        reads["pages"] = read(project, papers, Collected(), allow_remote=request.allow_remote)
+        reads["pages"] = read(project, papers, Collected(), allow_remote=request.allow_remote,
+                              keep=request.write)  # fmt: skip
     cards = list(dict.fromkeys(o.card for o in stale if o.card))
     if cards:
         from builder.cards.job import read as read_cards

@@ -225,3 +225,65 @@ def test_a_copied_cache_is_made_again_without_leaving_the_manual_stale(tmp_path:
     code, _, err = cli(["build", "--manual"], copied)
     assert code == 0, err
     assert "1 up to date" in err, err
+
+
+# -- what check_image found of a PNG's image data (builder.images.INFLATES) ----------------
+
+
+def broken_png() -> bytes:
+    """A PNG whose chunks and their checksums are whole but whose image data does not
+    inflate (what Pillow's verify() lets through)."""
+    import struct
+    import zlib
+
+    good = png((300, 200), REAL)
+    at = good.index(b"IDAT") - 4
+    size = int.from_bytes(good[at : at + 4], "big")
+    data = bytearray(good[at + 8 : at + 8 + size])
+    data[len(data) // 2 :] = b"\x00" * (len(data) - len(data) // 2)
+    crc = struct.pack(">I", zlib.crc32(b"IDAT" + bytes(data)))
+    return good[: at + 8] + bytes(data) + crc + good[at + 12 + size :]
+
+
+def test_a_png_found_whole_is_not_inflated_again_and_a_planted_verdict_is_not_believed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import builder.images
+    import builder.png
+
+    folder = project(tmp_path / "p", 'title = "T"\n')
+    (folder / "content" / "good.png").write_bytes(png((300, 200), REAL))
+    bad = broken_png()
+    (folder / "content" / "bad.png").write_bytes(bad)
+    readme = folder / "content" / "README.md"
+    readme.write_text("# Guide\n\n![bon](good.png)\n\n![cassé](bad.png)\n", "utf-8")
+    calls = tmp_path / "inflated"  # the reader is a forked process: counted in a file
+    real = builder.png.idat_intact
+
+    def counted(data: bytes) -> bool:
+        with open(calls, "a", encoding="utf-8") as f:
+            f.write("x")
+        return real(data)
+
+    def inflated() -> int:
+        done = calls.read_text(encoding="utf-8") if calls.exists() else ""
+        calls.write_text("", encoding="utf-8")
+        return len(done)
+
+    monkeypatch.setattr(builder.images, "idat_intact", counted)
+    code, _, err = cli(["check"], folder)  # writes nothing: no verdict kept
+    assert "does not inflate" in err, err
+    assert not (folder / ".guideprint-cache" / "inflates").exists()
+    code, _, err = cli(["build", "--manual"], folder)
+    assert "bad.png" in err and "does not inflate" in err, err
+    assert inflated() == 4  # each PNG, in check and in the build
+    # A verdict planted for the broken PNG, its sidecar forged from its hash alone.
+    digest = hashlib.sha256(bad).hexdigest()
+    entry = folder / ".guideprint-cache" / "inflates" / digest[:2] / digest
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    entry.write_bytes(b"")
+    entry.with_name(digest + ".sha256").write_text(f"{digest} 1 1\n")
+    readme.write_text(readme.read_text("utf-8") + "\nFin.\n", "utf-8")
+    code, _, err = cli(["build", "--manual"], folder)
+    assert "does not inflate" in err, err  # still said
+    assert inflated() == 1  # the broken one, again; the good one as found before

@@ -66,8 +66,21 @@ def read_spaces(
     return spaces
 
 
-def read(project: Project, papers: list[str], diag: Diagnostics, *, allow_remote: bool) -> Read:
-    """Read the pages and assemble the manual for these papers; what it read is recorded."""
+def read(project: Project, papers: list[str], diag: Diagnostics, *, allow_remote: bool,
+         keep: bool = True) -> Read:  # fmt: skip
+    """Read the pages and assemble the manual for these papers; what it read is recorded.
+    keep: the PNGs found whole are noted in the project's cache (builder.images.INFLATES);
+    False for a build that writes nothing (`check`), which only uses those noted."""
+    from builder import images
+
+    images.INFLATES[:] = [(project.cache / "inflates", keep)]
+    try:
+        return _read(project, papers, diag, allow_remote=allow_remote)
+    finally:
+        images.INFLATES.clear()
+
+
+def _read(project: Project, papers: list[str], diag: Diagnostics, *, allow_remote: bool) -> Read:
     from builder import manual as manual_mod
     from builder.gate import current
 
