@@ -272,6 +272,7 @@ def draw_in_parts(job: Job, parts: list[Part], target: Path, hints: Path, *, for
     known = {key for key, _ in _order(last)}
     laid: list[Laid | None] = [None] * len(parts)
     used: list[Inputs | None] = [None] * len(parts)
+    drafts: list[Laid | None] = [None] * len(parts)  # laid out, not drawn (a cold build's)
     for rounds in range(ROUNDS):
         told = inputs_of(parts, pages, anchors)
         todo = [i for i, inputs in enumerate(told) if used[i] != inputs]
@@ -290,16 +291,23 @@ def draw_in_parts(job: Job, parts: list[Part], target: Path, hints: Path, *, for
             todo = edited
         LOG.info("manual parts: round %d, %d laid out, %d from earlier builds", rounds + 1,
                  len(todo), kept)  # fmt: skip
+        # Without hints, every first guess (pages from the HTML's size) is wrong somewhere:
+        # the first round only lays out, to learn the pages, and draws nothing.
+        draft = rounds == 0 and not known
         # The bench's stage lines: "parts-round-N PAPER:laid/from-earlier-builds ...".
         with stage(f"parts-round-{rounds + 1}", f"{job.paper}:{len(todo)}/{kept}"):
-            done = lay_all(job, [(parts[i], told[i]) for i in todo])
+            done = lay_all(job, [(parts[i], told[i]) for i in todo], draft=draft)
         for i, one in zip(todo, done, strict=True):
-            laid[i], used[i] = one, told[i]
-        pages = [n if one is None else one.pages for n, one in zip(pages, laid, strict=True)]
+            if draft:
+                drafts[i] = one
+            else:
+                laid[i], used[i] = one, told[i]
+        found = [one or sketch for one, sketch in zip(laid, drafts, strict=True)]
+        pages = [n if one is None else one.pages for n, one in zip(pages, found, strict=True)]
         # Once every part is laid out, only where anchors landed: an id that is no anchor
         # (a link to it prints nothing, as in one document) is no longer guessed.
-        landed = _landed(laid, pages)
-        anchors = landed if None not in laid else {**anchors, **landed}
+        landed = _landed(found, pages)
+        anchors = landed if None not in found else {**anchors, **landed}
     else:
         return False
     final = [one for one in laid if one is not None]
@@ -353,7 +361,7 @@ def _clean(folder: Path, kept: set[str]) -> None:
                 path.unlink()
 
 
-def lay_all(job: Job, tasks: list[tuple[Part, Inputs]]) -> list[Laid]:
+def lay_all(job: Job, tasks: list[tuple[Part, Inputs]], *, draft: bool = False) -> list[Laid]:
     """Lay these parts out on every core this process may use: one forked worker a core,
     each taking the next part (the biggest first) from a pipe as it is free; in the order
     given. One core (or no fork, or threads): here, one after the other."""
@@ -367,7 +375,7 @@ def lay_all(job: Job, tasks: list[tuple[Part, Inputs]]) -> list[Laid]:
     alone = threading.active_count() == 1
     cores = min(_cores(), len(tasks)) if START == "fork" and alone else 1
     if cores < 2:
-        return [lay(job, part, inputs) for part, inputs in tasks]
+        return [lay(job, part, inputs, draft=draft) for part, inputs in tasks]
     order = sorted(range(len(tasks)), key=lambda i: -len(tasks[i][0].body))
     turns, write = os.pipe()
     try:
@@ -378,7 +386,7 @@ def lay_all(job: Job, tasks: list[tuple[Part, Inputs]]) -> list[Laid]:
     _trim()
     gc.freeze()  # what this process holds is shared: the workers' collections skip it
     try:
-        lane = partial(in_child, partial(_take_turns, job, tasks, turns))
+        lane = partial(in_child, partial(_take_turns, job, tasks, turns, draft))
         alongside(lambda: None, [lane] * cores, found.update)
     finally:
         gc.unfreeze()
@@ -399,7 +407,8 @@ def _trim() -> None:
         pass
 
 
-def _take_turns(job: Job, tasks: list[tuple[Part, Inputs]], turns: int) -> dict[int, Laid]:
+def _take_turns(job: Job, tasks: list[tuple[Part, Inputs]], turns: int,
+                draft: bool = False) -> dict[int, Laid]:  # fmt: skip
     """A worker: lay out the part whose number is next in the pipe turns, each in a process
     of its own (its memory given back when it ends), until the pipe is empty (a read of two
     bytes from a pipe is whole: no two workers take the same part)."""
@@ -410,12 +419,13 @@ def _take_turns(job: Job, tasks: list[tuple[Part, Inputs]], turns: int) -> dict[
     done = {}
     while len(got := os.read(turns, 2)) == 2:
         i = int.from_bytes(got, "big")
-        done[i] = fork(partial(lay, job, *tasks[i]))()
+        done[i] = fork(partial(lay, job, *tasks[i], draft=draft))()
     return done
 
 
-def lay(job: Job, part: Part, inputs: Inputs) -> Laid:
+def lay(job: Job, part: Part, inputs: Inputs, *, draft: bool = False) -> Laid:
     """Lay one part out and write its file; what it read and what it warned come back.
+    A draft is only laid out: its pages and anchors, no file.
 
     The laid-out document is let go once WeasyPrint has drawn it into PDF objects, and the
     objects go to the file one by one: a part's boxes and its bytes are never held at once.
@@ -430,15 +440,20 @@ def lay(job: Job, part: Part, inputs: Inputs) -> Laid:
     outer, mine = renderer.diag, Collected()
     renderer.report_to(mine)
     h = hashlib.sha256()
+    if draft:
+        try:
+            html = part_html(job.head, part, inputs, job.tail)
+            document = renderer.render(html, job.base, job.css(inputs), source="manual",
+                                       images=job.images)  # fmt: skip
+        finally:
+            renderer.report_to(outer)
+        return Laid(len(document.pages), _anchors(document), "")
     try:
         with current().recording() as seen, atomic_path(target) as tmp, open(tmp, "wb") as out:
             html = part_html(job.head, part, inputs, job.tail)
             document = renderer.render(html, job.base, job.css(inputs), source="manual",
                                        images=job.images)  # fmt: skip
-            anchors: dict[str, int] = {}
-            for number, page in enumerate(document.pages):
-                for name in page.anchors:
-                    anchors.setdefault(name, number)
+            anchors = _anchors(document)
             pdf, header = _drawn(renderer, document, job, part, inputs, anchors)
             del document
             if gc.get_freeze_count():  # a worker's: what the process held before is skipped
@@ -459,6 +474,15 @@ def lay(job: Job, part: Part, inputs: Inputs) -> Laid:
         renderer.report_to(outer)
     write_text(target.with_name(target.name + ".sha256"), seal(target, h.hexdigest()))
     return laid
+
+
+def _anchors(document: Any) -> dict[str, int]:
+    """Each anchor of a laid-out document -> its page, 0 for the first (the first wins)."""
+    anchors: dict[str, int] = {}
+    for number, page in enumerate(document.pages):
+        for name in page.anchors:
+            anchors.setdefault(name, number)
+    return anchors
 
 
 def cached(job: Job, part: Part, inputs: Inputs) -> Laid | None:
