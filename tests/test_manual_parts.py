@@ -296,3 +296,16 @@ def test_a_project_with_its_own_manual_stylesheet_is_laid_out_whole(
     build(copy)
     assert laid_out(stages) == []
     assert not (copy / STEPS / "parts-manual").exists()
+
+
+def test_parts_that_never_agree_are_laid_out_whole(
+    copy: Path, in_parts: None, stages: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Out of rounds (one here: a cold build's first only learns the pages), the manual is
+    laid out whole, and prints what a whole build prints."""
+    monkeypatch.setattr(parts, "ROUNDS", 1)
+    pdf = build(copy)
+    lines = stages.read_text(encoding="utf-8").split("\n")
+    assert any(line.startswith("parts-round-1 A4:7/0") for line in lines), lines
+    assert any(line.startswith("layout A4") for line in lines), lines
+    assert text(pdf) == text(whole(twin(copy, "fresh")))

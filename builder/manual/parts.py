@@ -309,6 +309,7 @@ def draw_in_parts(job: Job, parts: list[Part], target: Path, hints: Path, *, for
         landed = _landed(found, pages)
         anchors = landed if None not in found else {**anchors, **landed}
     else:
+        LOG.info("manual parts: no agreement in %d rounds, laid out whole", ROUNDS)
         return False
     final = [one for one in laid if one is not None]
     anchors = _landed(laid, pages)  # those of no part (a link to nothing) left out
@@ -398,11 +399,9 @@ def _trim() -> None:
     """Give the C heap's free pages back to the system (glibc's malloc_trim): what reading
     and preparing the images freed is not counted again in every worker this one forks."""
     import ctypes
-    import ctypes.util
 
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.malloc_trim(0)
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):  # not glibc: nothing to give back this way
         pass
 
