@@ -4,7 +4,7 @@ WeasyPrint lays one document out on one core and keeps all of it until it writes
 document does not cross processes (it holds Pango's C objects). So a large manual is cut,
 at chapters that start a page, into parts of about PART_CHARS of HTML, each laid out as a
 document of its own, in this process and forked ones, and written to a part file of PDF
-objects (out/.guideprint-steps/parts-PAPER/). The parts are then spliced into one PDF with
+objects (out/.guideprint-steps/parts-OUTPUT/). The parts are then spliced into one PDF with
 one page tree, one structure tree (PDF/UA: every page's and link's keys renumbered), one
 outline, one table of named destinations and the first part's catalogue and metadata.
 
@@ -13,11 +13,14 @@ the figures before it, the manual's page count, and the page of every anchor it 
 ("voir p. N", the contents) as data-page attributes that the stylesheet prints
 (manual.refs_css) instead of target-counter(). Its layout is a function of its HTML and
 these inputs; the parts whose inputs were wrong are laid out again until none is (a cold
-build: twice; a rebuild, with the last build's pages as the guess: once). A part laid out
+build: once to learn the pages, drawing nothing, then again; a rebuild, with the last
+build's pages as the guess: once). A part laid out
 with the same HTML and inputs before is taken from its file (sealed, its reads checked
 again) unless the build is forced: one edited chapter is one part laid out.
 
-A manual that does not converge in ROUNDS, or has fewer than two parts, is laid out whole.
+A manual that does not converge in ROUNDS, or has fewer than two parts, is laid out whole;
+so are those builder.manual.job._in_parts names (chapters on right-hand pages, a project's
+own manual layouts, a PDF variant other than PDF/UA-1).
 """
 
 from __future__ import annotations
@@ -511,7 +514,8 @@ def cached(job: Job, part: Part, inputs: Inputs) -> Laid | None:
                 return None
         except Exception:  # gone, refused, a listing: laid out again, and said then
             return None
-    return Laid(pages, anchors, str(target), seen, diag)
+    # What it read is recorded by those reads, as the files are now (their stat may be new).
+    return Laid(pages, anchors, str(target), {}, diag)
 
 
 def _drawn(renderer: Renderer, document: Any, job: Job, part: Part, inputs: Inputs,
