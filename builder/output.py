@@ -23,7 +23,7 @@ WRITE_ERRORS = frozenset(
 # is a download under way, not ours to remove.
 LEFTOVER = re.compile(r"\..+\.(?:pdf|eml|json|pdfpart|pdfpart\.sha256)\.[a-z0-9_]{8}\.part")
 # The deepest folders a build writes, below the output folder: print/imprimeur/,
-# welcome/<person>/, .guideprint-steps/sheets/, .guideprint-steps/parts-A4/ (a manual's
+# welcome/<person>/, .guideprint-steps/sheets/, .guideprint-steps/parts-manual/ (a manual's
 # parts, builder.manual.parts). Nothing deeper is looked at (an --out that
 # holds a user's whole tree is not walked).
 LEFTOVER_DEPTH = 2

@@ -261,7 +261,7 @@ class Renderer:
         bleed, for out/cards/), once cut.check has passed every page's boxes; neither file
         is written when it fails.
         """
-        self._check_strict(target)
+        self.check_strict(target)
         options = _described(document, meta, variant)
         drawn: list[tuple[Any, list[Any]]] = []  # the PDF objects, before the file's own
 
@@ -277,34 +277,39 @@ class Renderer:
 
         with atomic_path(target, hint=hint) as tmp, collector_paused():
             document.write_pdf(tmp, finisher=finish if cut is not None else None, **options)
-            self._check_strict(target)  # SVG images are drawn, and fetch, only now
+            self.check_strict(target)  # SVG images are drawn, and fetch, only now
         if cut is not None:
             _write_trimmed(*drawn[0], cut.target, options)
 
     def objects(self, document: Any, meta: Metadata, *, variant: str | None = None) -> Any:
         """The document's PDF as WeasyPrint makes it, before it writes it (a pydyf.PDF):
         what builder.manual.parts takes of each part of a manual."""
-        from weasyprint.pdf import VARIANTS, generate_pdf
+        from weasyprint.pdf import generate_pdf
 
-        options = {**weasyprint.DEFAULT_OPTIONS, **_described(document, meta, variant)}
-        if options["pdf_variant"]:
-            for key, value in VARIANTS[options["pdf_variant"]][1].items():
-                if options.get(key) is None:
-                    options[key] = value
+        options = _settled(_described(document, meta, variant))
         with collector_paused():
             return generate_pdf(document, None, 1, **options)
 
     def check_strict(self, target: Path) -> None:
-        """Under --strict, refuse to (re)place target once anything warned."""
-        self._check_strict(target)
-
-    def _check_strict(self, target: Path) -> None:
         """Under --strict, refuse to (re)place target once anything warned."""
         if self.strict and self.diag.items:
             # A refused URL, a missing image: the previous file stays as it was.
             raise RenderError(
                 f"{len(self.diag.items)} problem(s) with --strict; {target.name} not written"
             )
+
+
+def _settled(options: dict[str, Any]) -> dict[str, Any]:
+    """options as Document.write_pdf settles them: WeasyPrint's defaults, then the PDF
+    variant's own (PDF/UA-1: version 1.7, tags) where none is given."""
+    from weasyprint.pdf import VARIANTS
+
+    settings = {**weasyprint.DEFAULT_OPTIONS, **options}
+    if settings["pdf_variant"]:
+        for key, value in VARIANTS[settings["pdf_variant"]][1].items():
+            if settings.get(key) is None:
+                settings[key] = value
+    return settings
 
 
 def _described(document: Any, meta: Metadata, variant: str | None) -> dict[str, Any]:
@@ -358,13 +363,7 @@ def _write_trimmed(pdf: Any, objects: list[Any], target: Path, options: dict[str
     """Write pdf again, each page cut to its TrimBox, as WeasyPrint wrote it (same version,
     identifier, compression): the tags, fonts and drawing are the same objects. pydyf adds
     the info, object and cross-reference streams to its list as it writes: taken off first."""
-    settings = {**weasyprint.DEFAULT_OPTIONS, **options}
-    if settings["pdf_variant"]:
-        from weasyprint.pdf import VARIANTS
-
-        for key, value in VARIANTS[settings["pdf_variant"]][1].items():
-            if settings.get(key) is None:
-                settings[key] = value
+    settings = _settled(options)
     pdf.objects[:] = objects
     pdf.current_position, pdf.xref_position = 0, None
     for page in _pages(objects):

@@ -214,7 +214,8 @@ def draw(
     hints: Path | None = None,
     force: bool = False,
 ) -> Any:
-    """Render the manual on one paper to target; return the laid-out document.
+    """Render the manual on one paper to target; return the laid-out document (None when
+    it was laid out in parts: a document each).
 
     variant: the PDF variant, the settings' (PDF/UA-1 by default) unless given.
     images_from_the_end: see builder.downsample.downsample_pages.
