@@ -26,7 +26,7 @@ from pathlib import Path
 from PIL import Image
 
 from builder.gate import current
-from builder.output import atomic_path, seal, sealed, write_text
+from builder.output import atomic_path, kept, seal, sidecar, write_text
 from builder.png import embedded_as_is
 
 DPI = 300
@@ -107,23 +107,12 @@ def _cached(cache: Path, key: str, ext: str, make: Callable[[Path], None]) -> Pa
     making one entry at once write the same bytes, each atomically.
     """
     target = cache / f"{key}{ext}"
-    check = target.with_name(target.name + ".sha256")
-    gate = current()
-    # Checked through the gate but not recorded: an entry this build makes again (copied in,
-    # damaged) would otherwise be an input "changed while the build read it". The renderer
-    # records the entry it embeds when it reads it.
-    try:
-        expected, data = gate.read_hint(check), gate.read_hint(target)
-        if expected is not None and data is not None:
-            digest = hashlib.sha256(data).hexdigest()  # of the bytes the gate read
-            if sealed(target, digest, expected.decode("utf-8")):
-                return target
-    except (OSError, UnicodeDecodeError):
-        pass
+    if kept(target) is not None:  # checked unrecorded: the renderer records what it embeds
+        return target
     with atomic_path(target, hint=CACHE_HINT) as tmp:
         make(tmp)
         digest = hashlib.sha256(tmp.read_bytes()).hexdigest()
-    write_text(check, seal(target, digest), hint=CACHE_HINT)
+    write_text(sidecar(target), seal(target, digest), hint=CACHE_HINT)
     return target
 
 

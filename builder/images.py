@@ -79,22 +79,17 @@ def _inflates(data: bytes, digest: str) -> bool:
     """idat_intact, or what an earlier build found of the same bytes (INFLATES)."""
     if not INFLATES or not digest:
         return idat_intact(data)
-    from builder.output import seal, sealed, write_bytes, write_text
+    from builder.output import keep, kept
 
     folder, write = INFLATES[0]
     entry = folder / digest[:2] / digest
-    sidecar = entry.with_name(entry.name + ".sha256")
-    gate = current()
-    said = gate.read_hint(sidecar)
-    if said is not None and gate.read_hint(entry) == b"":
-        if sealed(entry, digest, said.decode("ascii", "replace")):
-            return True
+    if kept(entry, digest) == b"":
+        return True
     if not idat_intact(data):
         return False
     if write:
         try:
-            write_bytes(entry, b"")
-            write_text(sidecar, seal(entry, digest))
+            keep(entry, b"", digest=digest)
         except (GuideError, OSError):  # a cache: not kept this time, checked again next time
             pass
     return True

@@ -114,6 +114,51 @@ def sealed(entry: Path, digest: str, sidecar: str) -> bool:
     return sidecar.split() == [digest, str(info.st_ino), str(info.st_ctime_ns)]
 
 
+def sidecar(entry: Path) -> Path:
+    """Where the seal of a cache entry is written (seal)."""
+    return entry.with_name(entry.name + ".sha256")
+
+
+def kept(entry: Path, digest: str | None = None) -> bytes | None:
+    """The bytes of a cache entry this machine wrote and sealed (keep), else None. Read
+    through the gate but not recorded: an entry is named by what it is made from, not an
+    input (the manual's and the booklet's processes may both write it in one build; one made
+    again would be an input "changed while the build read it"). digest: what the seal was
+    written for, when not the entry's own bytes (a note about another file's)."""
+    import hashlib
+
+    from builder.gate import current
+
+    gate = current()
+    data, said = gate.read_hint(entry), gate.read_hint(sidecar(entry))
+    if data is None or said is None:
+        return None
+    digest = digest or hashlib.sha256(data).hexdigest()
+    return data if sealed(entry, digest, said.decode("latin-1")) else None
+
+
+def keep(entry: Path, data: bytes, *, digest: str | None = None) -> None:
+    """Write a cache entry and its seal (digest: as for kept)."""
+    import hashlib
+
+    write_bytes(entry, data)
+    write_text(sidecar(entry), seal(entry, digest or hashlib.sha256(data).hexdigest()))
+
+
+def hint_json(path: Path) -> object:
+    """What a file the build wrote for itself holds as JSON (Gate.read_hint); None when it
+    is missing or not JSON (junk, or nested past Python's stack)."""
+    import json
+
+    from builder.gate import current
+
+    data = current().read_hint(path)
+    try:
+        return json.loads(data) if data else None
+    except (ValueError, RecursionError):
+        return None
+
+
 def clean_leftovers(folder: Path, before: float) -> list[Path]:
     """Remove the temporary files of killed builds under folder, older than before; return them.
     Only names a build leaves (LEFTOVER), in the folders it writes (LEFTOVER_DEPTH).

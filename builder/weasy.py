@@ -50,8 +50,7 @@ import pydyf
 from builder.deferred import deferred
 from builder.errors import GuideError
 from builder.ffi_cache import StaleError, declared_once
-from builder.gate import current
-from builder.output import seal, sealed, write_bytes, write_text
+from builder.output import keep, kept
 from builder.png import png_idat, png_palette
 
 # WeasyPrint tries several names per library (libgobject-2.0-0, gobject-2.0, ...); for each
@@ -274,11 +273,11 @@ def _clean_kept(self: Any, to_unicode: Any, hinting: Any) -> None:
         return
     self.subset(to_unicode, hinting)
     digest = hashlib.sha256(self.file_content).hexdigest()[:32]
-    folder, keep = CLEANED_FONTS[0]
+    folder, writes = CLEANED_FONTS[0]
     entry = folder / f"{digest}-{self.index}.ttf"
-    kept = _kept(entry)
-    if kept is not None:
-        self.file_content = kept
+    found = kept(entry)
+    if found is not None:
+        self.file_content = found
         return
     subset = self.file_content
     self.subset = lambda *_: None  # subset above: the rest of clean, as WeasyPrint does it
@@ -286,27 +285,12 @@ def _clean_kept(self: Any, to_unicode: Any, hinting: Any) -> None:
         _font_clean(self, to_unicode, hinting)
     finally:
         del self.subset
-    if not keep or self.file_content == subset:  # not cleaned (WeasyPrint warned): not kept
+    if not writes or self.file_content == subset:  # not cleaned (WeasyPrint warned): not kept
         return
     try:
-        write_bytes(entry, self.file_content)
-        write_text(entry.with_name(entry.name + ".sha256"),
-                   seal(entry, hashlib.sha256(self.file_content).hexdigest()))  # fmt: skip
+        keep(entry, self.file_content)
     except (GuideError, OSError):  # a cache that cannot be written: cleaned again next time
         return
-
-
-def _kept(entry: Path) -> bytes | None:
-    """The bytes of a cache entry this machine wrote (builder.output.seal), else None. Read
-    through the gate but not recorded: an entry is named by what it is made from, not an
-    input (the manual's and the booklet's processes may both write it in one build)."""
-    gate = current()
-    data, check = gate.read_hint(entry), gate.read_hint(entry.with_name(entry.name + ".sha256"))
-    if data is None or check is None:
-        return None
-    return (
-        data if sealed(entry, hashlib.sha256(data).hexdigest(), check.decode("latin-1")) else None
-    )
 
 
 @contextmanager

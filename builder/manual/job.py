@@ -122,12 +122,9 @@ def _check_glyphs(project: Project, spaces: list[Space], diag: Diagnostics) -> N
 def _hints(path: Path | None) -> dict[str, Any]:
     """What a hints file holds: {"anchors" | "refs": {name: {counter: [numbers]}}} (see
     builder.weasy.page_hints), {} if none (missing, not ours, not of that shape)."""
-    data = current().read_hint(path) if path is not None else None
-    try:
-        found = json.loads(data) if data else {}
-    except (ValueError, RecursionError):  # not JSON, or nested past Python's stack
-        return {}
-    return _shaped(found)
+    from builder.output import hint_json
+
+    return _shaped(hint_json(path) if path is not None else None)
 
 
 TABLE = re.compile(r"<table\b.*?</table>", re.S | re.I)
@@ -294,7 +291,8 @@ def _in_parts(project: Project, manual: Assembled, paper: str, renderer: Rendere
     head, parts, tail = found
     on = replace(settings, manual=replace(settings.manual, paper=paper))
     cjk = manual.papers[paper].cjk or fonts.CJK_DEFAULT
-    refs = renderer.stylesheet(manual_mod.refs_css(settings.language), project.root)
+    refs_css = manual_mod.refs_css(settings.language)
+    refs = renderer.stylesheet(refs_css, project.root)
 
     def css(inputs: parts_mod.Inputs) -> list[Any]:
         page = manual_mod.page_css(on, str(cjk), total=inputs.total)
@@ -313,7 +311,7 @@ def _in_parts(project: Project, manual: Assembled, paper: str, renderer: Rendere
     fonts_read = sorted((k, v.digest) for k, v in renderer.sheet_files.items())
     font_files = [(str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in fonts.font_files()]
     key = parts_mod.made_of(tail, manual.css, manual_mod.page_css(on, str(cjk)),
-                            manual_mod.refs_css(settings.language), variant, meta,
+                            refs_css, variant, meta,
                             str(project.source), renderer.layout_key, fonts_read, font_files,
                             tool_fingerprint())  # fmt: skip
     job = parts_mod.Job(renderer, head, tail, project.source, css, images, variant or None,

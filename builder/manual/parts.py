@@ -347,11 +347,9 @@ def _landed(laid: list[Laid | None], pages: list[int]) -> dict[str, int]:
 
 
 def _read_hints(path: Path) -> dict[str, Any]:
-    data = current().read_hint(path)
-    try:
-        found = json.loads(data) if data else {}
-    except (ValueError, RecursionError):
-        return {}
+    from builder.output import hint_json
+
+    found = hint_json(path)
     return found if isinstance(found, dict) else {}
 
 
@@ -435,7 +433,7 @@ def lay(job: Job, part: Part, inputs: Inputs, *, draft: bool = False) -> Laid:
     import gc
 
     from builder.diagnostics import Collected
-    from builder.output import atomic_path, seal, write_text
+    from builder.output import atomic_path, seal, sidecar, write_text
 
     renderer = job.renderer
     target = job.file(part, inputs)
@@ -474,7 +472,7 @@ def lay(job: Job, part: Part, inputs: Inputs, *, draft: bool = False) -> Laid:
                 out.write(chunk)
     finally:
         renderer.report_to(outer)
-    write_text(target.with_name(target.name + ".sha256"), seal(target, h.hexdigest()))
+    write_text(sidecar(target), seal(target, h.hexdigest()))
     return laid
 
 
@@ -490,15 +488,12 @@ def _anchors(document: Any) -> dict[str, int]:
 def cached(job: Job, part: Part, inputs: Inputs) -> Laid | None:
     """The part laid out with these inputs by an earlier build, if its file is the one that
     build sealed and what its layout read is unchanged (read again, through the gate)."""
-    from builder.output import sealed
+    from builder.output import kept
 
     target = job.file(part, inputs)
     gate = current()
-    data = gate.read_hint(target)
-    sidecar = gate.read_hint(target.with_name(target.name + ".sha256"))
-    if data is None or sidecar is None:
-        return None
-    if not sealed(target, hashlib.sha256(data).hexdigest(), sidecar.decode("ascii", "replace")):
+    data = kept(target)
+    if data is None:
         return None
     try:
         header = read_header(data)
