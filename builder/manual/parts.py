@@ -442,17 +442,13 @@ def lay(job: Job, part: Part, inputs: Inputs, *, draft: bool = False) -> Laid:
     h = hashlib.sha256()
     if draft:
         try:
-            html = part_html(job.head, part, inputs, job.tail)
-            document = renderer.render(html, job.base, job.css(inputs), source="manual",
-                                       images=job.images)  # fmt: skip
+            document = _rendered(job, part, inputs)
         finally:
             renderer.report_to(outer)
         return Laid(len(document.pages), _anchors(document), "")
     try:
         with current().recording() as seen, atomic_path(target) as tmp, open(tmp, "wb") as out:
-            html = part_html(job.head, part, inputs, job.tail)
-            document = renderer.render(html, job.base, job.css(inputs), source="manual",
-                                       images=job.images)  # fmt: skip
+            document = _rendered(job, part, inputs)
             anchors = _anchors(document)
             pdf, header = _drawn(renderer, document, job, part, inputs, anchors)
             del document
@@ -474,6 +470,13 @@ def lay(job: Job, part: Part, inputs: Inputs, *, draft: bool = False) -> Laid:
         renderer.report_to(outer)
     write_text(sidecar(target), seal(target, h.hexdigest()))
     return laid
+
+
+def _rendered(job: Job, part: Part, inputs: Inputs) -> Any:
+    """The part told these inputs, laid out (a WeasyPrint document)."""
+    html = part_html(job.head, part, inputs, job.tail)
+    return job.renderer.render(html, job.base, job.css(inputs), source="manual",
+                               images=job.images)  # fmt: skip
 
 
 def _anchors(document: Any) -> dict[str, int]:
