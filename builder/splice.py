@@ -29,7 +29,7 @@ from builder.output import atomic_path
 
 TOKENS = re.compile(rb"\((?:[^\\()]|\\.)*\)|/StructParent(s?) (\d+)|(\d+) 0 R", re.S)
 PER_STREAM = 4000  # objects of one object stream
-FORMAT = b"guideprint-part 1\n"  # a part file's first line: then its header's size, header
+FORMAT = b"guideprint-part 2\n"  # a part file's first line: then its header's size, header
 
 
 def splice(files: list[Path], target: Path) -> None:

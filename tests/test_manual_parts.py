@@ -309,3 +309,93 @@ def test_parts_that_never_agree_are_laid_out_whole(
     assert any(line.startswith("parts-round-1 A4:7/0") for line in lines), lines
     assert any(line.startswith("layout A4") for line in lines), lines
     assert text(pdf) == text(whole(twin(copy, "fresh")))
+
+
+# --- parts cut inside a group, where the layout found a chapter starting a page ----------
+
+
+@pytest.fixture
+def grouped(copy: Path) -> Path:
+    """The copy with a space of one group of 14 pages that follow on (page_breaks =
+    "chapter"): two in three open with a tall captioned screenshot, so most of those start a
+    page by themselves; each links to two others ("voir p. N")."""
+    from PIL import Image
+
+    content = copy / "content"
+    shutil.rmtree(content)
+    (content / ".gitbook" / "assets").mkdir(parents=True)
+    Image.new("RGB", (900, 1000), (40, 90, 160)).save(content / ".gitbook" / "assets" / "ecran.png")
+    names = [f"p{n:02d}.md" for n in range(1, 15)]
+    summary = ["# Table of contents", "", "* [Accueil](README.md)", "", "## Le guide", ""]
+    summary += [f"* [Page {n}]({name})" for n, name in enumerate(names, 1)]
+    (content / "SUMMARY.md").write_text("\n".join(summary) + "\n", encoding="utf-8")
+    (content / "README.md").write_text("# Accueil\n\nLe guide du poste.\n", encoding="utf-8")
+    for n, name in enumerate(names, 1):
+        words = " ".join(["Le poste sonne, la ligne clignote, on décroche."] * (3 + n % 4))
+        others = [names[(n + 4) % 14], names[(n + 9) % 14]]
+        links = " ".join(f"Voir [la page]({o})." for o in others)
+        figure = (f'<figure><img src=".gitbook/assets/ecran.png" alt="Écran {n}">'
+                  f"<figcaption><p>L'écran {n}</p></figcaption></figure>")  # fmt: skip
+        body = [f"# Page {n}", "", figure if n % 3 else "", "", words, "", links, "", words]
+        (content / name).write_text("\n".join(body) + "\n", encoding="utf-8")
+    return copy
+
+
+def part_hints(folder: Path) -> dict[str, Any]:
+    import json
+
+    found: dict[str, Any] = json.loads((folder / STEPS / "parts-manual.json").read_text())
+    return found
+
+
+def test_a_group_is_cut_where_its_chapters_start_a_page_and_prints_as_whole(
+    grouped: Path, tmp_path: Path, in_parts: None, stages: Path
+) -> None:
+    reference = tmp_path / "whole.pdf"
+    shutil.copy(whole(twin(grouped, "whole")), reference)
+    # From nothing: the draft (the cover, the README, then the group) finds where chapters
+    # start a page, and the parts laid out then are cut there too.
+    cold = build(grouped)
+    rounds = laid_out(stages)
+    assert rounds[0] == (3, 0) and len(rounds) == 2, rounds
+    cut = len(part_hints(grouped)["order"])
+    assert cut >= 6, part_hints(grouped)
+    assert text(cold) == text(reference)
+    assert read_back(cold) == read_back(reference)
+    assert pixels(cold, tmp_path / "a") == pixels(reference, tmp_path / "b")
+    assert_tagged(cold, "fr")
+    check = subprocess.run(["qpdf", "--check", str(cold)], capture_output=True, text=True)
+    assert "No syntax or stream encoding errors" in check.stdout, check
+    # Forced, the hints cut it at once: one round, the same bytes (the same cuts).
+    first = cold.read_bytes()
+    again = build(grouped, "--force")
+    assert laid_out(stages) == [(cut, 0)]
+    assert again.read_bytes() == first
+
+
+def test_a_cut_where_no_page_starts_any_more_is_joined_never_printed_wrong(
+    grouped: Path, tmp_path: Path, in_parts: None, stages: Path
+) -> None:
+    """The hints say where chapters started a page; an edit (or a planted hint) that makes
+    it untrue costs a round, never a page that differs from the manual laid out whole."""
+    import json
+
+    build(grouped)
+    hints = grouped / STEPS / "parts-manual.json"
+    planted = part_hints(grouped)
+    planted["tops"] = sorted({*planted["tops"], *(f"p-p{n:02d}" for n in range(1, 15))})
+    hints.write_text(json.dumps(planted), encoding="utf-8")
+    page = grouped / "content" / "p03.md"  # pushes every later page break
+    page.write_text(page.read_text(encoding="utf-8") + "\n\nUne ligne de plus.\n" * 3,
+                    encoding="utf-8")  # fmt: skip
+    laid_out(stages)
+    edited = build(grouped)
+    rounds = laid_out(stages)
+    # Cut at every chapter, as planted: 16 parts; those whose next chapter starts no page
+    # were joined to it and laid out again.
+    assert len(rounds) >= 2 and len(part_hints(grouped)["order"]) < 16, rounds
+    reference = whole(twin(grouped, "fresh"))
+    assert text(edited) == text(reference)
+    assert read_back(edited) == read_back(reference)
+    assert pixels(edited, tmp_path / "a") == pixels(reference, tmp_path / "b")
+    assert set(part_hints(grouped)["tops"]) < set(planted["tops"])  # only the true ones

@@ -54,6 +54,8 @@ ROUNDS = 6
 CHARS_PER_PAGE = 2500  # a first guess of the pages a part fills, without any hint
 
 CHAPTER = re.compile(r'\n<article class="chapter\b')
+TITLE = re.compile(r'<h1 class="chapter-title" id="([^"]*)"')  # a chapter's title (its anchor)
+LOOK_CHARS = 4000  # the least lookahead of a part cut inside a group (Part.look)
 ID = re.compile(r'(?<![\w-])id="([^"]+)"')
 BODY = re.compile(r"<body\b[^>]*>", re.I)
 CLOSE_BODY = re.compile(r"</body\s*>", re.I)
@@ -73,15 +75,31 @@ def _name(raw: str) -> str:
 class Part:
     """A run of the manual's HTML laid out as a document of its own."""
 
-    index: int
     body: str  # the part's elements, inside <body>
     ids: frozenset[str]  # the anchors its elements give
-    refers: tuple[str, ...]  # the anchors it links to, sorted (its own too)
+    refers: tuple[str, ...]  # the anchors it (and its lookahead) links to, sorted
     figures: int  # captioned figures in it
+    first: str = ""  # the anchor of its first chapter's title ("" for the cover)
+    # A part that ends where an earlier layout found a page starting inside a group (not at
+    # a new page): the chapters after it, laid out with it to find where that page starts
+    # now, then dropped (look), and the anchor of the chapter that must start it (after).
+    look: str = ""
+    after: str = ""
+    flows: bool = False  # it starts so: its first chapter's margin truncated, as at a break
 
     @property
     def key(self) -> str:
-        return hashlib.sha256(self.body.encode("utf-8", "surrogatepass")).hexdigest()
+        data = "\0".join((self.body, self.look, self.after, str(self.flows)))
+        return hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _part(body: str, look: str = "", after: str = "", flows: bool = False) -> Part:
+    """The part of these elements (and this lookahead), with what is found in them."""
+    refers = {_name(m.group(2)) for m in HREF.finditer(body + look)} - {""}
+    ids = frozenset(entities.unescape(i) for i in ID.findall(body))
+    first = TITLE.search(body)
+    return Part(body, ids, tuple(sorted(refers)), len(FIGURE.findall(body)),
+                entities.unescape(first.group(1)) if first else "", look, after, flows)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -111,6 +129,8 @@ class Laid:
     file: str  # the part file (PDF objects and what the splice needs of them)
     seen: dict[str, Seen] = field(default_factory=dict)  # what its layout and writing read
     diag: list[Diagnostic] = field(default_factory=list)
+    tops: list[str] = field(default_factory=list)  # the chapters that start one of its pages
+    ends: bool = True  # False: the chapter after it no longer starts a page (Part.after)
 
 
 def split(html: str) -> tuple[str, list[Part], str] | None:
@@ -132,18 +152,54 @@ def split(html: str) -> tuple[str, list[Part], str] | None:
         if at - last >= PART_CHARS and NEW_PAGE.match(body, at, tag_end):
             cuts.append(at)
             last = at
-    if len(cuts) < 2:
-        return None
+    # A manual of one group is cut only where refine finds chapters starting a page.
     if len(cuts) > 2 and len(body) - cuts[-1] < PART_CHARS // 3:  # a short last part joins
         cuts.pop()
     cuts[1:1] = [starts[0]] if starts[0] not in cuts else []  # the cover and contents alone
     pieces = [body[a:b] for a, b in zip(cuts, [*cuts[1:], len(body)], strict=True)]
-    parts = []
-    for index, piece in enumerate(pieces):
-        refers = tuple(sorted({_name(m.group(2)) for m in HREF.finditer(piece)} - {""}))
-        ids = frozenset(entities.unescape(i) for i in ID.findall(piece))
-        parts.append(Part(index, piece, ids, refers, len(FIGURE.findall(piece))))
-    return head, parts, tail
+    return head, [_part(piece) for piece in pieces], tail
+
+
+def refine(parts: list[Part], tops: set[str]) -> list[Part]:
+    """The parts cut again inside, where an earlier layout found a chapter starting a page
+    (tops: their titles' anchors), or at a chapter that starts a new page, once a part
+    holds PART_CHARS. Such a part is laid out with the chapters after it (LOOK_CHARS, at
+    least one), and holds only its pages before the next part's chapter, if that chapter
+    still starts a page (Laid.ends): the pages of the whole manual, laid out in pieces."""
+    out = []
+    for part in parts:
+        body = part.body
+        chapters = [(m.start(), TITLE.search(body, m.start())) for m in CHAPTER.finditer(body)]
+        cuts: list[tuple[int, bool]] = [(0, part.flows)]
+        for at, title in chapters:
+            if at == 0 or title is None or at - cuts[-1][0] < PART_CHARS:
+                continue
+            if len(body) - at < PART_CHARS // 3:  # a short last piece stays
+                break
+            tag_end = body.index(">", at + 1)
+            if NEW_PAGE.match(body, at, tag_end):
+                cuts.append((at, False))
+            elif entities.unescape(title.group(1)) in tops:
+                cuts.append((at, True))
+        if len(cuts) == 1:
+            out.append(part)
+            continue
+        starts = [at for at, _ in chapters]
+        ends = [at for at, _ in cuts[1:]] + [len(body)]
+        for (at, flows), end in zip(cuts, ends, strict=True):
+            if end == len(body):
+                out.append(_part(body[at:], part.look, part.after, flows))
+                continue
+            follows = next((c for c in cuts if c[0] == end), (end, False))[1]
+            if not follows:
+                out.append(_part(body[at:end], flows=flows))
+                continue
+            # The lookahead: from the next part's chapter, whole chapters, to LOOK_CHARS.
+            stop = next((s for s in starts if s > end and s - end >= LOOK_CHARS), len(body))
+            found = TITLE.search(body, end)
+            after = entities.unescape(found.group(1)) if found else ""
+            out.append(_part(body[at:end], body[end:stop], after, flows))
+    return out
 
 
 def part_html(head: str, part: Part, inputs: Inputs, tail: str) -> str:
@@ -158,12 +214,15 @@ def part_html(head: str, part: Part, inputs: Inputs, tail: str) -> str:
         return f'<a data-page="{page}"{m.group(1)}href="#{m.group(2)}"'
 
     side = "html { break-before: left; }\n" if inputs.left else ""  # else a right-hand one
+    # At a page break that is not forced, WeasyPrint truncates the margin above the
+    # chapter; the first page of a document keeps it.
+    flows = "body > article.chapter:first-child { margin-top: 0; }\n" if part.flows else ""
     style = (
-        f"<style>{side}body {{ counter-reset: figure {inputs.figures}; }}\n"
+        f"<style>{side}{flows}body {{ counter-reset: figure {inputs.figures}; }}\n"
         f"@page :first {{ counter-reset: page {inputs.start}; }}</style>\n"
     )
     head = own_outline(head, part).replace("</head>", style + "</head>", 1)
-    return head + HREF.sub(told, part.body) + tail
+    return head + HREF.sub(told, part.body + part.look) + tail
 
 
 def own_outline(head: str, part: Part) -> str:
@@ -178,14 +237,22 @@ def own_outline(head: str, part: Part) -> str:
 
 def guessed(parts: list[Part], hints: dict[str, Any]) -> tuple[dict[str, int], list[int]]:
     """Each anchor's page and each part's pages as the last build found them (hints): a
-    part whose HTML changed is taken to fill the pages of the one in its place then (an
-    edit rarely moves a page break); without hints, a guess from the parts' sizes."""
+    part of the same HTML fills the pages it filled; one that starts and ends at chapters
+    whose pages are known, those between them; a part whose HTML changed, the pages of the
+    one in its place then (an edit rarely moves a page break); without hints, a guess from
+    the parts' sizes."""
     order = _order(hints)
     known = dict(order)
     before = [n for _, n in order] if len(order) == len(parts) else []
+    last = hints.get("anchors")
+    last = {k: v for k, v in last.items() if type(v) is int} if isinstance(last, dict) else {}
+    starts = [1] + [last.get(part.first, 0) for part in parts[1:]]
+    starts.append(sum(n for _, n in order) + 1 if order else 0)
     pages = []
     for i, part in enumerate(parts):
-        count = known.get(part.key) or (before[i] if before else 0)
+        between = starts[i + 1] - starts[i] if starts[i] and starts[i + 1] else 0
+        count = known.get(part.key) or (between if between > 0 else 0)
+        count = count or (before[i] if before else 0)
         pages.append(count or max(1, len(part.body) // CHARS_PER_PAGE))
     anchors: dict[str, int] = {}
     start = 1
@@ -194,10 +261,14 @@ def guessed(parts: list[Part], hints: dict[str, Any]) -> tuple[dict[str, int], l
             name = entities.unescape(m.group(1))
             anchors.setdefault(name, start + count * m.start() // max(1, len(part.body)))
         start += count
-    last = hints.get("anchors")
-    if isinstance(last, dict):
-        anchors.update({k: v for k, v in last.items() if type(v) is int and k in anchors})
+    anchors.update({k: v for k, v in last.items() if k in anchors})
     return anchors, pages
+
+
+def _tops_hint(hints: dict[str, Any]) -> set[str]:
+    """The chapters the last build found starting a page (their titles' anchors)."""
+    tops = hints.get("tops")
+    return {t for t in tops if isinstance(t, str)} if isinstance(tops, list) else set()
 
 
 def _order(hints: dict[str, Any]) -> list[tuple[str, int]]:
@@ -245,7 +316,8 @@ class Job:
     def file(self, part: Part, inputs: Inputs) -> Path:
         """Where the part laid out with these inputs is kept."""
         # Where a warning about one of its images says it is written (page and line).
-        named = repr([(url, at) for url, at in sorted(self.images.items()) if url in part.body])
+        html = part.body + part.look
+        named = repr([(url, at) for url, at in sorted(self.images.items()) if url in html])
         own = own_outline(self.head, part)
         whole = "\0".join((self.key, own, part.key, inputs.digest(), named))
         name = hashlib.sha256(whole.encode("utf-8", "surrogatepass")).hexdigest()
@@ -271,12 +343,17 @@ def draw_in_parts(job: Job, parts: list[Part], target: Path, hints: Path, *, for
     from builder.splice import splice
 
     last = _read_hints(hints)
+    parts = refine(parts, _tops_hint(last))
     anchors, pages = guessed(parts, last)
     known = {key for key, _ in _order(last)}
     laid: list[Laid | None] = [None] * len(parts)
     used: list[Inputs | None] = [None] * len(parts)
     drafts: list[Laid | None] = [None] * len(parts)  # laid out, not drawn (a cold build's)
-    for rounds in range(ROUNDS):
+    rounds, limit = 0, ROUNDS
+    while True:
+        if rounds == limit:
+            LOG.info("manual parts: no agreement in %d rounds, laid out whole", rounds)
+            return False
         told = inputs_of(parts, pages, anchors)
         todo = [i for i, inputs in enumerate(told) if used[i] != inputs]
         if not todo:
@@ -300,20 +377,44 @@ def draw_in_parts(job: Job, parts: list[Part], target: Path, hints: Path, *, for
         # The bench's stage lines: "parts-round-N PAPER:laid/from-earlier-builds ...".
         with stage(f"parts-round-{rounds + 1}", f"{job.paper}:{len(todo)}/{kept}"):
             done = lay_all(job, [(parts[i], told[i]) for i in todo], draft=draft)
+        broken = []
         for i, one in zip(todo, done, strict=True):
-            if draft:
+            if not one.ends:
+                broken.append(i)
+            elif draft:
                 drafts[i] = one
             else:
                 laid[i], used[i] = one, told[i]
+        # A part whose next part's chapter no longer starts a page (an edit moved the page
+        # breaks) is joined to it, and laid out again: a round more.
+        for i in sorted(broken, reverse=True):
+            parts[i : i + 2] = [_part(parts[i].body + parts[i + 1].body, parts[i + 1].look,
+                                      parts[i + 1].after, parts[i].flows)]  # fmt: skip
+            pages[i : i + 2] = [pages[i] + pages[i + 1]]
+            for row in (laid, used, drafts):
+                row[i : i + 2] = [None]
+        if broken:
+            LOG.info("manual parts: %d cut(s) no longer where a page starts, joined", len(broken))
+            limit += 1
         found = [one or sketch for one, sketch in zip(laid, drafts, strict=True)]
         pages = [n if one is None else one.pages for n, one in zip(pages, found, strict=True)]
         # Once every part is laid out, only where anchors landed: an id that is no anchor
         # (a link to it prints nothing, as in one document) is no longer guessed.
         landed = _landed(found, pages)
         anchors = landed if None not in found else {**anchors, **landed}
-    else:
-        LOG.info("manual parts: no agreement in %d rounds, laid out whole", ROUNDS)
-        return False
+        rounds += 1
+        if draft and not broken:
+            # The draft found where chapters start a page: the parts are cut there too, and
+            # told the pages the draft found, as a rebuild's would be.
+            fine = refine(parts, {top for one in drafts if one is not None for top in one.tops})
+            if len(fine) > len(parts):
+                found_hints = {
+                    "anchors": anchors,
+                    "order": [[p.key, n] for p, n in zip(parts, pages, strict=True)],
+                }
+                parts = fine
+                anchors, pages = guessed(parts, found_hints)
+                laid, used, drafts = [None] * len(parts), [None] * len(parts), [None] * len(parts)
     final = [one for one in laid if one is not None]
     anchors = _landed(laid, pages)  # those of no part (a link to nothing) left out
     gate = current()
@@ -328,8 +429,9 @@ def draw_in_parts(job: Job, parts: list[Part], target: Path, hints: Path, *, for
     with stage("writing", job.paper):
         splice([Path(one.file) for one in final], target)
     order = [[p.key, one.pages] for p, one in zip(parts, final, strict=True)]
-    write_text(hints, json.dumps({"anchors": anchors, "order": order}, separators=(",", ":"),
-                                 sort_keys=True))  # fmt: skip
+    tops = sorted({top for one in final for top in one.tops})
+    write_text(hints, json.dumps({"anchors": anchors, "order": order, "tops": tops},
+                                 separators=(",", ":"), sort_keys=True))  # fmt: skip
     _clean(job.folder, {Path(one.file).name for one in final})
     return True
 
@@ -440,36 +542,72 @@ def lay(job: Job, part: Part, inputs: Inputs, *, draft: bool = False) -> Laid:
     outer, mine = renderer.diag, Collected()
     renderer.report_to(mine)
     h = hashlib.sha256()
-    if draft:
-        try:
-            document = _rendered(job, part, inputs)
-        finally:
-            renderer.report_to(outer)
-        return Laid(len(document.pages), _anchors(document), "")
     try:
-        with current().recording() as seen, atomic_path(target) as tmp, open(tmp, "wb") as out:
-            document = _rendered(job, part, inputs)
+        with current().recording() as seen:
+            document = _ended(_rendered(job, part, inputs), part)
+            if document is None:
+                return Laid(0, {}, "", ends=False)
+            if draft:
+                return Laid(len(document.pages), _anchors(document), "", tops=list(_tops(document)))
             anchors = _anchors(document)
-            pdf, header = _drawn(renderer, document, job, part, inputs, anchors)
-            del document
-            if gc.get_freeze_count():  # a worker's: what the process held before is skipped
-                gc.collect()  # the boxes' cycles, before the objects' bytes are made
-            header.update(_objects(pdf, header.pop("stand_ins"), out, h))
-            del pdf
-            laid = Laid(header["page_count"], anchors, str(target), dict(seen), list(mine.items))
-            header["laid"] = {
-                "pages": laid.pages, "anchors": anchors,
-                "seen": {k: [v.digest, v.size, v.mtime_ns] for k, v in laid.seen.items()},
-                "diag": [[d.level, d.message, d.file, d.line, d.hint] for d in laid.diag],
-            }  # fmt: skip
-            head = json.dumps(header, separators=(",", ":")).encode()
-            for chunk in (head, len(head).to_bytes(8, "big")):  # read from the end
-                h.update(chunk)
-                out.write(chunk)
+            tops = list(_tops(document))
+            with atomic_path(target) as tmp, open(tmp, "wb") as out:
+                pdf, header = _drawn(renderer, document, job, part, inputs, anchors)
+                del document
+                if gc.get_freeze_count():  # a worker's: what the process held before is skipped
+                    gc.collect()  # the boxes' cycles, before the objects' bytes are made
+                header.update(_objects(pdf, header.pop("stand_ins"), out, h))
+                del pdf
+                laid = Laid(header["page_count"], anchors, str(target), dict(seen),
+                            list(mine.items), tops)  # fmt: skip
+                header["laid"] = {
+                    "pages": laid.pages, "anchors": anchors, "tops": tops,
+                    "seen": {k: [v.digest, v.size, v.mtime_ns] for k, v in laid.seen.items()},
+                    "diag": [[d.level, d.message, d.file, d.line, d.hint] for d in laid.diag],
+                }  # fmt: skip
+                head = json.dumps(header, separators=(",", ":")).encode()
+                for chunk in (head, len(head).to_bytes(8, "big")):  # read from the end
+                    h.update(chunk)
+                    out.write(chunk)
     finally:
         renderer.report_to(outer)
     write_text(sidecar(target), seal(target, h.hexdigest()))
     return laid
+
+
+def _ended(document: Any, part: Part) -> Any:
+    """The document of a part cut inside a group (Part.after) without its lookahead's pages:
+    those from the page its next part's chapter starts; None if no page starts with it now.
+    Any other part's document as it is."""
+    if not part.after:
+        return document
+    keep = _tops(document).get(part.after, 0)
+    if keep < 1:
+        return None
+    return document.copy(document.pages[:keep])
+
+
+def _tops(document: Any) -> dict[str, int]:
+    """The chapters that start a page of a laid-out document, by their titles' anchors ->
+    that page (0 for the first): a chapter (<article>) that is the first box of the page's
+    <body>, and not the rest of one that began on the page before."""
+    found: dict[str, int] = {}
+    last = None
+    for number, page in enumerate(document.pages):
+        root = page._page_box.children[0]  # the <html> box (then the footnote areas)
+        body = next((b for b in getattr(root, "children", ()) if b.element_tag == "body"), None)
+        children = getattr(body, "children", None)
+        if not children:
+            continue
+        first = children[0]
+        if first.element is not last and first.element_tag == "article":
+            for title in first.element.iter("h1"):
+                if "chapter-title" in (title.get("class") or "").split():
+                    found.setdefault(title.get("id") or "", number)
+                    break
+        last = children[-1].element
+    found.pop("", None)
+    return found
 
 
 def _rendered(job: Job, part: Part, inputs: Inputs) -> Any:
@@ -504,6 +642,7 @@ def cached(job: Job, part: Part, inputs: Inputs) -> Laid | None:
         seen = {k: Seen(d, s, m) for k, (d, s, m) in facts["seen"].items()}
         diag = [Diagnostic(*d) for d in facts["diag"]]
         pages, anchors = int(facts["pages"]), {str(k): int(v) for k, v in facts["anchors"].items()}
+        tops = [str(t) for t in facts["tops"]]
     except (ValueError, KeyError, TypeError):
         return None
     for path, one in seen.items():
@@ -513,7 +652,7 @@ def cached(job: Job, part: Part, inputs: Inputs) -> Laid | None:
         except Exception:  # gone, refused, a listing: laid out again, and said then
             return None
     # What it read is recorded by those reads, as the files are now (their stat may be new).
-    return Laid(pages, anchors, str(target), {}, diag)
+    return Laid(pages, anchors, str(target), {}, diag, tops)
 
 
 def _drawn(renderer: Renderer, document: Any, job: Job, part: Part, inputs: Inputs,
