@@ -357,7 +357,8 @@ def test_a_group_is_cut_where_its_chapters_start_a_page_and_prints_as_whole(
     # start a page, and the parts laid out then are cut there too.
     cold = build(grouped)
     rounds = laid_out(stages)
-    assert rounds[0] == (3, 0) and len(rounds) == 2, rounds
+    assert rounds[0] == (3, 0), rounds
+    assert len(rounds) == 2, rounds
     cut = len(part_hints(grouped)["order"])
     assert cut >= 6, part_hints(grouped)
     assert text(cold) == text(reference)
@@ -393,7 +394,8 @@ def test_a_cut_where_no_page_starts_any_more_is_joined_never_printed_wrong(
     rounds = laid_out(stages)
     # Cut at every chapter, as planted: 16 parts; those whose next chapter starts no page
     # were joined to it and laid out again.
-    assert len(rounds) >= 2 and len(part_hints(grouped)["order"]) < 16, rounds
+    assert len(rounds) >= 2, rounds
+    assert len(part_hints(grouped)["order"]) < 16, rounds
     reference = whole(twin(grouped, "fresh"))
     assert text(edited) == text(reference)
     assert read_back(edited) == read_back(reference)
