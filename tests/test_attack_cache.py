@@ -289,3 +289,72 @@ def test_a_png_found_whole_is_not_inflated_again_and_a_planted_verdict_is_not_be
     _, _, err = cli(["build", "--manual"], folder)
     assert "does not inflate" in err, err  # still said
     assert inflated() == 1  # the broken one, again; the good one as found before
+
+
+def rgba_png(alpha: int) -> bytes:
+    buf = io.BytesIO()
+    im = Image.new("RGBA", (300, 200), (*REAL, 255))
+    im.paste((*REAL, alpha), (0, 0, 150, 200))  # the left half: this alpha
+    im.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def masked(pdf: Path) -> int:
+    """The space's pictures (300 x 200) of the PDF that keep an alpha channel (a soft mask)."""
+    found = set()
+    for page in PdfReader(pdf).pages:  # the pages may share one dictionary of resources
+        for ref in (page["/Resources"].get("/XObject") or {}).values():
+            xobject = ref.get_object()
+            if xobject.get("/Width") == 300 and "/SMask" in xobject:
+                found.add(ref.idnum)
+    return len(found)
+
+
+def test_an_rgba_screenshot_told_opaque_once_and_a_planted_mode_is_not_believed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Telling an RGBA picture opaque (then embedded as RGB) decodes all of it: the mode
+    found is noted in the cache by the picture's hash; a note planted there, claiming a
+    transparent picture opaque, does not take its transparency away."""
+    import builder.downsample
+
+    folder = project(tmp_path / "p", 'title = "T"\n')
+    opaque, clear = rgba_png(255), rgba_png(90)
+    (folder / "content" / "opaque.png").write_bytes(opaque)
+    (folder / "content" / "clear.png").write_bytes(clear)
+    readme = folder / "content" / "README.md"
+    readme.write_text("# Guide\n\n![plein](opaque.png)\n\n![voile](clear.png)\n", "utf-8")
+    calls = tmp_path / "told"  # the manual is laid out in a forked process: counted in a file
+    real = builder.downsample._target_mode
+
+    def counted(im: Image.Image) -> str | None:
+        with open(calls, "a", encoding="utf-8") as f:
+            f.write("x")
+        return real(im)
+
+    def told() -> int:
+        done = calls.read_text(encoding="utf-8") if calls.exists() else ""
+        calls.write_text("", encoding="utf-8")
+        return len(done)
+
+    monkeypatch.setattr(builder.downsample, "_target_mode", counted)
+    pdf = folder / "out" / "manual.pdf"
+    code, _, err = cli(["build", "--manual"], folder)
+    assert code == 0, err
+    assert told() == 2
+    assert masked(pdf) == 1  # the transparent one
+    readme.write_text(readme.read_text("utf-8") + "\nFin.\n", "utf-8")
+    code, _, err = cli(["build", "--manual"], folder)
+    assert code == 0, err
+    assert told() == 0  # both as noted
+    assert masked(pdf) == 1
+    # A note planted for the transparent one: "RGB", its sidecar forged from its hash.
+    key = _key(clear, "mode")
+    entry = folder / ".guideprint-cache" / "images" / "modes" / key[:2] / key
+    entry.write_bytes(b"RGB")
+    entry.with_name(key + ".sha256").write_text(f"{hashlib.sha256(b'RGB').hexdigest()} 1 1\n")
+    readme.write_text(readme.read_text("utf-8") + "\nFin.\n", "utf-8")
+    code, _, err = cli(["build", "--manual"], folder)
+    assert code == 0, err
+    assert told() == 1  # told again
+    assert masked(pdf) == 1  # still transparent
