@@ -21,7 +21,7 @@ from builder.gate import Seen, current
 from builder.layouts import BUILTIN
 from builder.output import atomic_path
 from builder.resources import bundled
-from builder.weasy import CLEANED_FONTS, FontConfiguration, weasyprint
+from builder.weasy import CLEANED_FONTS, SPLIT_ALPHA, FontConfiguration, weasyprint
 
 # WeasyPrint reports missing images and CSS it ignores through these loggers, to a handler
 # nobody sees; the PDF still builds. We forward them into our diagnostics and count them.
@@ -128,6 +128,7 @@ class Renderer:
         # The project's cache: its emoji fonts kept beside (builder.weasy), and made there
         # unless keep is False (`check`, which writes nothing: it only uses those it finds).
         CLEANED_FONTS[:] = [(cache_dir.parent / "fonts", keep)] if cache_dir is not None else []
+        SPLIT_ALPHA[:] = [(cache_dir.parent / "alpha", keep)] if cache_dir is not None else []
         self.names_from = names_from  # warnings name files relative to it (the project)
         self.diag = diag
         self.strict = strict  # write nothing once a warning is on record

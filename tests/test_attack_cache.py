@@ -358,3 +358,44 @@ def test_an_rgba_screenshot_told_opaque_once_and_a_planted_mode_is_not_believed(
     assert code == 0, err
     assert told() == 1  # told again
     assert masked(pdf) == 1  # still transparent
+
+
+def test_an_rgba_picture_split_once_prints_as_weasyprint_splits_it_and_a_planted_split_is_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A picture with real transparency: its colour and alpha streams are split and
+    compressed once, kept in the cache by its hash; the PDF is byte for byte the one
+    WeasyPrint's own split gives, and an entry planted there does not reach it."""
+    import builder.weasy
+
+    folder = project(tmp_path / "p", 'title = "T"\n')
+    clear = rgba_png(90)
+    (folder / "content" / "clear.png").write_bytes(clear)
+    (folder / "content" / "README.md").write_text("# Guide\n\n![voile](clear.png)\n", "utf-8")
+    pdf = folder / "out" / "manual.pdf"
+    own = builder.weasy._alpha_x_object
+
+    def weasyprints(image: object, interpolate: bool) -> object:
+        return builder.weasy._raster_x_object(image, interpolate, 1)
+
+    monkeypatch.setattr(builder.weasy, "_alpha_x_object", weasyprints)
+    code, _, err = cli(["build", "--manual"], folder)
+    assert code == 0, err
+    weasyprint_own = pdf.read_bytes()
+    folder_of = folder / ".guideprint-cache" / "alpha"
+    assert not folder_of.exists()
+    monkeypatch.setattr(builder.weasy, "_alpha_x_object", own)
+    for _ in range(2):  # split and kept, then taken from the cache
+        code, _, err = cli(["build", "--manual", "--force"], folder)
+        assert code == 0, err
+        assert pdf.read_bytes() == weasyprint_own
+    key = hashlib.sha256(clear + b"|RGBA").hexdigest()
+    entry = folder_of / key[:2] / key
+    assert entry.is_file()
+    # Planted: another picture's streams, its sidecar forged from the hash of its bytes.
+    junk = (4).to_bytes(8, "big") + b"abcd" + b"efgh"
+    entry.write_bytes(junk)
+    entry.with_name(key + ".sha256").write_text(f"{hashlib.sha256(junk).hexdigest()} 1 1\n")
+    code, _, err = cli(["build", "--manual", "--force"], folder)
+    assert code == 0, err
+    assert pdf.read_bytes() == weasyprint_own
