@@ -4,7 +4,16 @@ WeasyPrint lays one document out on one core and keeps all of it until it writes
 document does not cross processes (it holds Pango's C objects). So a large manual is cut,
 at chapters that start a page, into parts of about PART_CHARS of HTML, each laid out as a
 document of its own, in this process and forked ones, and written to a part file of PDF
-objects (out/.guideprint-steps/parts-OUTPUT/). The parts are then spliced into one PDF with
+objects (out/.guideprint-steps/parts-OUTPUT/).
+
+A chapter starts a page when page_breaks says so (a forced break), or when the layout put
+it at the top of one by itself (a group's chapters follow on): the last build's layout, or
+a cold build's draft round, names those (the hints' "tops"; refine). A part that ends
+before such a chapter is laid out with the chapters after it (Part.look) and keeps its pages
+before the page that chapter starts (_ended): its pages are the whole manual's, whatever
+came after. If that chapter no longer starts a page (an edit moved the breaks), the part
+and the next are joined and laid out again. The part that starts there is told the
+truncated margin of a chapter at a break that is not forced. The parts are then spliced into one PDF with
 one page tree, one structure tree (PDF/UA: every page's and link's keys renumbered), one
 outline, one table of named destinations and the first part's catalogue and metadata.
 
