@@ -13,9 +13,11 @@ before such a chapter is laid out with the chapters after it (Part.look) and kee
 before the page that chapter starts (_ended): its pages are the whole manual's, whatever
 came after. If that chapter no longer starts a page (an edit moved the breaks), the part
 and the next are joined and laid out again. The part that starts there is told the
-truncated margin of a chapter at a break that is not forced. The parts are then spliced into one PDF with
-one page tree, one structure tree (PDF/UA: every page's and link's keys renumbered), one
-outline, one table of named destinations and the first part's catalogue and metadata.
+truncated margin of a chapter at a break that is not forced.
+
+The parts are then spliced into one PDF with one page tree, one structure tree (PDF/UA:
+every page's and link's keys renumbered), one outline, one table of named destinations and
+the first part's catalogue and metadata.
 
 What a part prints of the others, it is told (Inputs): its first page's number and side,
 the figures before it, the manual's page count, and the page of every anchor it refers to
