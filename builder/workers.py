@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from builder.project import Project
 
     T = TypeVar("T")
+    R = TypeVar("R")
     Job = Callable[[list[Output], dict[str, Read], JobContext], list[Made]]
 
 # How a worker starts: forked after WeasyPrint and the fonts are loaded (Linux, macOS), or
@@ -93,6 +94,34 @@ def reading(read: Callable[[], T], load: Callable[[], None],
             press.close()
         raise
     return result, press
+
+
+def shared(work: Callable[[list[T]], R], items: list[T], *, least: int) -> list[R]:
+    """work on items in two halves on two cores, when there are at least `least` of them:
+    the second half in a forked process (what it read through the gate recorded here, as if
+    read here), the first in this one; else work on all of them here. The results in the
+    items' order: the same on one core as on two when work's result depends on its items
+    alone. Forked only from a process of one thread (see builder.manual.parts.lay_all)."""
+    import threading
+
+    from builder.downsample import _cores
+
+    if len(items) < least or START != "fork" or threading.active_count() > 1 or _cores() < 2:
+        return [work(items)]
+    half = (len(items) + 1) // 2
+    gate = current()
+
+    def second() -> tuple[R, dict[str, Any]]:
+        with gate.recording() as seen:
+            found = work(items[half:])
+        return found, dict(seen)
+
+    here: list[R] = []
+    there: list[tuple[R, dict[str, Any]]] = []
+    alongside(lambda: here.append(work(items[:half])), [partial(in_child, second)], there.append)
+    found, seen = there[0]
+    gate.note(seen)
+    return [here[0], found]
 
 
 def in_child(job: Callable[[], Any]) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ from builder.content.inline import title_text
 from builder.content.model import NavItem, Page, Space, flatten, page_anchor
 from builder.content.summary import SummaryEntry, parse_summary
 from builder.content.yamlsafe import load_yaml
-from builder.diagnostics import Collected, Diagnostics
+from builder.diagnostics import Collected, Diagnostic, Diagnostics
 from builder.errors import ContentError, GuideError
 from builder.gate import ReadRefused, current
 
@@ -184,14 +184,18 @@ def read_space(
     lang: str = "fr",
     allow_remote: bool = False,
     render: bool = True,
+    shares: Shares | None = None,
 ) -> Space:
     """Load the space's pages in SUMMARY order and render each to HTML.
 
     Messages name files from the folder given to find_spaces ("help/setup.md" in a
-    repository of several spaces), so that they can be opened from there.
+    repository of several spaces), so that they can be opened from there. shares: how the
+    pages are rendered, a run of them at a time (builder.workers.shared: on two cores); each
+    page's rendering depends on its own text and the space's titles only.
     """
     if layout.prefix:
-        return _read_prefixed(layout, diag, lang=lang, allow_remote=allow_remote, render=render)
+        return _read_prefixed(layout, diag, lang=lang, allow_remote=allow_remote, render=render,
+                              shares=shares)  # fmt: skip
     root = layout.root
     entries = _entries(layout, diag)
     loaded: dict[str, _Loaded] = {}
@@ -202,10 +206,19 @@ def read_space(
                 loaded[entry.path] = page
     titles = {p.path: title_text(p.title, lang) for p in loaded.values()}
     remote: list[tuple[str, int | None, str]] = []
-    pages = {
-        path: _render(item, layout, diag, lang, titles, allow_remote, render, remote)
-        for path, item in loaded.items()
-    }
+
+    def run(items: list[tuple[str, _Loaded]]) -> Rendered:
+        found = Collected()  # said once, when taken over below
+        far: list[tuple[str, int | None, str]] = []
+        done = [(path, _render(item, layout, found, lang, titles, allow_remote, render, far))
+                for path, item in items]  # fmt: skip
+        return done, found.items, far
+
+    pages: dict[str, Page] = {}
+    for done, said, far in (shares or _alone)(run, list(loaded.items())):
+        pages.update(done)
+        diag.extend(Diagnostics(said))
+        remote += far
     _report_remote(remote, diag)
     nav = [_nav(e, pages) for e in entries]
     readme = pages.get(layout.readme)
@@ -220,6 +233,16 @@ def read_space(
         pages=list(pages.values()),
         lang=lang,
     )
+
+
+# A run of pages rendered: each page, what was said of them, the remote images they name.
+Rendered = tuple[list[tuple[str, Page]], list[Diagnostic], list[tuple[str, int | None, str]]]
+# How runs of pages are rendered: work on the pages, in one run or more, the results in order.
+Shares = Callable[[Callable[[list[Any]], Rendered], list[Any]], list[Rendered]]
+
+
+def _alone(work: Callable[[list[Any]], Rendered], items: list[Any]) -> list[Rendered]:
+    return [work(items)]
 
 
 def space_settings(layout: Layout, lang: str, diag: Diagnostics) -> tuple[str, str]:

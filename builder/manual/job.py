@@ -10,6 +10,7 @@ import json
 import os
 import re
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 CSS = "manual/manual.css"
 STEPS = ".guideprint-steps"  # in out/: files a build makes on the way to its outputs
+SHARED_PAGES = 40  # a space of this many pages or more is rendered on two cores
 
 
 @dataclass(frozen=True)
@@ -53,14 +55,19 @@ def read_spaces(
     """Every space of the source, read (and rendered to HTML when asked); in a repository of
     several, each in its own language (content.space.space_settings)."""
     from builder.content.space import find_spaces, read_space, space_settings
+    from builder.workers import shared
 
+    # A large space's pages are rendered on two cores (3.8 s -> 2 s for 301 pages); a small
+    # one's in this process, where a fork would cost more than it saves.
+    shares = partial(shared, least=SHARED_PAGES)
     layouts = find_spaces(project.source, project.space)
     spaces = []
     for layout in layouts:
         lang, label = project.settings.language, ""
         if len(layouts) > 1:
             lang, label = space_settings(layout, lang, diag)
-        space = read_space(layout, diag, lang=lang, allow_remote=allow_remote, render=render)
+        space = read_space(layout, diag, lang=lang, allow_remote=allow_remote, render=render,
+                           shares=shares)  # fmt: skip
         space.label = label
         spaces.append(space)
     return spaces
