@@ -11,7 +11,9 @@ from __future__ import annotations
 import hashlib
 import io
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from clirun import cli
@@ -245,6 +247,26 @@ def broken_png() -> bytes:
     return good[: at + 8] + bytes(data) + crc + good[at + 12 + size :]
 
 
+def counting(monkeypatch: pytest.MonkeyPatch, module: Any, name: str, calls: Path,
+             real: Callable[..., Any] | None = None) -> Callable[[], int]:  # fmt: skip
+    """module.name counted (it runs in forked processes: the count is kept in the file
+    calls); the counter returned says how many calls since it was last asked, and restarts."""
+    real = real or getattr(module, name)
+
+    def counted(*args: Any) -> Any:
+        with open(calls, "a", encoding="utf-8") as f:
+            f.write("x")
+        return real(*args)
+
+    def count() -> int:
+        done = calls.read_text(encoding="utf-8") if calls.exists() else ""
+        calls.write_text("", encoding="utf-8")
+        return len(done)
+
+    monkeypatch.setattr(module, name, counted)
+    return count
+
+
 def test_a_png_found_whole_is_not_inflated_again_and_a_planted_verdict_is_not_believed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -257,20 +279,8 @@ def test_a_png_found_whole_is_not_inflated_again_and_a_planted_verdict_is_not_be
     (folder / "content" / "bad.png").write_bytes(bad)
     readme = folder / "content" / "README.md"
     readme.write_text("# Guide\n\n![bon](good.png)\n\n![cassé](bad.png)\n", "utf-8")
-    calls = tmp_path / "inflated"  # the reader is a forked process: counted in a file
-    real = builder.png.idat_intact
-
-    def counted(data: bytes) -> bool:
-        with open(calls, "a", encoding="utf-8") as f:
-            f.write("x")
-        return real(data)
-
-    def inflated() -> int:
-        done = calls.read_text(encoding="utf-8") if calls.exists() else ""
-        calls.write_text("", encoding="utf-8")
-        return len(done)
-
-    monkeypatch.setattr(builder.images, "idat_intact", counted)
+    inflated = counting(monkeypatch, builder.images, "idat_intact", tmp_path / "inflated",
+                        builder.png.idat_intact)  # fmt: skip
     _, _, err = cli(["check"], folder)  # writes nothing: no verdict kept
     assert "does not inflate" in err, err
     assert not (folder / ".guideprint-cache" / "inflates").exists()
@@ -324,20 +334,7 @@ def test_an_rgba_screenshot_told_opaque_once_and_a_planted_mode_is_not_believed(
     (folder / "content" / "clear.png").write_bytes(clear)
     readme = folder / "content" / "README.md"
     readme.write_text("# Guide\n\n![plein](opaque.png)\n\n![voile](clear.png)\n", "utf-8")
-    calls = tmp_path / "told"  # the manual is laid out in a forked process: counted in a file
-    real = builder.downsample._target_mode
-
-    def counted(im: Image.Image) -> str | None:
-        with open(calls, "a", encoding="utf-8") as f:
-            f.write("x")
-        return real(im)
-
-    def told() -> int:
-        done = calls.read_text(encoding="utf-8") if calls.exists() else ""
-        calls.write_text("", encoding="utf-8")
-        return len(done)
-
-    monkeypatch.setattr(builder.downsample, "_target_mode", counted)
+    told = counting(monkeypatch, builder.downsample, "_target_mode", tmp_path / "told")
     pdf = folder / "out" / "manual.pdf"
     code, _, err = cli(["build", "--manual"], folder)
     assert code == 0, err
