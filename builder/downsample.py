@@ -26,7 +26,8 @@ from pathlib import Path
 from PIL import Image
 
 from builder.gate import current
-from builder.output import atomic_path, keep, kept, seal, sidecar, write_text
+from builder.output import atomic_path, kept, seal, sidecar, write_text
+from builder.output import keep as note
 from builder.png import embedded_as_is
 
 DPI = 300
@@ -43,16 +44,17 @@ def max_pixels(width_mm: float, height_mm: float) -> tuple[int, int]:
     return (round(width_mm / MM_PER_INCH * DPI), round(height_mm / MM_PER_INCH * DPI))
 
 
-def downsample(path: Path, box: tuple[int, int], cache: Path) -> Path:
+def downsample(path: Path, box: tuple[int, int], cache: Path, *, keep: bool = True) -> Path:
     """The image to embed: path itself when small enough and embeddable as it is, else a
-    cached copy, smaller or converted. The original is read through the gate."""
+    cached copy, smaller or converted. The original is read through the gate. keep: what is
+    found of it (_noted_mode) is noted in the cache."""
     if path.suffix.lower() not in RASTER:
         return path
     data = current().read_bytes(path, what="image")
     try:
         with Image.open(io.BytesIO(data)) as im:
             if im.width <= box[0] and im.height <= box[1]:
-                return _embeddable(path, data, im, cache)
+                return _embeddable(path, data, im, cache, keep)
             ext = ".jpg" if im.format == "JPEG" else ".png"
             return _cached(cache, _key(data, f"fit {box}"), ext, lambda tmp: _shrink(im, box, tmp))
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
@@ -71,11 +73,11 @@ def _shrink(im: Image.Image, box: tuple[int, int], tmp: Path) -> None:
         (small.convert(mode) if mode else small).save(tmp, "PNG")
 
 
-def _embeddable(path: Path, data: bytes, im: Image.Image, cache: Path) -> Path:
+def _embeddable(path: Path, data: bytes, im: Image.Image, cache: Path, keep: bool) -> Path:
     """path if WeasyPrint embeds it as it is, else a PNG it does, converted once and cached."""
     if im.format == "JPEG" or (im.format == "PNG" and embedded_as_is(data)):
         return path
-    mode = _noted_mode(im, data, cache)
+    mode = _noted_mode(im, data, cache, keep)
     if mode is None or (mode == im.mode and mode in ("RGBA", "LA") and _plain_png(data)):
         # 16-bit, CMYK, ...: rare; left to WeasyPrint. An 8-bit RGBA/LA PNG with real
         # transparency converted to its own mode would be the same pixels again: WeasyPrint
@@ -85,11 +87,11 @@ def _embeddable(path: Path, data: bytes, im: Image.Image, cache: Path) -> Path:
                    lambda tmp: im.convert(mode).save(tmp, "PNG"))  # fmt: skip
 
 
-def _noted_mode(im: Image.Image, data: bytes, cache: Path) -> str | None:
+def _noted_mode(im: Image.Image, data: bytes, cache: Path, keep: bool) -> str | None:
     """_target_mode of im, or what an earlier build found for the same bytes: telling an
     RGBA screenshot opaque decodes all of it (25 ms for a full-HD one; 4.3 s of a rebuild of
-    a space with 173). Noted in the cache (modes/), sealed: a note planted or copied in is
-    not believed."""
+    a space with 173). Noted in the cache (modes/), sealed, unless keep is False (`check`,
+    which writes nothing); a note planted or copied in is not believed."""
     from builder.errors import GuideError
 
     if im.mode not in ("RGBA", "LA") or "transparency" in im.info:
@@ -100,9 +102,9 @@ def _noted_mode(im: Image.Image, data: bytes, cache: Path) -> str | None:
     if found is not None and found.decode("ascii", "replace") in (im.mode, im.mode[:-1]):
         return found.decode("ascii")
     mode = _target_mode(im)
-    if mode is not None:
+    if mode is not None and keep:
         try:
-            keep(entry, mode.encode("ascii"))
+            note(entry, mode.encode("ascii"))
         except (GuideError, OSError):  # a cache: not noted this time, told again next time
             pass
     return mode
@@ -162,6 +164,7 @@ def downsample_pages(
     *,
     from_the_end: bool = False,
     swapped: dict[str, str] | None = None,
+    keep: bool = True,
 ) -> list[str]:
     """Swap every local raster image in the pages for its print-ready copy, each image
     prepared once, first to last or from the end.
@@ -179,7 +182,7 @@ def downsample_pages(
     # Pillow decodes, resamples and compresses without the GIL: one thread per core. Each
     # entry depends on its image alone, so the result is the same on one core as on two.
     with ThreadPoolExecutor(_cores()) as pool:
-        done = pool.map(lambda item: downsample(item[1], box, cache).as_uri(), todo)
+        done = pool.map(lambda item: downsample(item[1], box, cache, keep=keep).as_uri(), todo)
         made = {url: uri for (url, _), uri in zip(todo, done, strict=True)}
 
     if swapped is not None:  # original URL -> what takes its place, for the renderer's words

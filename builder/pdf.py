@@ -129,6 +129,7 @@ class Renderer:
         # unless keep is False (`check`, which writes nothing: it only uses those it finds).
         CLEANED_FONTS[:] = [(cache_dir.parent / "fonts", keep)] if cache_dir is not None else []
         SPLIT_ALPHA[:] = [(cache_dir.parent / "alpha", keep)] if cache_dir is not None else []
+        self.keep = keep  # what it finds it may note in the cache (not in `check`)
         self.names_from = names_from  # warnings name files relative to it (the project)
         self.diag = diag
         self.strict = strict  # write nothing once a warning is on record

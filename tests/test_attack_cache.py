@@ -335,6 +335,10 @@ def test_an_rgba_screenshot_told_opaque_once_and_a_planted_mode_is_not_believed(
     readme = folder / "content" / "README.md"
     readme.write_text("# Guide\n\n![plein](opaque.png)\n\n![voile](clear.png)\n", "utf-8")
     told = counting(monkeypatch, builder.downsample, "_target_mode", tmp_path / "told")
+    code, _, err = cli(["check"], folder)  # writes nothing: no note kept
+    assert code == 0, err
+    assert not (folder / ".guideprint-cache" / "images" / "modes").exists()
+    assert told() == 2
     pdf = folder / "out" / "manual.pdf"
     code, _, err = cli(["build", "--manual"], folder)
     assert code == 0, err

@@ -401,3 +401,23 @@ def test_a_cut_where_no_page_starts_any_more_is_joined_never_printed_wrong(
     assert read_back(edited) == read_back(reference)
     assert pixels(edited, tmp_path / "a") == pixels(reference, tmp_path / "b")
     assert set(part_hints(grouped)["tops"]) < set(planted["tops"])  # only the true ones
+
+
+def test_a_page_s_own_article_of_class_chapter_is_no_place_to_cut(
+    grouped: Path, tmp_path: Path, in_parts: None
+) -> None:
+    """A page's raw HTML may hold an <article class="chapter"> (kept by the cleaner): it is
+    inside its chapter's article, no chapter of the manual, and never where a part starts
+    (it printed the rest of its page twice; with "new-page", it lost its structure)."""
+    for name, extra in (("p04.md", ""), ("p09.md", " new-page")):
+        page = grouped / "content" / name
+        page.write_text(page.read_text(encoding="utf-8")
+                        + f'\n<article class="chapter{extra}">\n<p>Encadré brut.</p>\n</article>\n'
+                        "\nSuite de la page, après l’encadré.\n", encoding="utf-8")  # fmt: skip
+    reference = tmp_path / "whole.pdf"
+    shutil.copy(whole(twin(grouped, "whole")), reference)
+    spliced = build(grouped)
+    assert text(spliced) == text(reference)
+    assert sum(page.count("après l’encadré") for page in text(spliced)) == 2
+    assert read_back(spliced) == read_back(reference)
+    assert pixels(spliced, tmp_path / "a") == pixels(reference, tmp_path / "b")

@@ -238,7 +238,7 @@ def draw(
     swapped: dict[str, str] = {}
     with stage("images", paper):
         html = downsample_pages([manual.html], on.box, cache, from_the_end=images_from_the_end,
-                                swapped=swapped)[0]  # fmt: skip
+                                swapped=swapped, keep=renderer.keep)[0]  # fmt: skip
     base = project.layouts.path(CSS).parent
     css = [renderer.stylesheet(manual.css, base), renderer.stylesheet(on.css, project.root)]
     LOG.info("rendering the manual (%d chapters, %s)", manual.chapters, paper)

@@ -65,6 +65,7 @@ ROUNDS = 6
 CHARS_PER_PAGE = 2500  # a first guess of the pages a part fills, without any hint
 
 CHAPTER = re.compile(r'\n<article class="chapter\b')
+ARTICLE = re.compile(r"<(/?)article\b", re.I)  # an <article>'s start or end tag
 TITLE = re.compile(r'<h1 class="chapter-title" id="([^"]*)"')  # a chapter's title (its anchor)
 LOOK_CHARS = 4000  # the least lookahead of a part cut inside a group (Part.look)
 ID = re.compile(r'(?<![\w-])id="([^"]+)"')
@@ -144,6 +145,20 @@ class Laid:
     ends: bool = True  # False: the chapter after it no longer starts a page (Part.after)
 
 
+def _chapters(body: str) -> list[int]:
+    """Where the template's chapters start in body: an <article class="chapter"> at the top
+    level of <body>, not one a page's own HTML holds (nested in its chapter's)."""
+    starts, depth = [], 0
+    for m in ARTICLE.finditer(body):
+        if m.group(1):
+            depth = max(0, depth - 1)
+            continue
+        if depth == 0 and CHAPTER.match(body, m.start() - 1):
+            starts.append(m.start() - 1)
+        depth += 1
+    return starts
+
+
 def split(html: str) -> tuple[str, list[Part], str] | None:
     """The document's head (to <body>), its parts and its tail; None for one part only."""
     if len(html) < SPLIT_AT:
@@ -154,7 +169,7 @@ def split(html: str) -> tuple[str, list[Part], str] | None:
         return None
     open_at, close_at = opened.end(), closed[-1]
     head, body, tail = html[:open_at], html[open_at:close_at], html[close_at:]
-    starts = [m.start() for m in CHAPTER.finditer(body)]
+    starts = _chapters(body)
     if not starts:
         return None
     cuts, last = [0], 0
@@ -180,7 +195,7 @@ def refine(parts: list[Part], tops: set[str]) -> list[Part]:
     out = []
     for part in parts:
         body = part.body
-        chapters = [(m.start(), TITLE.search(body, m.start())) for m in CHAPTER.finditer(body)]
+        chapters = [(at, TITLE.search(body, at)) for at in _chapters(body)]
         cuts: list[tuple[int, bool]] = [(0, part.flows)]
         for at, title in chapters:
             if at == 0 or title is None or at - cuts[-1][0] < PART_CHARS:
