@@ -102,11 +102,14 @@ def shared(work: Callable[[list[T]], R], items: list[T], *, least: int) -> list[
     read here), the first in this one; else work on all of them here. The results in the
     items' order: the same on one core as on two when work's result depends on its items
     alone. Forked only from a process of one thread (see builder.manual.parts.lay_all)."""
+    if len(items) < least or START != "fork":  # before any import: a small space's path
+        return [work(items)]
     import threading
 
-    from builder.downsample import _cores
-
-    if len(items) < least or START != "fork" or threading.active_count() > 1 or _cores() < 2:
+    # The cores this process may run on (as builder.downsample._cores, not imported here).
+    affinity = getattr(os, "sched_getaffinity", None)
+    cores = len(affinity(0)) if affinity else (os.cpu_count() or 1)
+    if threading.active_count() > 1 or cores < 2:
         return [work(items)]
     half = (len(items) + 1) // 2
     gate = current()

@@ -5,6 +5,7 @@ a forked process: what it found missing must still make the manual stale once it
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -61,10 +62,11 @@ def test_a_large_space_read_on_two_cores_is_read_as_on_one(
     code, _, err_two = cli(["build", "--manual"], two)
     assert code == 0, err_two
     assert halves.read_text(encoding="utf-8").split() == ["2"]  # in two halves, one forked
-    monkeypatch.setattr(builder.downsample, "_cores", lambda: 1)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})  # one core
     one = big_space(tmp_path / "one")
     code, _, err_one = cli(["build", "--manual"], one)
     assert code == 0, err_one
+    assert halves.read_text(encoding="utf-8").split() == ["2", "1"]  # all of them here
     assert said(err_two) == said(err_one)
     assert any("absent40.png" in line for line in said(err_two)), err_two
     assert any("perdue.md" in line for line in said(err_two)), err_two
