@@ -92,8 +92,6 @@ def _noted_mode(im: Image.Image, data: bytes, cache: Path, keep: bool) -> str | 
     RGBA screenshot opaque decodes all of it (25 ms for a full-HD one; 4.3 s of a rebuild of
     a space with 173). Noted in the cache (modes/), sealed, unless keep is False (`check`,
     which writes nothing); a note planted or copied in is not believed."""
-    from builder.errors import GuideError
-
     if im.mode not in ("RGBA", "LA") or "transparency" in im.info:
         return _target_mode(im)  # told without decoding the pixels (or a palette: small)
     key = _key(data, "mode")
@@ -103,10 +101,7 @@ def _noted_mode(im: Image.Image, data: bytes, cache: Path, keep: bool) -> str | 
         return found.decode("ascii")
     mode = _target_mode(im)
     if mode is not None and keep:
-        try:
-            note(entry, mode.encode("ascii"))
-        except (GuideError, OSError):  # a cache: not noted this time, told again next time
-            pass
+        note(entry, mode.encode("ascii"))
     return mode
 
 

@@ -88,10 +88,7 @@ def _inflates(data: bytes, digest: str) -> bool:
     if not idat_intact(data):
         return False
     if write:
-        try:
-            keep(entry, b"", digest=digest)
-        except (GuideError, OSError):  # a cache: not kept this time, checked again next time
-            pass
+        keep(entry, b"", digest=digest)
     return True
 
 

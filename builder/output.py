@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from builder.errors import OutputError
+from builder.errors import GuideError, OutputError
 
 # Errors of the output side (disk full, read-only, a folder in the way): one line, not a trace.
 WRITE_ERRORS = frozenset(
@@ -138,11 +138,15 @@ def kept(entry: Path, digest: str | None = None) -> bytes | None:
 
 
 def keep(entry: Path, data: bytes, *, digest: str | None = None) -> None:
-    """Write a cache entry and its seal (digest: as for kept)."""
+    """Write a cache entry and its seal (digest: as for kept), if it can be written: an
+    entry not kept (a full disk, a cache folder in the way) is made again next time."""
     import hashlib
 
-    write_bytes(entry, data)
-    write_text(sidecar(entry), seal(entry, digest or hashlib.sha256(data).hexdigest()))
+    try:
+        write_bytes(entry, data)
+        write_text(sidecar(entry), seal(entry, digest or hashlib.sha256(data).hexdigest()))
+    except (GuideError, OSError):
+        pass
 
 
 def hint_json(path: Path) -> object:

@@ -49,7 +49,6 @@ import pydyf
 from PIL import Image
 
 from builder.deferred import deferred
-from builder.errors import GuideError
 from builder.ffi_cache import StaleError, declared_once
 from builder.output import keep, kept
 from builder.png import png_idat, png_palette
@@ -203,10 +202,7 @@ def _alpha_x_object(self: Any, interpolate: bool) -> Any:
         alpha = self._get_png_data(picture.getchannel("A"))
         colour = self._get_png_data(picture.convert(self.mode[:-1]))
         if writes:
-            try:
-                keep(entry, len(colour).to_bytes(8, "big") + colour + alpha)
-            except (GuideError, OSError):  # a cache that cannot be written: split next time
-                pass
+            keep(entry, len(colour).to_bytes(8, "big") + colour + alpha)
     # What RasterImage.get_x_object makes of them, key for key (dpi_ratio 1, a PNG).
     width, height = self.width, self.height
     gray = self.mode == "LA"
@@ -346,10 +342,7 @@ def _clean_kept(self: Any, to_unicode: Any, hinting: Any) -> None:
         del self.subset
     if not writes or self.file_content == subset:  # not cleaned (WeasyPrint warned): not kept
         return
-    try:
-        keep(entry, self.file_content)
-    except (GuideError, OSError):  # a cache that cannot be written: cleaned again next time
-        return
+    keep(entry, self.file_content)
 
 
 @contextmanager
