@@ -44,19 +44,24 @@ def max_pixels(width_mm: float, height_mm: float) -> tuple[int, int]:
     return (round(width_mm / MM_PER_INCH * DPI), round(height_mm / MM_PER_INCH * DPI))
 
 
-def downsample(path: Path, box: tuple[int, int], cache: Path, *, keep: bool = True) -> Path:
+def downsample(path: Path, box: tuple[int, int], cache: Path, *,
+               spill: Path | None = None) -> Path:  # fmt: skip
     """The image to embed: path itself when small enough and embeddable as it is, else a
-    cached copy, smaller or converted. The original is read through the gate. keep: what is
-    found of it (_noted_mode) is noted in the cache."""
+    cached copy, smaller or converted. The original is read through the gate.
+
+    spill: for `check`, which writes nothing in the project: a copy the cache does not hold
+    yet is made there (a folder it throws away), and nothing is noted (_noted_mode).
+    """
     if path.suffix.lower() not in RASTER:
         return path
     data = current().read_bytes(path, what="image")
     try:
         with Image.open(io.BytesIO(data)) as im:
             if im.width <= box[0] and im.height <= box[1]:
-                return _embeddable(path, data, im, cache, keep)
+                return _embeddable(path, data, im, cache, spill)
             ext = ".jpg" if im.format == "JPEG" else ".png"
-            return _cached(cache, _key(data, f"fit {box}"), ext, lambda tmp: _shrink(im, box, tmp))
+            return _cached(cache, _key(data, f"fit {box}"), ext, lambda tmp: _shrink(im, box, tmp),
+                           spill)  # fmt: skip
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         return path  # not an image Pillow reads: the reader reported it, the renderer will
 
@@ -73,21 +78,22 @@ def _shrink(im: Image.Image, box: tuple[int, int], tmp: Path) -> None:
         (small.convert(mode) if mode else small).save(tmp, "PNG")
 
 
-def _embeddable(path: Path, data: bytes, im: Image.Image, cache: Path, keep: bool) -> Path:
+def _embeddable(path: Path, data: bytes, im: Image.Image, cache: Path,
+                spill: Path | None) -> Path:  # fmt: skip
     """path if WeasyPrint embeds it as it is, else a PNG it does, converted once and cached."""
     if im.format == "JPEG" or (im.format == "PNG" and embedded_as_is(data)):
         return path
-    mode = _noted_mode(im, data, cache, keep)
+    mode = _noted_mode(im, data, cache, keep=spill is None)
     if mode is None or (mode == im.mode and mode in ("RGBA", "LA") and _plain_png(data)):
         # 16-bit, CMYK, ...: rare; left to WeasyPrint. An 8-bit RGBA/LA PNG with real
         # transparency converted to its own mode would be the same pixels again: WeasyPrint
         # splits off its alpha in every document either way.
         return path
     return _cached(cache, _key(data, f"mode {mode}"), ".png",
-                   lambda tmp: im.convert(mode).save(tmp, "PNG"))  # fmt: skip
+                   lambda tmp: im.convert(mode).save(tmp, "PNG"), spill)  # fmt: skip
 
 
-def _noted_mode(im: Image.Image, data: bytes, cache: Path, keep: bool) -> str | None:
+def _noted_mode(im: Image.Image, data: bytes, cache: Path, *, keep: bool) -> str | None:
     """_target_mode of im, or what an earlier build found for the same bytes: telling an
     RGBA screenshot opaque decodes all of it (25 ms for a full-HD one; 4.3 s of a rebuild of
     a space with 173). Noted in the cache (modes/), sealed, unless keep is False (`check`,
@@ -117,8 +123,10 @@ def _key(data: bytes, conversion: str) -> str:
     return h.hexdigest()[:32]
 
 
-def _cached(cache: Path, key: str, ext: str, make: Callable[[Path], None]) -> Path:
-    """The entry key+ext of the cache, made when absent or when it fails its check.
+def _cached(cache: Path, key: str, ext: str, make: Callable[[Path], None],
+            spill: Path | None = None) -> Path:  # fmt: skip
+    """The entry key+ext of the cache, made when absent or when it fails its check (made in
+    spill instead, unsealed, when given: `check`).
 
     Each entry has a sidecar with the hash of its bytes and the file's inode and change time
     (builder.output.seal): a truncated or corrupted entry (a killed build, a disk error, a
@@ -128,6 +136,11 @@ def _cached(cache: Path, key: str, ext: str, make: Callable[[Path], None]) -> Pa
     """
     target = cache / f"{key}{ext}"
     if kept(target) is not None:  # checked unrecorded: the renderer records what it embeds
+        return target
+    if spill is not None:
+        target = spill / target.name
+        with atomic_path(target, hint=CACHE_HINT) as tmp:
+            make(tmp)
         return target
     with atomic_path(target, hint=CACHE_HINT) as tmp:
         make(tmp)
@@ -159,10 +172,10 @@ def downsample_pages(
     *,
     from_the_end: bool = False,
     swapped: dict[str, str] | None = None,
-    keep: bool = True,
+    spill: Path | None = None,
 ) -> list[str]:
     """Swap every local raster image in the pages for its print-ready copy, each image
-    prepared once, first to last or from the end.
+    prepared once, first to last or from the end. spill: see downsample.
 
     Two processes preparing the same images start from opposite ends: each then finds in
     the cache what the other already made, and between them every image is made once.
@@ -177,7 +190,7 @@ def downsample_pages(
     # Pillow decodes, resamples and compresses without the GIL: one thread per core. Each
     # entry depends on its image alone, so the result is the same on one core as on two.
     with ThreadPoolExecutor(_cores()) as pool:
-        done = pool.map(lambda item: downsample(item[1], box, cache, keep=keep).as_uri(), todo)
+        done = pool.map(lambda item: downsample(item[1], box, cache, spill=spill).as_uri(), todo)
         made = {url: uri for (url, _), uri in zip(todo, done, strict=True)}
 
     if swapped is not None:  # original URL -> what takes its place, for the renderer's words

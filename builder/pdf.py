@@ -170,6 +170,20 @@ class Renderer:
         self.report_to(diag)
         self.images = {}
 
+    @contextmanager
+    def drawing_from(self, folder: Path | None) -> Iterator[None]:
+        """Images may also come from folder while inside: the copies `check` prepares in
+        its throwaway folder (builder.downsample.downsample_pages, spill). None: no folder."""
+        if folder is None:
+            yield
+            return
+        roots = self.fetcher.roots
+        self.fetcher.roots = [*roots, folder.resolve()]
+        try:
+            yield
+        finally:
+            self.fetcher.roots = roots
+
     def close(self) -> None:
         """Stop forwarding WeasyPrint's log."""
         for name in WEASY_LOGGERS:

@@ -22,8 +22,10 @@ def problems(err: str) -> set[str]:
     }
 
 
-def files(folder: Path) -> list[Path]:
-    return sorted(p.relative_to(folder) for p in folder.rglob("*") if ".guideprint" not in str(p))
+def files(folder: Path) -> list[tuple[Path, int]]:
+    """Every file and folder under folder, the caches included, with its size."""
+    return sorted((p.relative_to(folder), p.stat().st_size if p.is_file() else -1)
+                  for p in folder.rglob("*"))  # fmt: skip
 
 
 def same_as_build(folder: Path) -> set[str]:
@@ -97,6 +99,28 @@ def test_a_png_whose_data_is_broken_is_reported_where_it_is_used(copy: Path) -> 
     found = same_as_build(copy)
     assert any(line.startswith("warning: smartphone.md:") and "casse.png is truncated" in line
                for line in found), found  # fmt: skip
+
+
+def test_check_writes_no_cache_entry_for_pictures_it_prepares(copy: Path) -> None:
+    """The pictures a build converts or shrinks into .guideprint-cache (a transparent palette,
+    one too large for the page, an opaque RGBA whose opacity is noted): `check` lays them out
+    from a folder it throws away, and reports what build reports."""
+    from PIL import Image
+
+    assets = copy / "content" / ".gitbook" / "assets"
+    palette = Image.new("P", (60, 40), 1)
+    palette.putpalette([255, 255, 255, 200, 30, 30] * 128)
+    palette.save(assets / "palette.png", transparency=0)
+    Image.new("RGB", (6000, 300), (30, 90, 200)).save(assets / "large.png")
+    Image.new("RGBA", (80, 50), (20, 160, 20, 255)).save(assets / "opaque.png")
+    with (copy / "content" / "smartphone.md").open("a", encoding="utf-8") as page:
+        page.write("\n![p](.gitbook/assets/palette.png)\n\n![l](.gitbook/assets/large.png)\n"
+                   "\n![o](.gitbook/assets/opaque.png)\n")  # fmt: skip
+    assert same_as_build(copy) == set()
+    made = copy.parent / (copy.name + "-b") / ".guideprint-cache" / "images"
+    entries = {p.suffix for p in made.rglob("*") if p.is_file()}
+    assert {".png", ".sha256"} <= entries, entries  # build did
+    assert (made / "modes").is_dir()
 
 
 @pytest.mark.weasyprint_logs  # its .notdef lines, which the renderer leaves to the check

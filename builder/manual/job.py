@@ -229,21 +229,34 @@ def draw(
     parts (builder.manual.parts), whose files are kept beside it; force: none is reused.
     """
     from builder.downsample import downsample_pages
-    from builder.output import write_text
-    from builder.pdf import Metadata
-    from builder.weasy import page_hints
 
     on = manual.papers[paper]
     cache = project.cache / "images"
+    # `check` writes nothing in the project: the copies it lays out go beside its throwaway
+    # target (a folder the gate reads), not to the cache.
+    spill = None if renderer.keep else target.parent / ".images"
     swapped: dict[str, str] = {}
     with stage("images", paper):
         html = downsample_pages([manual.html], on.box, cache, from_the_end=images_from_the_end,
-                                swapped=swapped, keep=renderer.keep)[0]  # fmt: skip
+                                swapped=swapped, spill=spill)[0]  # fmt: skip
     base = project.layouts.path(CSS).parent
     css = [renderer.stylesheet(manual.css, base), renderer.stylesheet(on.css, project.root)]
     LOG.info("rendering the manual (%d chapters, %s)", manual.chapters, paper)
     images = {swapped.get(url, url): at for url, at in manual.images.items()}
     variant = variant if variant is not None else project.settings.manual.pdf_variant
+    with renderer.drawing_from(spill):
+        return _drawn(project, manual, paper, renderer, target, html, css, images, variant,
+                      hints, force)  # fmt: skip
+
+
+def _drawn(project: Project, manual: Assembled, paper: str, renderer: Renderer, target: Path,
+           html: str, css: list[Any], images: dict[str, tuple[str, str]], variant: str,
+           hints: Path | None, force: bool) -> Any:  # fmt: skip
+    """draw, its images ready: in parts, or whole (with the guess of the hints)."""
+    from builder.output import write_text
+    from builder.pdf import Metadata
+    from builder.weasy import page_hints
+
     if hints is not None and _in_parts(project, manual, paper, renderer, target, html, css[0],
                                        images, variant, hints, force):  # fmt: skip
         return None
