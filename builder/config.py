@@ -13,7 +13,7 @@ from typing import Any, TypeVar, get_type_hints
 from builder import SETTINGS_FILE as SETTINGS_FILE
 from builder.errors import ConfigError, GuideError
 from builder.gate import Gate, current
-from builder.i18n import WORDS
+from builder.i18n import WORDS, table
 
 CARD_SIZES = ("A5", "A6", "A7", "credit-card")
 PAPER_SIZES = ("A4", "A5")
@@ -296,6 +296,8 @@ _COUNTRIES = {"jp": "ja", "cn": "zh", "tw": "zh", "kr": "ko", "br": "pt", "gb": 
 def _languages(value: str) -> str:
     """What to write instead of a language the wording has no table for (after "use")."""
     base = re.split(r"[-_]", value.strip().lower())[0]
+    if table(value, WORDS) == "zh-Hant":  # "zh-TW", "zh_hant"
+        return "zh-Hant: the wording in Traditional characters"
     if base == value.strip().lower() and base in WORDS:  # "EN"
         return f"{base}, in lower case"
     if base in WORDS:  # "pt-BR", "zh_CN"

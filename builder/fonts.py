@@ -82,8 +82,20 @@ SYMBOL_FONTS = ("Noto Sans Symbols", "Noto Sans Symbols2", "Noto Sans Math")
 # Han characters are drawn the way the text's language writes them: one face per language of
 # the CJK collection (a file holding JP, KR, SC, TC and HK); SC where no language says.
 CJK = {"ja": "Noto Sans CJK JP", "ko": "Noto Sans CJK KR", "zh": "Noto Sans CJK SC",
-       "zh-tw": "Noto Sans CJK TC", "zh-hk": "Noto Sans CJK HK"}  # fmt: skip
+       "zh-hant": "Noto Sans CJK TC", "zh-tw": "Noto Sans CJK TC",
+       "zh-hk": "Noto Sans CJK HK"}  # fmt: skip
 CJK_DEFAULT = CJK["zh"]
+
+
+def cjk_of(lang: str) -> str | None:
+    """The CJK face of a language tag ("zh-Hant", "zh-TW", "ja-JP"), None for another."""
+    tag = lang.strip().replace("_", "-").casefold()
+    parts = tag.split("-")
+    for key in (tag, "-".join(parts[:2]), "zh-hant" if "hant" in parts else "", parts[0]):
+        if key in CJK:
+            return CJK[key]
+    return None
+
 
 WANTED = (
     Wanted("GP Sans", "NotoSans-Regular.ttf", "normal", "normal", "fonts-noto-core", "Noto Sans"),

@@ -5,6 +5,7 @@ in, told by its script or its commonest short words (builder.content.language sa
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 WORDS: dict[str, dict[str, str]] = {
     "fr": {
@@ -478,6 +479,49 @@ WORDS: dict[str, dict[str, str]] = {
         "sheet_note": "打印说明",
         "pack_title": "{name} 的快速参考卡",
     },
+    # Traditional characters, as written in Taiwan (a page told Traditional by detect, or
+    # language = "zh-Hant"); the zh table is Simplified, as written in mainland China.
+    "zh-Hant": {
+        "contents": "目錄",
+        "see_page": "（參見第\u00a0{n}\u00a0頁）",
+        "page": "頁碼",
+        "of": "/",
+        "figure": "圖",
+        "hint_info": "說明",
+        "hint_success": "提示",
+        "hint_warning": "注意",
+        "hint_danger": "警告",
+        "missing_image": "圖片遺失",
+        "remote_image": "未包含遠端圖片",
+        "file": "附件",
+        "embed": "線上內容",
+        "step": "步驟",
+        "api": "API",
+        "built_on": "發布日期",
+        "unknown_block": "無法辨識的區塊",
+        "guide": "使用者指南",
+        "card_help": "需要協助？",
+        "card_help_short": "協助：",
+        "card_dial": "分機",
+        "card_edition": "版本",
+        "card_person": "您的電話",
+        "card_extension": "分機號碼",
+        "card_login": "登入名稱",
+        "colon": "：",
+        "card_qr": "QR 碼：",
+        "card_logo": "標誌",
+        "card_drawing": "示意圖",
+        "qr_webclient": "網頁用戶端",
+        "qr_play_store": "Google Play (Android)",
+        "qr_app_store": "App Store (iPhone)",
+        "qr_vpn_portal": "下載 FortiClient",
+        "sheet_duplex": "請雙面列印，沿長邊翻轉，以 100% 比例列印（實際大小，不要選擇"
+        "「符合頁面大小」）。",
+        "sheet_simplex": "請單面列印，以 100% 比例列印（實際大小，不要選擇「符合頁面大小」）。",
+        "sheet_cut": "沿每張卡片四角的裁切標記裁切。",
+        "sheet_note": "列印說明",
+        "pack_title": "{name} 的快速參考卡",
+    },
     "ko": {
         "contents": "목차",
         "see_page": "\u00a0({n}페이지 참조)",
@@ -568,8 +612,27 @@ WORDS: dict[str, dict[str, str]] = {
 
 
 def words(lang: str) -> dict[str, str]:
-    """The wording for a language, English for any other."""
-    return WORDS.get(lang, WORDS["en"])
+    """The wording for a language (its region's or script's, else its own: "pt-BR" is pt,
+    "zh-TW" Traditional Chinese), English for any other."""
+    return WORDS[table(lang, WORDS) or "en"]
+
+
+# Chinese tags that mean Traditional characters: a script's, or a region writing them.
+HANT = frozenset({"zh-hant", "zh-tw", "zh-hk", "zh-mo"})
+
+
+def table(lang: str, tables: Mapping[str, object]) -> str | None:
+    """The key of tables for lang: itself (in any case, "_" for "-"), zh-Hant for a Chinese
+    tag of Traditional characters ("zh-TW", "zh-Hant-HK"), else its language alone ("pt" for
+    "pt-BR"); None when tables has none of them."""
+    tag = lang.strip().replace("_", "-").casefold()
+    keys = {key.casefold(): key for key in tables}
+    if tag in keys:
+        return keys[tag]
+    parts = tag.split("-")
+    if parts[0] == "zh" and ("hant" in parts[1:] or "-".join(parts[:2]) in HANT):
+        return keys.get("zh-hant", keys.get("zh"))
+    return keys.get(parts[0])
 
 
 # The commonest short words of the languages told apart by their words (builder.content
@@ -645,7 +708,7 @@ def detect(text: str) -> str | None:
     if kana and kana + han >= least:
         return "ja"
     if han >= least:
-        return "zh"
+        return _chinese(text)
     for lang, pattern in OTHERS:
         if len(pattern.findall(text)) >= least:
             return lang
@@ -657,6 +720,28 @@ def detect(text: str) -> str | None:
     if len(GREEK.findall(text)) >= least:
         return "el"
     return _latin(text)
+
+
+# Common characters of technical Chinese written one way in Simplified and another in
+# Traditional (each of the pair used by one script only): 这/這, 们/們, 设/設, 网/網, ...
+SIMPLIFIED = (
+    "这们个来说为时会还对与从点开关页体应设装电话机号码线网发请务员过进选项单击连态"
+    "图书门见长东车问题实现间让认记读写语档录输显钮键户络数据库统节复删储转换软载动"
+    "断级类样种没无经给边将产业专区华买卖价钱银环层导启闭览视频声讯细测试执运营报处"
+)
+TRADITIONAL = (
+    "這們個來說為時會還對與從點開關頁體應設裝電話機號碼線網發請務員過進選項單擊連態"
+    "圖書門見長東車問題實現間讓認記讀寫語檔錄輸顯鈕鍵戶絡數據庫統節複刪儲轉換軟載動"
+    "斷級類樣種沒無經給邊將產業專區華買賣價錢銀環層導啟閉覽視頻聲訊細測試執運營報處"
+)
+
+
+def _chinese(text: str) -> str:
+    """zh-Hant for Chinese written in Traditional characters (more of its own than of
+    Simplified's, among the common ones that differ), else zh."""
+    traditional = sum(map(text.count, TRADITIONAL))
+    simplified = sum(map(text.count, SIMPLIFIED))
+    return "zh-Hant" if traditional > simplified else "zh"
 
 
 def _latin(text: str) -> str | None:

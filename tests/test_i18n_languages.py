@@ -21,7 +21,7 @@ from builder import fonts
 from builder.glyphs import missing
 from builder.i18n import WORDS
 
-NEW = ("pt", "it", "nl", "pl", "ru", "ja", "zh", "ko", "ar")
+NEW = ("pt", "it", "nl", "pl", "ru", "ja", "zh", "zh-Hant", "ko", "ar")
 # The embedded names of the set's fonts (as tests/test_spaces_print.py names them).
 OURS = re.compile(
     r"GP-(Sans|Mono)(-Bold)?(-Italic)?|Noto-Color-Emoji|Noto-Sans-CJK-(JP|KR|SC|TC|HK)(-Bold)?"
@@ -77,6 +77,7 @@ def test_every_word_has_a_glyph_in_the_font_set(lang: str) -> None:
     [
         ("ja", "目次", "（p.\u00a04 参照）", "注意", "："),
         ("zh", "目录", "（参见第\u00a04\u00a0页）", "注意", "："),
+        ("zh-Hant", "目錄", "（參見第\u00a04\u00a0頁）", "注意", "："),
         ("ko", "목차", "\u00a0(4페이지 참조)", "주의", ":"),
         ("ru", "Содержание", "\u00a0(см.\u00a0с.\u00a04)", "Внимание", ":"),
         ("ar", "المحتويات", "\u00a0(انظر الصفحة\u00a04)", "تحذير", ":"),
@@ -103,6 +104,51 @@ def test_the_manual_css_prints_the_reference_around_the_page_number() -> None:
     assert '" target-counter(attr(href), page) ")"; }' in css  # the others: after it, ")"
 
 
+@pytest.mark.parametrize(
+    ("tag", "table"),
+    [("zh-TW", "zh-Hant"), ("zh-hant", "zh-Hant"), ("zh_Hant_HK", "zh-Hant"), ("zh-HK", "zh-Hant"),
+     ("zh-CN", "zh"), ("zh-Hans", "zh"), ("pt-BR", "pt"), ("FR", "fr"), ("sv", "en")],
+)  # fmt: skip
+def test_a_tag_with_a_region_or_a_script_takes_its_language_s_words(tag: str, table: str) -> None:
+    """A page or a setting saying "pt-BR" printed English words; "zh-TW" printed Simplified
+    ones (or English)."""
+    from builder.i18n import words
+
+    assert words(tag) is WORDS[table]
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [("本指南介绍电话的设置和使用方法。请先连接网络。", "zh"),
+     ("本指南說明電話的設定與使用方法。請先連接網路。", "zh-Hant"),
+     ("このガイドでは電話の設定を説明します。", "ja")],
+)  # fmt: skip
+def test_chinese_is_told_simplified_or_traditional_by_its_characters(text: str,
+                                                                    lang: str) -> None:  # fmt: skip
+    from builder.i18n import detect
+
+    assert detect(text) == lang
+
+
+def test_the_traditional_face_draws_a_traditional_chapter() -> None:
+    assert fonts.cjk_of("zh-Hant") == fonts.cjk_of("zh-TW") == "Noto Sans CJK TC"
+    assert fonts.cjk_of("zh-Hant-HK") == "Noto Sans CJK TC"
+    assert fonts.cjk_of("zh-HK") == "Noto Sans CJK HK"
+    assert fonts.cjk_of("ja-JP") == "Noto Sans CJK JP"
+    assert fonts.cjk_of("zh") == fonts.CJK_DEFAULT
+    assert fonts.cjk_of("fr") is None
+
+
+def test_a_setting_of_taiwan_s_chinese_is_told_its_name(tmp_path: Path) -> None:
+    write_files(tmp_path, {"guideprint.toml": 'language = "zh-TW"\n',
+                           "content/SUMMARY.md": "* [A](README.md)\n",
+                           "content/README.md": "# A\n"})  # fmt: skip
+    code, _, err = cli(["check"], tmp_path)
+    assert code == 1, err  # a settings error, with its file and line
+    assert "guideprint.toml:1:" in err, err
+    assert "use zh-Hant: the wording in Traditional characters" in err, err
+
+
 # -- the cover's date ----------------------------------------------------------------------
 
 DEC_1 = calendar.timegm((2026, 12, 1, 0, 0, 0))
@@ -114,6 +160,8 @@ MAR_8 = calendar.timegm((2026, 3, 8, 0, 0, 0))
     [
         ("ja", "2026年12月1日", "2026年3月8日"),
         ("zh", "2026年12月1日", "2026年3月8日"),
+        ("zh-Hant", "2026年12月1日", "2026年3月8日"),
+        ("pt-BR", "1 de dezembro de 2026", "8 de março de 2026"),  # its language's
         ("ko", "2026년 12월 1일", "2026년 3월 8일"),
         ("ru", "1 декабря 2026\u00a0г.", "8 марта 2026\u00a0г."),  # genitive
         ("pl", "1 grudnia 2026\u00a0r.", "8 marca 2026\u00a0r."),  # genitive
@@ -145,6 +193,7 @@ def test_the_cover_date_is_written_as_the_language_writes_it(
 READMES = {
     "ja": "# はじめに\n\nこのガイドでは、電話の設定と使い方を説明します。",
     "zh": "# 简介\n\n本指南介绍电话的设置和使用方法。",
+    "zh-Hant": "# 簡介\n\n本指南介紹電話的設定和使用方法。",
     "ko": "# 소개\n\n이 안내서는 전화를 설정하고 사용하는 방법을 설명합니다.",
     "ru": "# Введение\n\nЭто руководство описывает настройку и использование телефона.",
     "ar": "# مقدمة\n\nيشرح هذا الدليل كيفية إعداد الهاتف واستخدامه.",
@@ -201,6 +250,11 @@ SPACES = {
         '{% hint style="warning" %}\nСохраните настройки перед изменением.\n{% endhint %}\n',
         "# Подключение\n\nПодключитесь к сети и запустите приложение.\n",
     ),
+    "zh-Hant": (
+        "# 簡介\n\n本指南說明電話的設定與使用方法。詳細內容請見[連線](setup.md)。\n\n"
+        '{% hint style="warning" %}\n變更設定之前，請務必先儲存。\n{% endhint %}\n',
+        "# 連線\n\n連接網路，然後啟動應用程式。\n",
+    ),
     "ar": (
         "# مقدمة\n\nيشرح هذا الدليل إعداد الهاتف واستخدامه. التفاصيل في [الشبكة](setup.md).\n\n"
         '{% hint style="warning" %}\nاحفظ الإعدادات قبل تغييرها.\n{% endhint %}\n',
@@ -211,6 +265,7 @@ SPACES = {
 # the reference to page 4 and the cover's date; the face of the language's own script.
 PRINTED = {
     "ja": ("目次", "注意", "（p. 4 参照）", "2026年12月1日", "Noto-Sans-CJK-JP"),
+    "zh-Hant": ("目錄", "注意", "（參見第 4 頁）", "2026年12月1日", "Noto-Sans-CJK-TC"),
     "ru": ("Содержание", "ВНИМАНИЕ", "(см. с. 4)", "1 декабря 2026 г.", "GP-Sans"),
     "ar": ("المحتويات", "تحذير", "(انظر الصفحة 4)", "1 ديسمبر 2026", "Noto-Sans-Arabic"),
 }
@@ -279,6 +334,8 @@ def test_the_manual_uses_only_the_set_s_fonts_and_its_script_s_face(
     assert PRINTED[lang][4] in names, names
     if lang == "ja":  # the Japanese face draws its Han characters, not the Chinese one
         assert not [n for n in names if "CJK-SC" in n or "CJK-KR" in n], names
+    if lang == "zh-Hant":  # Traditional characters drawn as Taiwan writes them, not as China
+        assert not [n for n in names if "CJK-SC" in n or "CJK-JP" in n], names
 
 
 def test_an_arabic_manual_lays_its_contents_and_date_out_right_to_left(

@@ -24,7 +24,7 @@ from builder.content.model import NavItem, Page, Space, anchor_slug, flatten
 from builder.diagnostics import Diagnostics
 from builder.downsample import max_pixels
 from builder.gate import ReadRefused, current
-from builder.i18n import WORDS, words
+from builder.i18n import WORDS, table, words
 from builder.images import check_image
 from builder.layouts import Layouts
 from builder.manual.paper import AUTO_DEPTH, Budget, fit_toc, place_breaks
@@ -128,9 +128,9 @@ def build_date(lang: str) -> str:
         if epoch and epoch.isdigit()
         else dt.date.today()
     )
-    form = DATES.get(lang, DATES["en"])
-    months = MONTHS.get(lang, MONTHS["en"])
-    day = FIRST_DAY.get(lang, "1") if when.day == 1 else str(when.day)
+    form = DATES[table(lang, DATES) or "en"]
+    months = MONTHS[table(lang, MONTHS) or "en"]
+    day = FIRST_DAY.get(table(lang, FIRST_DAY) or "", "1") if when.day == 1 else str(when.day)
     return form.format(d=day, dd=f"{when.day:02d}", m=months[when.month - 1], n=when.month,
                        y=when.year)  # fmt: skip
 
@@ -520,8 +520,8 @@ def image_box(settings: Settings) -> tuple[int, int]:
 def cjk_face(manual: Manual) -> str:
     """The CJK face of the page margins (running headers): the one of the chapters' most
     frequent CJK language; the set's default when none is."""
-    langs = [c.lang.split("-")[0] for c in manual.chapters if c.lang.split("-")[0] in fonts.CJK]
-    return fonts.CJK[max(set(langs), key=langs.count)] if langs else fonts.CJK_DEFAULT
+    faces = [face for c in manual.chapters if (face := fonts.cjk_of(c.lang)) is not None]
+    return max(dict.fromkeys(faces), key=faces.count) if faces else fonts.CJK_DEFAULT
 
 
 def page_css(settings: Settings, cjk: str = fonts.CJK_DEFAULT, *, total: int | None = None) -> str:

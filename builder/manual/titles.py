@@ -68,7 +68,8 @@ def manual_title(
 # A space's folder named after its language ("en/", "fr/") says which space it is this way.
 LANGUAGE_NAMES = {"en": "English", "fr": "Français", "de": "Deutsch", "es": "Español",
                   "it": "Italiano", "pt": "Português", "nl": "Nederlands", "ja": "日本語",
-                  "ko": "한국어", "zh": "中文"}  # fmt: skip
+                  "ko": "한국어", "zh": "中文", "zh-cn": "简体中文", "zh-tw": "繁體中文",
+                  "zh-hant": "繁體中文", "zh-hans": "简体中文"}  # fmt: skip
 
 
 def part_title(space: Space) -> str:
