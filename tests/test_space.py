@@ -127,6 +127,32 @@ def test_single_space_with_gitbook_yaml(make_space: MakeSpace, diag: Diagnostics
     assert not diag.errors
 
 
+def test_a_key_gitbook_does_not_read_is_said_with_its_line(make_space: MakeSpace,
+                                                           diag: Diagnostics) -> None:  # fmt: skip
+    """A misspelt key, or one holding an invisible character pasted from a web page, left
+    the space's README and SUMMARY the default ones without a word."""
+    root = make_space(
+        {
+            ".gitbook.yaml": "root\u200b: ./docs/\nstrucutre:\n  readme: intro.md\n"
+            "structure:\n  sumary: toc.md\nredirects:\n  old: README.md\n",
+            "README.md": "# R\n",
+            "SUMMARY.md": "* [R](README.md)\n",
+        }
+    )
+    (layout,) = find_spaces(root)
+    read_space(layout, diag)
+    said = [(d.line, d.message, d.hint) for d in diag.items if "unknown key" in d.message]
+    assert said == [
+        (1, "unknown key 'root<U+200B>' in .gitbook.yaml, ignored",
+         "the key holds an invisible character (U+200B): type it again"),
+        (2, "unknown key 'strucutre' in .gitbook.yaml, ignored", "did you mean 'structure'?"),
+        (5, "unknown key 'structure.sumary' in .gitbook.yaml, ignored",
+         "did you mean 'structure.summary'?"),
+    ]  # fmt: skip
+    assert all(str(d.file).endswith(".gitbook.yaml") for d in diag.items if d.line)
+    assert not diag.errors
+
+
 @pytest.mark.parametrize(
     ("config", "message"),
     [

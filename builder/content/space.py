@@ -34,6 +34,9 @@ class Layout:
     prefix: str = ""  # the root relative to the folder given (e.g. "help/"), for messages
     # The space's folder (holding .gitbook.yaml and its own guideprint.toml); None: the root.
     folder: Path | None = field(default=None, compare=False)
+    # What .gitbook.yaml writes that GitBook does not read (a misspelt key): (message, line,
+    # hint) each, said as warnings by read_space.
+    notes: tuple[tuple[str, int | None, str], ...] = field(default=(), compare=False)
 
     @property
     def name(self) -> str:
@@ -135,7 +138,45 @@ def _layout(folder: Path) -> Layout:
     given = structure or {}
     readme = _inside(str(given.get("readme") or _any_case(root, "README.md")), root, config)
     summary = _inside(str(given.get("summary") or _any_case(root, "SUMMARY.md")), root, config)
-    return Layout(root, readme=readme, summary=summary, folder=folder)
+    notes = _unknown_keys(data, text)
+    return Layout(root, readme=readme, summary=summary, folder=folder, notes=notes)
+
+
+# The keys of .gitbook.yaml GitBook reads (../GITBOOK.md), at the top and under structure:.
+GITBOOK_KEYS = ("root", "structure", "redirects")
+STRUCTURE_KEYS = ("readme", "summary")
+INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+
+
+def _unknown_keys(data: dict[Any, Any], text: str) -> tuple[tuple[str, int | None, str], ...]:
+    """A warning for each key of .gitbook.yaml that GitBook does not read, with its line: a
+    misspelt "strucutre:" or a "root\u200b:" pasted from a web page left the space's README
+    and SUMMARY the default ones without a word."""
+    import difflib
+
+    structure = data.get("structure")
+    found: list[tuple[str, tuple[str, ...], str]] = [
+        (str(k), GITBOOK_KEYS, "") for k in data if str(k) not in GITBOOK_KEYS
+    ]
+    if isinstance(structure, dict):
+        found += [(str(k), STRUCTURE_KEYS, "structure.") for k in structure
+                  if str(k) not in STRUCTURE_KEYS]  # fmt: skip
+    notes = []
+    for key, known, under in found:
+        at = re.search(rf"^[ \t]*['\"]?{re.escape(key)}['\"]?[ \t]*:", text, re.M)
+        line = text.count("\n", 0, at.start()) + 1 if at else None
+        hidden = INVISIBLE.findall(key)
+        shown = INVISIBLE.sub(lambda m: f"<U+{ord(m.group()):04X}>", key)
+        plain = INVISIBLE.sub("", key)
+        close = difflib.get_close_matches(plain.lower(), known, n=1, cutoff=0.7)
+        if hidden:
+            hint = f"the key holds an invisible character (U+{ord(hidden[0]):04X}): type it again"
+        elif close:
+            hint = f"did you mean '{under}{close[0]}'?"
+        else:
+            hint = f"GitBook reads {', '.join(under + k for k in known)}"
+        notes.append((f"unknown key '{under}{shown}' in .gitbook.yaml, ignored", line, hint))
+    return tuple(notes)
 
 
 def _any_case(root: Path, name: str) -> str:
@@ -196,6 +237,9 @@ def read_space(
     if layout.prefix:
         return _read_prefixed(layout, diag, lang=lang, allow_remote=allow_remote, render=render,
                               shares=shares)  # fmt: skip
+    for message, line, hint in layout.notes:
+        diag.warn(message, file=(layout.folder or layout.root) / ".gitbook.yaml", line=line,
+                  hint=hint)  # fmt: skip
     root = layout.root
     entries = _entries(layout, diag)
     loaded: dict[str, _Loaded] = {}
