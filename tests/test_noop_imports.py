@@ -132,3 +132,20 @@ def test_replace_keeps_a_gate_s_record_and_scopes_as_dataclasses_replace_did() -
     assert Diagnostic("warning", "m", "a.csv", 1).replace(line=7).line == 7
     with pytest.raises(TypeError):
         Made("k").replace(colour="red")
+
+
+def test_the_drawing_process_does_not_import_the_reader() -> None:
+    """The build's process, once WeasyPrint is loaded, takes the pages read by the reader's
+    process (unpickling builder.manual.job's records) and draws them: importing the Markdown
+    reader there too (markdown-it, the emoji table, YAML, the content handlers) cost 0.13 s
+    of every manual's build, after the reading was done."""
+    code = (
+        "import sys, builder.pdf, builder.manual.job, builder.manual; "
+        "print(*[m for m in ('markdown_it', 'emoji', 'yaml', 'builder.content.html', "
+        "'builder.content.inline', 'builder.manual.titles') if m in sys.modules])"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env["PYTHONPATH"] = str(TREE)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, check=True)  # fmt: skip
+    assert done.stdout.split() == [], done.stdout

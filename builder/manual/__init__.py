@@ -11,24 +11,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-import slugify as slug_library
 from markupsafe import Markup
 
 from builder import fonts
 from builder.config import Settings
-from builder.content import tex
-from builder.content.html import clean_url
-from builder.content.inline import heading_html, plain_text, title_html
 from builder.content.language import detect, direction
 from builder.content.model import NavItem, Page, Space, anchor_slug, flatten
 from builder.diagnostics import Diagnostics
-from builder.downsample import max_pixels
 from builder.gate import ReadRefused, current
 from builder.i18n import WORDS, table, words
-from builder.images import check_image
 from builder.layouts import Layouts
 from builder.manual.paper import AUTO_DEPTH, Budget, fit_toc, place_breaks
-from builder.manual.titles import manual_title, part_title, repository
 from builder.typography import typeset
 
 # The months' names of the cover's date, as a date writes them: the genitive in Russian and
@@ -137,6 +130,9 @@ def build_date(lang: str) -> str:
 
 def assemble(spaces: list[Space], settings: Settings, project: Path, diag: Diagnostics) -> Manual:
     """Lay out the reading order and the table of contents of one or more spaces."""
+    from builder.content.inline import title_html
+    from builder.manual.titles import manual_title, part_title, repository
+
     multi = len(spaces) > 1
     if multi:
         for space in spaces:
@@ -184,6 +180,8 @@ def assemble(spaces: list[Space], settings: Settings, project: Path, diag: Diagn
 
 def _logo(settings: Settings, project: Path, diag: Diagnostics) -> Path | None:
     """The settings' logo, when it is a readable image of the project; else an error."""
+    from builder.images import check_image
+
     if not settings.logo:
         return None
     path = project / settings.logo
@@ -202,6 +200,8 @@ def _logo(settings: Settings, project: Path, diag: Diagnostics) -> Path | None:
 
 def _check_cover(space: Space, diag: Diagnostics) -> None:
     """Say so when README's cover is a file leading outside the space (it is left out)."""
+    from builder.content.html import clean_url
+
     cover = space.cover
     if not cover or re.match(r"[a-z][a-z0-9+.-]*:|//", cover, re.IGNORECASE):
         return  # none, or remote: _cover_image decides
@@ -222,6 +222,8 @@ TITLE_MATH = re.compile(r"\$\$(.+?)\$\$")
 def _check_title_math(chapters: list[Chapter], diag: Diagnostics) -> None:
     """A formula of a page's title the typesetter cannot read: said, as in the page's body
     (the title is taken out of the body, and prints its source in the TOC and heading)."""
+    from builder.content import tex
+
     for chapter in chapters:
         page = chapter.page
         for source in TITLE_MATH.findall(page.title) if "$$" in page.title else ():
@@ -291,6 +293,8 @@ def _loose(anchor: str) -> str:
 
 def _loose_ids(ids: set[str], chapters: list[Chapter]) -> dict[str, set[str]]:
     """Each id, heading and page title in its loose forms -> the ids it may be."""
+    from builder.content.inline import plain_text
+
     loose: dict[str, set[str]] = {}
     for i in ids:
         loose.setdefault(_loose(i), set()).add(i)
@@ -304,6 +308,8 @@ def _loose_ids(ids: set[str], chapters: list[Chapter]) -> dict[str, set[str]]:
 
 def _aliases(title: str) -> set[str]:
     """The loose forms of the anchors other tools give a heading (see _check_links)."""
+    import slugify as slug_library
+
     keys = {anchor_slug(title), slug_library.slugify(title)}
     keys |= {f"id-{key}" for key in keys if key[:1].isdigit()}
     return {key.replace("-", "") for key in keys if key}
@@ -349,6 +355,8 @@ def _walk(
     depth: int,
     lang: str,
 ) -> list[tuple[Markup, int, str]]:
+    from builder.content.inline import title_html
+
     for item in items:
         if item.group:
             entry = TocEntry(Markup(title_html(item.title, lang)), "", level, "group")
@@ -381,6 +389,8 @@ def _walk(
 
 def _headings(page: Page, level: int, depth: int, lang: str) -> list[TocEntry]:
     """Headings inside a page, nested, down to `depth` levels below the page title."""
+    from builder.content.inline import heading_html
+
     out: list[TocEntry] = []
     stack: list[TocEntry] = []
     levels = sorted({h.level for h in page.headings if h.level >= 2})[:depth]
@@ -429,6 +439,8 @@ def text_label(title: Markup) -> str:
     Bookmarks and running headers are text: WeasyPrint's content() leaves images out, and
     would print "Energy" for "Energy $$E=mc^2$$".
     """
+    from builder.content.inline import plain_text
+
     if "math-svg" not in title:
         return ""
     text = plain_text(str(title))
@@ -475,6 +487,9 @@ def text_dir(text: str) -> Markup:
 
 def _cover_image(manual: Manual, root: Path, allow_remote: bool) -> str | None:
     """The cover image as a URL: a file inside the space, or a remote one when allowed."""
+    from builder.content.html import clean_url
+    from builder.images import check_image
+
     if not manual.cover:
         return None
     if re.match(r"https?://", manual.cover):
@@ -512,6 +527,8 @@ PAPER = {
 def image_box(settings: Settings) -> tuple[int, int]:
     """The largest pixel box a figure needs on the settings' paper: 300 dpi of the text
     block's width, and of the 95 mm figures are limited to (manual.css)."""
+    from builder.downsample import max_pixels
+
     width, _, _, inner, outer = PAPER[settings.manual.paper]
     text_width = float(width[:-2]) - float(inner[:-2]) - float(outer[:-2])
     return max_pixels(text_width, 95.0)
