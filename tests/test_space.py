@@ -358,7 +358,7 @@ def test_each_space_of_a_repository_has_its_own_language_and_title(
 def test_part_titles(make_space: MakeSpace, diag: Diagnostics) -> None:
     """A part is titled by its settings, else its folder; a folder that names no space
     ("docs", "en") by its README's heading unless generic, else its language's name."""
-    from builder.manual import part_title
+    from builder.manual.titles import part_title
 
     root = make_space({
         "user-guide/SUMMARY.md": "* [Before you start](README.md)\n",
