@@ -288,8 +288,9 @@ def _validate(s: Settings, path: Path) -> None:
 
 
 # Countries' codes written for their language's: Japan's for Japanese, China's for Chinese.
-_COUNTRIES = {"jp": "ja", "cn": "zh", "tw": "zh", "kr": "ko", "br": "pt", "gb": "en",
-              "us": "en", "at": "de", "ch": "de", "be": "fr", "mx": "es", "sa": "ar",
+# Taiwan's and Hong Kong's for Chinese in Traditional characters.
+_COUNTRIES = {"jp": "ja", "cn": "zh", "tw": "zh-Hant", "hk": "zh-Hant", "kr": "ko", "br": "pt",
+              "gb": "en", "us": "en", "at": "de", "ch": "de", "be": "fr", "mx": "es", "sa": "ar",
               "eg": "ar"}  # fmt: skip
 
 

@@ -693,8 +693,10 @@ SAMPLE = 20_000  # characters read: the start of a page tells its language as we
 CODE = re.compile(r"```.*?```|~~~.*?~~~|`[^`\n]*`|\]\([^)]*\)|<[^>]*>|https?://\S+", re.S)
 
 
-def detect(text: str) -> str | None:
-    """The language of text when its script tells it, else None (the settings' language)."""
+def detect(text: str, prefer: str = "") -> str | None:
+    """The language of text when its script tells it, else None (the settings' language).
+    prefer: that language, which a Chinese text that is neither more Simplified nor more
+    Traditional keeps (a page of a zh-Hant space: its own characters told nothing)."""
     text = CODE.sub(" ", text[:SAMPLE])
     letters = sum(map(str.isalpha, text))
     if letters < 4:
@@ -708,7 +710,7 @@ def detect(text: str) -> str | None:
     if kana and kana + han >= least:
         return "ja"
     if han >= least:
-        return _chinese(text)
+        return _chinese(text, prefer)
     for lang, pattern in OTHERS:
         if len(pattern.findall(text)) >= least:
             return lang
@@ -736,11 +738,14 @@ TRADITIONAL = (
 )
 
 
-def _chinese(text: str) -> str:
+def _chinese(text: str, prefer: str) -> str:
     """zh-Hant for Chinese written in Traditional characters (more of its own than of
-    Simplified's, among the common ones that differ), else zh."""
+    Simplified's, among the common ones that differ), zh for more of Simplified's; as
+    prefer says (zh-Hant, else zh) when neither has more."""
     traditional = sum(map(text.count, TRADITIONAL))
     simplified = sum(map(text.count, SIMPLIFIED))
+    if traditional == simplified:
+        return "zh-Hant" if table(prefer, WORDS) == "zh-Hant" else "zh"
     return "zh-Hant" if traditional > simplified else "zh"
 
 

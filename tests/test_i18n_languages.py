@@ -139,6 +139,48 @@ def test_the_traditional_face_draws_a_traditional_chapter() -> None:
     assert fonts.cjk_of("fr") is None
 
 
+def test_chinese_that_tells_neither_keeps_the_space_s_script() -> None:
+    """A page with none of the characters Simplified and Traditional write differently is
+    the space's: it was Simplified in a zh-Hant space (SC glyphs, 说明 on its hints)."""
+    from builder.i18n import detect
+
+    text = "簡介\n\n本指南適用於所有同仁。"
+    assert detect(text, prefer="zh-Hant") == "zh-Hant"
+    assert detect(text, prefer="zh") == detect(text) == detect(text, prefer="fr") == "zh"
+    assert detect("本指南介绍电话的设置。", prefer="zh-Hant") == "zh"  # its own say first
+
+
+def test_a_traditional_project_prints_its_cards_pages_and_headers_in_the_tc_face(
+    tmp_path: Path,
+) -> None:
+    """language = "zh-Hant": a page whose characters tell neither script, a page titled in
+    Chinese with an English body (its running header), and a card: all in the TC face.
+    They were SC (the page, the header) and JP (the card: its stylesheet named no CJK face,
+    fontconfig took the collection's first)."""
+    write_files(tmp_path, {
+        "guideprint.toml": 'title = "電話指南"\nlanguage = "zh-Hant"\n',
+        "content/SUMMARY.md": "* [簡介](README.md)\n* [安裝 Docker](docker.md)\n",
+        "content/README.md": "# 簡介\n\n本指南適用於所有同仁。\n\n"
+                             '{% hint style="info" %}\n詳情洽客服。\n{% endhint %}\n',
+        "content/docker.md": "# 安裝 Docker\n\nInstall Docker with the package manager, then "
+                             "start the service and check that it runs.\n",
+        "content/cards/phone.md": "---\ntitle: 桌上電話\ndevice: 話機\n---\n\n## 通話\n\n"
+                                  "1. 拿起話筒。\n2. 撥打分機號碼。\n3. 按下通話鍵。\n",
+    })  # fmt: skip
+    code, _, err = cli(["build", "--manual", "--card", "phone"], tmp_path)
+    assert code == 0, err
+    for pdf in (tmp_path / "out" / "manual.pdf", tmp_path / "out" / "cards" / "phone.pdf"):
+        listed = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True,
+                                check=True).stdout.splitlines()[2:]  # fmt: skip
+        cjk = {line.split()[0].split("+")[-1] for line in listed if "CJK" in line}
+        assert cjk, pdf.name
+        assert cjk <= {"Noto-Sans-CJK-TC", "Noto-Sans-CJK-TC-Bold"}, (pdf.name, cjk)
+    text = subprocess.run(["pdftotext", str(tmp_path / "out" / "manual.pdf"), "-"],
+                          capture_output=True, text=True, check=True).stdout  # fmt: skip
+    assert "說明" in text
+    assert "说明" not in text
+
+
 def test_a_setting_of_taiwan_s_chinese_is_told_its_name(tmp_path: Path) -> None:
     write_files(tmp_path, {"guideprint.toml": 'language = "zh-TW"\n',
                            "content/SUMMARY.md": "* [A](README.md)\n",
@@ -147,6 +189,10 @@ def test_a_setting_of_taiwan_s_chinese_is_told_its_name(tmp_path: Path) -> None:
     assert code == 1, err  # a settings error, with its file and line
     assert "guideprint.toml:1:" in err, err
     assert "use zh-Hant: the wording in Traditional characters" in err, err
+    (tmp_path / "guideprint.toml").write_text('language = "tw"\n', encoding="utf-8")
+    code, _, err = cli(["check"], tmp_path)
+    assert code == 1, err
+    assert "use zh-Hant: 'tw' is a country's code, not a language's" in err, err
 
 
 # -- the cover's date ----------------------------------------------------------------------

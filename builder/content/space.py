@@ -408,7 +408,7 @@ def _render(
     from builder.content.language import detect
     from builder.content.render import render_markdown
 
-    own = detect(f"{item.title}\n{item.body}")
+    own = detect(f"{item.title}\n{item.body}", prefer=lang)
     lang = own or lang
     html, headings, images = "", [], {}
     if render:

@@ -538,7 +538,9 @@ def cjk_face(manual: Manual) -> str:
     """The CJK face of the page margins (running headers): the one of the chapters' most
     frequent CJK language; the set's default when none is."""
     faces = [face for c in manual.chapters if (face := fonts.cjk_of(c.lang)) is not None]
-    return max(dict.fromkeys(faces), key=faces.count) if faces else fonts.CJK_DEFAULT
+    if faces:
+        return max(dict.fromkeys(faces), key=faces.count)
+    return fonts.cjk_of(manual.lang) or fonts.CJK_DEFAULT  # a zh-Hant manual of English pages
 
 
 def page_css(settings: Settings, cjk: str = fonts.CJK_DEFAULT, *, total: int | None = None) -> str:

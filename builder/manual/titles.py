@@ -84,13 +84,13 @@ def part_title(space: Space) -> str:
     if space.label:
         return space.label
     name = space.name
-    if name.casefold() not in HOLDER_FOLDERS and name.casefold() not in LANGUAGE_NAMES:
+    if name.casefold() not in HOLDER_FOLDERS and _language_key(name) not in LANGUAGE_NAMES:
         title = name.replace("-", " ").replace("_", " ").strip()
         return title[:1].upper() + title[1:]
     heading = title_text(space.title, space.lang or "en") if space.title else ""
     if heading and not _generic(heading):
         return heading
-    return LANGUAGE_NAMES.get(name.casefold(), name.capitalize())
+    return LANGUAGE_NAMES.get(_language_key(name), name.capitalize())
 
 
 def repository(spaces: list[Space]) -> Path:
@@ -101,3 +101,8 @@ def repository(spaces: list[Space]) -> Path:
 def _generic(heading: str) -> bool:
     words = re.sub(r"[^\w\s'’-]", " ", heading).strip(" -'’").casefold()
     return not re.search(r"\w", words) or " ".join(words.split()) in GENERIC_TITLES
+
+
+def _language_key(folder: str) -> str:
+    """A folder's name as LANGUAGE_NAMES has it: "zh_TW" and "zh-tw" are one language."""
+    return folder.casefold().replace("_", "-")
