@@ -35,7 +35,7 @@ MM_PER_INCH = 25.4
 RASTER = frozenset({".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff"})
 # Only the src of a real <img> tag: text that reads src="file://…" (a code sample) is text.
 SRC = re.compile(r'(<img\b[^<>]*?\ssrc=")(file://[^"]+)"')
-CACHE_VERSION = 2  # part of every entry's key: bump when a conversion changes
+CACHE_VERSION = 3  # part of every entry's key: bump when a conversion changes (3: 16-bit grey)
 CACHE_HINT = "the image cache (.guideprint-cache) cannot be written; fix or delete it"
 
 
@@ -75,7 +75,7 @@ def _shrink(im: Image.Image, box: tuple[int, int], tmp: Path) -> None:
         mode = _target_mode(small)
         # Not optimize=True: 3x the time of the save (0.55 against 0.18 s for a 2560 x 1440
         # screenshot) for 1 % fewer bytes.
-        (small.convert(mode) if mode else small).save(tmp, "PNG")
+        (_as(small, mode) if mode else small).save(tmp, "PNG")
 
 
 def _embeddable(path: Path, data: bytes, im: Image.Image, cache: Path,
@@ -90,7 +90,7 @@ def _embeddable(path: Path, data: bytes, im: Image.Image, cache: Path,
         # splits off its alpha in every document either way.
         return path
     return _cached(cache, _key(data, f"mode {mode}"), ".png",
-                   lambda tmp: im.convert(mode).save(tmp, "PNG"), spill)  # fmt: skip
+                   lambda tmp: _as(im, mode).save(tmp, "PNG"), spill)  # fmt: skip
 
 
 def _noted_mode(im: Image.Image, data: bytes, cache: Path, *, keep: bool) -> str | None:
@@ -157,12 +157,24 @@ def _target_mode(im: Image.Image) -> str | None:
         return "RGB"
     if im.mode in ("RGB", "L"):  # interlaced or 16-bit PNG, GIF, WebP, BMP, TIFF
         return im.mode
-    if im.mode == "1":
+    if im.mode == "1" or im.mode.startswith("I"):  # 1-bit; 16- or 32-bit grey
         return "L"
     if im.mode in ("RGBA", "LA"):
         opaque = im.getchannel("A").getextrema() == (255, 255)
         return im.mode[:-1] if opaque else im.mode
     return None
+
+
+def _as(im: Image.Image, mode: str) -> Image.Image:
+    """im converted to mode. A 16-bit grey PNG (Pillow's I;16, or I) is scaled to 8 bits:
+    convert() clips it (all white), and WeasyPrint drew it as a black box ("Unknown image
+    mode")."""
+    if im.mode.startswith("I") and mode == "L":
+        high = im.getextrema()[1]  # a 32-bit I holds 16-bit values; an 8-bit one is rare
+        wide = not isinstance(high, (int, float)) or high > 255
+        top = 65535 if im.mode.startswith("I;16") or wide else 255
+        return im.convert("I").point(lambda v: v * (255 / top)).convert("L")
+    return im.convert(mode)
 
 
 def downsample_pages(

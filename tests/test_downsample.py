@@ -199,3 +199,41 @@ def test_images_prepared_on_one_core_or_two_give_the_same_html(
         done[cores] = downsample_pages(pages, (100, 100), tmp_path / f"c{cores}")
     assert done[1] == [p.replace("/c2/", "/c1/") for p in done[2]]
     assert all(image.as_uri() not in done[2][0] for image in images)
+
+
+@pytest.mark.parametrize("width", [300, 5000])  # embedded as converted; shrunk first
+def test_a_16_bit_grey_png_prints_as_its_picture(tmp_path: Path, width: int) -> None:
+    """Pillow reads a 16-bit grey PNG as I;16. WeasyPrint drew it as a black box and said
+    "manual: renderer: Unknown image mode: I;16"; convert("L") would clip it to white. It is
+    scaled to 8 bits: the PDF's picture is the gradient, black at the left, white at the
+    right, and nothing is said."""
+    import subprocess
+
+    from clirun import cli
+    from conftest import write_files
+
+    gradient = Image.linear_gradient("L").rotate(90).resize((width, 200))  # 0 at the left
+    grey16 = gradient.convert("I").point(lambda v: v * 257).convert("I;16")  # to 65535
+    page = "# A\n\n![dégradé](.gitbook/assets/g.png)\n"
+    write_files(tmp_path, {"space/SUMMARY.md": "* [A](README.md)\n", "space/README.md": page})
+    (tmp_path / "space" / ".gitbook" / "assets").mkdir(parents=True)
+    grey16.save(tmp_path / "space" / ".gitbook" / "assets" / "g.png")
+    with Image.open(tmp_path / "space" / ".gitbook" / "assets" / "g.png") as saved:
+        assert saved.mode == "I;16"
+        assert saved.getextrema() == (0, 65535)
+    (tmp_path / "work").mkdir()
+    code, _, err = cli(["build", "--manual", "--source", str(tmp_path / "space")],
+                       tmp_path / "work")  # fmt: skip
+    assert code == 0, err
+    assert "image mode" not in err, err
+    subprocess.run(["pdfimages", "-png", str(tmp_path / "work" / "out" / "manual.pdf"),
+                    str(tmp_path / "img")], check=True)  # fmt: skip
+    (picture,) = tmp_path.glob("img-*.png")
+    with Image.open(picture) as embedded:
+        drawn = embedded.convert("L")
+    left = drawn.getpixel((drawn.width // 20, drawn.height // 2))
+    right = drawn.getpixel((drawn.width - drawn.width // 20, drawn.height // 2))
+    assert isinstance(left, int)
+    assert isinstance(right, int)
+    assert left < 40, left
+    assert right > 215, right
