@@ -4,8 +4,8 @@ renderer embeds as it is.
 WeasyPrint embeds a JPEG, an 8-bit grey or RGB PNG or a palette PNG, not interlaced,
 without decoding it (builder.weasy); any other image it converts and compresses again in
 every document of every build (20 ms for a 1200 x 700 screenshot). Such images are converted
-once into the cache instead: transparent palettes and 1-bit images to RGBA or grey, opaque
-RGBA to RGB, GIF/WebP/BMP/TIFF to PNG. Real transparency is kept.
+once into the cache instead: transparent palettes, 1-bit and 16-bit grey images to RGBA or
+8-bit grey, opaque RGBA to RGB, GIF/WebP/BMP/TIFF to PNG. Real transparency is kept.
 
 Originals are never touched: results go to the project cache, named by the hash of the
 original's bytes (and the target size), so the next build reuses them.
@@ -85,7 +85,7 @@ def _embeddable(path: Path, data: bytes, im: Image.Image, cache: Path,
         return path
     mode = _noted_mode(im, data, cache, keep=spill is None)
     if mode is None or (mode == im.mode and mode in ("RGBA", "LA") and _plain_png(data)):
-        # 16-bit, CMYK, ...: rare; left to WeasyPrint. An 8-bit RGBA/LA PNG with real
+        # CMYK, ...: rare; left to WeasyPrint. An 8-bit RGBA/LA PNG with real
         # transparency converted to its own mode would be the same pixels again: WeasyPrint
         # splits off its alpha in every document either way.
         return path
