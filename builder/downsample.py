@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import re
 import urllib.parse
 import urllib.request
@@ -25,6 +24,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from builder import machine
 from builder.gate import current
 from builder.output import atomic_path, kept, seal, sidecar, write_text
 from builder.output import keep as note
@@ -201,7 +201,7 @@ def downsample_pages(
             todo.append((url, path))
     # Pillow decodes, resamples and compresses without the GIL: one thread per core. Each
     # entry depends on its image alone, so the result is the same on one core as on two.
-    with ThreadPoolExecutor(_cores()) as pool:
+    with ThreadPoolExecutor(machine.cores()) as pool:
         done = pool.map(lambda item: downsample(item[1], box, cache, spill=spill).as_uri(), todo)
         made = {url: uri for (url, _), uri in zip(todo, done, strict=True)}
 
@@ -212,11 +212,3 @@ def downsample_pages(
         return f'{m.group(1)}{made.get(m.group(2), m.group(2))}"'
 
     return [SRC.sub(swap, html) for html in pages]
-
-
-def _cores() -> int:
-    """The cores this process may run on (a taskset or a container's limit counts)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)

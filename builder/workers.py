@@ -106,10 +106,9 @@ def shared(work: Callable[[list[T]], R], items: list[T], *, least: int) -> list[
         return [work(items)]
     import threading
 
-    # The cores this process may run on (as builder.downsample._cores, not imported here).
-    affinity = getattr(os, "sched_getaffinity", None)
-    cores = len(affinity(0)) if affinity else (os.cpu_count() or 1)
-    if threading.active_count() > 1 or cores < 2:
+    from builder import machine
+
+    if threading.active_count() > 1 or machine.cores() < 2:
         return [work(items)]
     half = (len(items) + 1) // 2
     gate = current()

@@ -186,7 +186,7 @@ def test_transparent_rgba_png_is_kept_as_it_is(tmp_path: Path) -> None:
 def test_images_prepared_on_one_core_or_two_give_the_same_html(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import builder.downsample as mod
+    from builder import machine
 
     images = [
         _save(tmp_path / f"{n}.png", Image.new("RGBA", (300 + n, 200), (n * 40, 0, 0, 255)))
@@ -195,7 +195,7 @@ def test_images_prepared_on_one_core_or_two_give_the_same_html(
     pages = ["".join(f'<img src="{p.as_uri()}">' for p in images)]
     done = {}
     for cores in (1, 2):
-        monkeypatch.setattr(mod, "_cores", lambda cores=cores: cores)
+        monkeypatch.setattr(machine, "cores", lambda cores=cores: cores)
         done[cores] = downsample_pages(pages, (100, 100), tmp_path / f"c{cores}")
     assert done[1] == [p.replace("/c2/", "/c1/") for p in done[2]]
     assert all(image.as_uri() not in done[2][0] for image in images)

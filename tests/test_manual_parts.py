@@ -152,11 +152,11 @@ def test_a_manual_in_parts_prints_what_the_whole_manual_prints(copy: Path, tmp_p
 
 def test_the_same_pdf_on_one_core_as_on_two(copy: Path, in_parts: None,
                                             monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
-    import builder.downsample
+    from builder import machine
 
-    assert builder.downsample._cores() >= 2  # this test needs two: it says so, never skips
+    assert machine.cores() >= 2  # this test needs two: it says so, never skips
     two = build(copy).read_bytes()
-    monkeypatch.setattr(builder.downsample, "_cores", lambda: 1)
+    monkeypatch.setattr(machine, "cores", lambda: 1)
     one = build(copy, "--force").read_bytes()
     assert one == two
 

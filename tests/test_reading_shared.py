@@ -13,7 +13,7 @@ import pytest
 from clirun import cli
 from conftest import project
 
-import builder.downsample
+import builder.machine
 import builder.workers
 from builder.manual import job
 
@@ -47,7 +47,7 @@ def test_a_large_space_read_on_two_cores_is_read_as_on_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert PAGES >= job.SHARED_PAGES
-    assert builder.downsample._cores() >= 2  # this test needs two: it says so, never skips
+    assert builder.machine.cores() >= 2  # this test needs two: it says so, never skips
     halves = tmp_path / "halves"  # the reader is a forked process: counted in a file
     real = builder.workers.shared
 

@@ -497,13 +497,13 @@ def lay_all(job: Job, tasks: list[tuple[Part, Inputs]], *, draft: bool = False) 
     given. One core (or no fork, or threads): here, one after the other."""
     from functools import partial
 
-    from builder.downsample import _cores
+    from builder import machine
     from builder.workers import START, alongside, in_child
 
     # Forked only from a process of one thread: a long-running one (serve, --watch) has
     # others, and one of them may hold a lock (Pango's, fontconfig's) a child would wait on.
     alone = threading.active_count() == 1
-    cores = min(_cores(), len(tasks)) if START == "fork" and alone else 1
+    cores = min(machine.cores(), len(tasks)) if START == "fork" and alone else 1
     if cores < 2:
         return [lay(job, part, inputs, draft=draft) for part, inputs in tasks]
     order = sorted(range(len(tasks)), key=lambda i: -len(tasks[i][0].body))
