@@ -88,13 +88,12 @@ CJK_DEFAULT = CJK["zh"]
 
 
 def cjk_of(lang: str) -> str | None:
-    """The CJK face of a language tag ("zh-Hant", "zh-TW", "ja-JP"), None for another."""
-    tag = lang.strip().replace("_", "-").casefold()
-    parts = tag.split("-")
-    for key in (tag, "-".join(parts[:2]), "zh-hant" if "hant" in parts else "", parts[0]):
-        if key in CJK:
-            return CJK[key]
-    return None
+    """The CJK face of a language tag ("zh-Hant", "zh-TW", "ja-JP"), None for another: the
+    tag read as the wording tables read it (builder.i18n.table)."""
+    from builder.i18n import table
+
+    key = table(lang, CJK)
+    return CJK[key] if key is not None else None
 
 
 WANTED = (

@@ -134,6 +134,7 @@ def test_the_traditional_face_draws_a_traditional_chapter() -> None:
     assert fonts.cjk_of("zh-Hant") == fonts.cjk_of("zh-TW") == "Noto Sans CJK TC"
     assert fonts.cjk_of("zh-Hant-HK") == "Noto Sans CJK TC"
     assert fonts.cjk_of("zh-HK") == "Noto Sans CJK HK"
+    assert fonts.cjk_of("zh-MO") == fonts.cjk_of("zh_tw") == "Noto Sans CJK TC"  # as its words
     assert fonts.cjk_of("ja-JP") == "Noto Sans CJK JP"
     assert fonts.cjk_of("zh") == fonts.CJK_DEFAULT
     assert fonts.cjk_of("fr") is None
