@@ -152,7 +152,7 @@ def _unknown_keys(data: dict[Any, Any], text: str) -> tuple[tuple[str, int | Non
     """A warning for each key of .gitbook.yaml that GitBook does not read, with its line: a
     misspelt "strucutre:" or a "root\u200b:" pasted from a web page left the space's README
     and SUMMARY the default ones without a word."""
-    import difflib
+    from builder.config import did_you_mean
 
     structure = data.get("structure")
     found: list[tuple[str, tuple[str, ...], str]] = [
@@ -167,14 +167,11 @@ def _unknown_keys(data: dict[Any, Any], text: str) -> tuple[tuple[str, int | Non
         line = text.count("\n", 0, at.start()) + 1 if at else None
         hidden = INVISIBLE.findall(key)
         shown = INVISIBLE.sub(lambda m: f"<U+{ord(m.group()):04X}>", key)
-        plain = INVISIBLE.sub("", key)
-        close = difflib.get_close_matches(plain.lower(), known, n=1, cutoff=0.7)
+        plain = INVISIBLE.sub("", key).lower()
         if hidden:
             hint = f"the key holds an invisible character (U+{ord(hidden[0]):04X}): type it again"
-        elif close:
-            hint = f"did you mean '{under}{close[0]}'?"
-        else:
-            hint = f"GitBook reads {', '.join(under + k for k in known)}"
+        else:  # the closest key GitBook reads, else all of them
+            hint = did_you_mean(under + plain, [under + k for k in known])
         notes.append((f"unknown key '{under}{shown}' in .gitbook.yaml, ignored", line, hint))
     return tuple(notes)
 
