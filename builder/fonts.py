@@ -335,7 +335,8 @@ def font_files() -> list[Path]:
 
 def font_face_css() -> str:
     """@font-face rules for the faces named "GP …" (file URLs the sandboxed fetcher allows),
-    and the families of the set as custom properties the layouts' CSS uses."""
+    the families of the set as custom properties the layouts' CSS uses, and the CJK face of
+    each language that has one (an element's lang picks it: the manual's, the cards')."""
     rules = []
     for f in FACES:
         if f.family.startswith("GP "):
@@ -346,6 +347,8 @@ def font_face_css() -> str:
     rules.append(
         f':root {{ --gp-scripts: {SCRIPTS}; --gp-cjk: "{CJK_DEFAULT}"; --gp-symbols: {SYMBOLS}; }}'
     )
+    # After :root, each tag after its language's (zh-hant after zh): the later rule wins.
+    rules += [f':lang({tag}) {{ --gp-cjk: "{face}"; }}' for tag, face in CJK.items()]
     return "\n".join(rules) + "\n"
 
 
