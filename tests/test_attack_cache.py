@@ -365,8 +365,11 @@ def test_an_rgba_picture_split_once_prints_as_weasyprint_splits_it_and_a_planted
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A picture with real transparency: its colour and alpha streams are split and
-    compressed once, kept in the cache by its hash; the PDF is byte for byte the one
-    WeasyPrint's own split gives, and an entry planted there does not reach it."""
+    compressed once, kept in the cache by its hash; the PDF's colour and mask are the
+    pixels WeasyPrint's own split gives (pdfimages reads both back), in fewer bytes, and an
+    entry planted in the cache does not reach it."""
+    import subprocess
+
     import builder.weasy
 
     folder = project(tmp_path / "p", 'title = "T"\n')
@@ -379,18 +382,31 @@ def test_an_rgba_picture_split_once_prints_as_weasyprint_splits_it_and_a_planted
     def weasyprints(image: object, interpolate: bool) -> object:
         return builder.weasy._raster_x_object(image, interpolate, 1)
 
+    def pictures(name: str) -> list[bytes]:  # the image, then its mask, as decoded pixels
+        subprocess.run(["pdfimages", "-png", str(pdf), str(tmp_path / name)], check=True)
+        found = []
+        for path in sorted(tmp_path.glob(f"{name}-*.png")):
+            with Image.open(path) as im:
+                found.append(im.mode.encode() + im.tobytes())
+        return found
+
     monkeypatch.setattr(builder.weasy, "_alpha_x_object", weasyprints)
     code, _, err = cli(["build", "--manual"], folder)
     assert code == 0, err
-    weasyprint_own = pdf.read_bytes()
+    weasyprint_own, their_size = pictures("theirs"), pdf.stat().st_size
+    assert len(weasyprint_own) == 2  # the colour and its soft mask
     folder_of = folder / ".guideprint-cache" / "alpha"
     assert not folder_of.exists()
     monkeypatch.setattr(builder.weasy, "_alpha_x_object", own)
-    for _ in range(2):  # split and kept, then taken from the cache
+    made = []
+    for n in range(2):  # split and kept, then taken from the cache
         code, _, err = cli(["build", "--manual", "--force"], folder)
         assert code == 0, err
-        assert pdf.read_bytes() == weasyprint_own
-    key = hashlib.sha256(clear + b"|RGBA").hexdigest()
+        assert pictures(f"ours{n}") == weasyprint_own
+        made.append(pdf.read_bytes())
+    assert made[0] == made[1]
+    assert len(made[0]) < their_size
+    key = hashlib.sha256(clear + b"|RGBA|unfiltered").hexdigest()
     entry = folder_of / key[:2] / key
     assert entry.is_file()
     # Planted: another picture's streams, its sidecar forged from the hash of its bytes.
@@ -399,4 +415,4 @@ def test_an_rgba_picture_split_once_prints_as_weasyprint_splits_it_and_a_planted
     entry.with_name(key + ".sha256").write_text(f"{hashlib.sha256(junk).hexdigest()} 1 1\n")
     code, _, err = cli(["build", "--manual", "--force"], folder)
     assert code == 0, err
-    assert pdf.read_bytes() == weasyprint_own
+    assert pdf.read_bytes() == made[0]
