@@ -26,6 +26,7 @@ from PIL import Image
 
 from builder import machine
 from builder.gate import current
+from builder.images import eight_bit_grey
 from builder.output import atomic_path, kept, seal, sidecar, write_text
 from builder.output import keep as note
 from builder.png import COLOUR_TYPES, embedded_as_is, unfiltered
@@ -180,10 +181,7 @@ def _as(im: Image.Image, mode: str) -> Image.Image:
     convert() clips it (all white), and WeasyPrint drew it as a black box ("Unknown image
     mode")."""
     if im.mode.startswith("I") and mode == "L":
-        high = im.getextrema()[1]  # a 32-bit I holds 16-bit values; an 8-bit one is rare
-        wide = not isinstance(high, (int, float)) or high > 255
-        top = 65535 if im.mode.startswith("I;16") or wide else 255
-        return im.convert("I").point(lambda v: v * (255 / top)).convert("L")
+        return eight_bit_grey(im)
     return im.convert(mode)
 
 

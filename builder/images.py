@@ -106,3 +106,13 @@ def _check_svg(data: bytes) -> str | None:
     except ParseError as exc:
         return f"is not a valid SVG file ({exc})"
     return None
+
+
+def eight_bit_grey(im: Image.Image) -> Image.Image:
+    """A 16- or 32-bit grey picture (Pillow's I;16, I;16B, I) scaled to 8 bits ("L"):
+    Pillow's convert("L") clips it (all white), and WeasyPrint draws I;16 as a black box
+    ("Unknown image mode"). A 32-bit I holding only 8-bit values is kept as it is."""
+    high = im.getextrema()[1]
+    wide = not isinstance(high, (int, float)) or high > 255
+    top = 65535 if im.mode.startswith("I;16") or wide else 255
+    return im.convert("I").point(lambda v: v * (255 / top)).convert("L")

@@ -50,6 +50,7 @@ from PIL import Image
 
 from builder.deferred import deferred
 from builder.ffi_cache import StaleError, declared_once
+from builder.images import eight_bit_grey
 from builder.output import keep, kept
 from builder.png import png_idat, png_palette, unfiltered
 
@@ -127,7 +128,8 @@ def _palette_init(
     orientation: str = "none",
     options: Any = None,
 ) -> None:
-    """RasterImage.__init__, keeping a plain palette PNG as it is (see png_palette).
+    """RasterImage.__init__, keeping a plain palette PNG as it is (see png_palette), and
+    a 16- or 32-bit grey picture scaled to 8 bits (builder.images.eight_bit_grey).
 
     Any other image, or options that change pixels (optimize, dpi, a rotation), go through
     WeasyPrint's own __init__; "from-image" rotates nothing without an eXIf chunk.
@@ -138,6 +140,8 @@ def _palette_init(
              and options["dpi"] is None and pillow_image.format == "PNG")  # fmt: skip
     if plain and image_data is not None and pillow_image.mode == "P":
         found = png_palette(image_data)
+    if pillow_image.mode.startswith("I"):  # 16- or 32-bit grey: WeasyPrint clips it or
+        pillow_image, image_data, filename = eight_bit_grey(pillow_image), None, None  # fails
     if found is None:
         _raster_init(
             self, pillow_image, image_id, image_data, filename, cache, orientation, options
