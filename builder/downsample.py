@@ -26,10 +26,10 @@ from PIL import Image
 
 from builder import machine
 from builder.gate import current
-from builder.images import eight_bit_grey
+from builder.images import eight_bit_grey, png_bytes
 from builder.output import atomic_path, kept, seal, sidecar, write_text
 from builder.output import keep as note
-from builder.png import COLOUR_TYPES, embedded_as_is, unfiltered
+from builder.png import embedded_as_is
 
 DPI = 300
 MM_PER_INCH = 25.4
@@ -80,13 +80,8 @@ def _shrink(im: Image.Image, box: tuple[int, int], tmp: Path) -> None:
 
 
 def _save_png(im: Image.Image, tmp: Path) -> None:
-    """im as a PNG at tmp: unfiltered when that compresses well (builder.png.unfiltered: a
-    screenshot, half the time of Pillow's encoder and fewer bytes), else Pillow's."""
-    data = unfiltered(im.mode, im.size, im.tobytes()) if im.mode in COLOUR_TYPES else None
-    if data is None:
-        im.save(tmp, "PNG")
-    else:
-        tmp.write_bytes(data)
+    """im as a PNG at tmp, unfiltered when that compresses better (builder.images.png_bytes)."""
+    tmp.write_bytes(png_bytes(im))
 
 
 def _embeddable(path: Path, data: bytes, im: Image.Image, cache: Path,

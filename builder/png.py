@@ -100,26 +100,22 @@ def idat_intact(data: bytes) -> bool:
 
 # The 8-bit modes (Pillow's names) a PNG of unfiltered() holds, by their IHDR colour type.
 COLOUR_TYPES = {"L": 0, "RGB": 2, "LA": 4, "RGBA": 6}
-# Unfiltered scanlines compressed to more than this share of the pixels' size: a photograph
-# or a gradient, which PNG's filters serve better (1.37x smaller for two photos); a
-# screenshot compresses to 2-8 % of its pixels, 24 % at worst among 188 real ones.
-UNFILTERED_AT_MOST = 0.3
 
 
-def unfiltered(mode: str, size: tuple[int, int], pixels: bytes) -> bytes | None:
+def unfiltered(mode: str, size: tuple[int, int], pixels: bytes) -> bytes:
     """A PNG of these 8-bit pixels (mode: a key of COLOUR_TYPES; Pillow's tobytes()), each
-    scanline stored with filter type 0 and compressed at zlib's default level; None when it
-    compresses poorly (UNFILTERED_AT_MOST), for an encoder that filters.
+    scanline stored with filter type 0, compressed at zlib's default level.
 
     Pillow's PNG encoder tries the five filters on every scanline: for 188 real screenshots,
     twice the time of this one (22.4 s against 11.6 s) for 18 % more bytes (36.4 MB against
-    29.9 MB); the flat colours of a screenshot compress better as they are.
+    29.9 MB); the flat colours of a screenshot compress better as they are. A photograph or
+    a gradient is served better by the filters (builder.images.png_bytes chooses).
     """
     import zlib
 
     width, height = size
     row = width * len(mode)
-    if len(pixels) != row * height:
+    if mode not in COLOUR_TYPES or width < 1 or height < 1 or len(pixels) != row * height:
         raise ValueError(f"{len(pixels)} bytes are not {width} x {height} {mode} pixels")
     deflate = zlib.compressobj(6)
     view = memoryview(pixels)
@@ -128,10 +124,8 @@ def unfiltered(mode: str, size: tuple[int, int], pixels: bytes) -> bytes | None:
         idat.append(deflate.compress(b"\0"))  # the scanline's filter type: none
         idat.append(deflate.compress(view[top : top + row]))
     idat.append(deflate.flush())
-    data = b"".join(idat)
-    if len(data) > UNFILTERED_AT_MOST * max(len(pixels), 1):
-        return None
     header = struct.pack("!2I5B", width, height, 8, COLOUR_TYPES[mode], 0, 0, 0)
+    data = b"".join(idat)
     return PNG_SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", data) + _chunk(b"IEND", b"")
 
 

@@ -50,9 +50,9 @@ from PIL import Image
 
 from builder.deferred import deferred
 from builder.ffi_cache import StaleError, declared_once
-from builder.images import eight_bit_grey
+from builder.images import eight_bit_grey, png_bytes
 from builder.output import keep, kept
-from builder.png import png_idat, png_palette, unfiltered
+from builder.png import png_idat, png_palette
 
 # WeasyPrint tries several names per library (libgobject-2.0-0, gobject-2.0, ...); for each
 # name dlopen refuses, cffi asks ctypes.util.find_library, which runs ldconfig and gcc in a
@@ -188,20 +188,17 @@ def _palette_x_object(self: Any, interpolate: bool, dpi_ratio: float) -> Any:
     return pydyf.Stream([self.cache_image_data(self._gp_idat, slot="stream")], extra)
 
 
-def _idat_of(self: Any, picture: Any) -> bytes:
-    """The image data of an 8-bit grey or RGB picture for a PDF's Flate + PNG predictor:
-    unfiltered when that compresses well (builder.png.unfiltered), else WeasyPrint's."""
-    made = unfiltered(picture.mode, picture.size, picture.tobytes())
-    found = png_idat(made, picture.mode) if made is not None else None
-    if found is None:
-        found = self._get_png_data(picture)
-    assert isinstance(found, bytes)
+def _idat_of(picture: Any) -> bytes:
+    """The image data of an 8-bit grey or RGB picture for a PDF's Flate + PNG predictor,
+    unfiltered when that compresses better (builder.images.png_bytes)."""
+    found = png_idat(png_bytes(picture), picture.mode)
+    assert found is not None  # an 8-bit, non-interlaced L or RGB PNG
     return found
 
 
 def _alpha_x_object(self: Any, interpolate: bool) -> Any:
     """RasterImage.get_x_object for a PNG with an alpha channel, its colour and its alpha
-    split once, as WeasyPrint splits them but unfiltered when that compresses well (the
+    split once, as WeasyPrint splits them but unfiltered when that compresses better (the
     same pixels in fewer bytes), kept in the project's cache by the hash of the picture (a
     full-HD screenshot: 47 ms a document, 128 of them in a 786-page manual's parts)."""
     data = self.image_data.data
@@ -214,8 +211,8 @@ def _alpha_x_object(self: Any, interpolate: bool) -> Any:
         colour, alpha = found[8 : 8 + size], found[8 + size :]
     else:
         picture = Image.open(io.BytesIO(data))
-        alpha = _idat_of(self, picture.getchannel("A"))
-        colour = _idat_of(self, picture.convert(self.mode[:-1]))
+        alpha = _idat_of(picture.getchannel("A"))
+        colour = _idat_of(picture.convert(self.mode[:-1]))
         if writes:
             keep(entry, len(colour).to_bytes(8, "big") + colour + alpha)
     # What RasterImage.get_x_object makes of them, key for key (dpi_ratio 1, a PNG).

@@ -384,19 +384,20 @@ def test_only_an_image_typeset_from_tex_is_a_formula() -> None:
     assert not weasy._formula(box(kind=Text, **{"class": "math-svg", "alt": "x"}))
 
 
-@pytest.mark.parametrize(("mode", "name"), [("I;16", "g.png"), ("I", "g.tif")])
+@pytest.mark.parametrize(("mode", "name"), [("I;16", "g.png"), ("I;16B", "g.tif"), ("I", "g.tif")])
 def test_a_16_or_32_bit_grey_picture_outside_the_image_cache_prints_as_its_picture(
     tmp_path: Path, mode: str, name: str
 ) -> None:
     """A card's pictures do not go through the image cache (builder.downsample): the
-    renderer itself scales a 16-bit grey PNG (I;16) or a 32-bit grey TIFF (I) to 8 bits.
+    renderer itself scales a 16-bit grey PNG (I;16), a big-endian 16-bit grey TIFF (I;16B)
+    or a 32-bit grey TIFF (I) to 8 bits.
     WeasyPrint drew I;16 as a black box ("Unknown image mode") and clipped I to white."""
     gradient = Image.linear_gradient("L").rotate(90).resize((256, 40))  # 0 at the left
     deep = gradient.convert("I").point(lambda v: v * 257)
-    (deep.convert("I;16") if mode == "I;16" else deep).save(tmp_path / name)
+    (deep if mode == "I" else deep.convert(mode)).save(tmp_path / name)
     with Image.open(tmp_path / name) as saved:
         assert saved.mode == mode
-        assert saved.getextrema()[1] == 65535
+        assert saved.convert("I").getextrema()[1] == 65535  # I;16B has no getextrema()
     images_pdf(tmp_path, [name])  # and nothing said
     (image,) = [i for page in PdfReader(tmp_path / "out.pdf").pages for i in page.images]
     drawn = image.image
