@@ -140,8 +140,9 @@ def _palette_init(
              and options["dpi"] is None and pillow_image.format == "PNG")  # fmt: skip
     if plain and image_data is not None and pillow_image.mode == "P":
         found = png_palette(image_data)
-    if pillow_image.mode.startswith("I"):  # 16- or 32-bit grey: WeasyPrint clips it or
-        pillow_image, image_data, filename = eight_bit_grey(pillow_image), None, None  # fails
+    if pillow_image.mode.startswith("I"):  # 16- or 32-bit grey, which WeasyPrint clips or
+        # refuses: its 8-bit picture, encoded by WeasyPrint (the file's bytes are not it)
+        pillow_image, image_data, filename = eight_bit_grey(pillow_image), None, None
     if found is None:
         _raster_init(
             self, pillow_image, image_id, image_data, filename, cache, orientation, options
