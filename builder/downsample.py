@@ -36,7 +36,7 @@ MM_PER_INCH = 25.4
 RASTER = frozenset({".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff"})
 # Only the src of a real <img> tag: text that reads src="file://…" (a code sample) is text.
 SRC = re.compile(r'(<img\b[^<>]*?\ssrc=")(file://[^"]+)"')
-CACHE_VERSION = 4  # part of every entry's key: bump when a conversion changes (4: unfiltered)
+CACHE_VERSION = 5  # part of every entry's key: bump when a conversion changes (5: 16-bit tRNS)
 CACHE_HINT = "the image cache (.guideprint-cache) cannot be written; fix or delete it"
 
 
@@ -157,6 +157,8 @@ def _cached(cache: Path, key: str, ext: str, make: Callable[[Path], None],
 
 def _target_mode(im: Image.Image) -> str | None:
     """The mode to convert im to: RGB or L, or RGBA/LA when anything in it is transparent."""
+    if "transparency" in im.info and im.mode.startswith("I"):  # a transparent grey level
+        return eight_bit_grey(im).mode  # LA if a pixel has it, else L
     if "transparency" in im.info:  # a transparent palette entry or colour: an alpha channel
         im = im.convert("LA" if im.mode in ("L", "1") else "RGBA")
     elif im.mode == "P":
@@ -172,10 +174,11 @@ def _target_mode(im: Image.Image) -> str | None:
 
 
 def _as(im: Image.Image, mode: str) -> Image.Image:
-    """im converted to mode. A 16-bit grey PNG (Pillow's I;16, or I) is scaled to 8 bits:
+    """im converted to mode. A 16-bit grey PNG (Pillow's I;16, or I) is scaled to 8 bits,
+    its transparent level an alpha channel (eight_bit_grey, which _target_mode asked):
     convert() clips it (all white), and WeasyPrint drew it as a black box ("Unknown image
     mode")."""
-    if im.mode.startswith("I") and mode == "L":
+    if im.mode.startswith("I") and mode in ("L", "LA"):
         return eight_bit_grey(im)
     return im.convert(mode)
 

@@ -7,7 +7,7 @@ import threading
 import warnings
 from pathlib import Path
 
-from PIL import Image, ImageFile, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageMath, UnidentifiedImageError
 
 from builder.errors import GuideError
 from builder.gate import current
@@ -109,14 +109,23 @@ def _check_svg(data: bytes) -> str | None:
 
 
 def eight_bit_grey(im: Image.Image) -> Image.Image:
-    """A 16- or 32-bit grey picture (Pillow's I;16, I;16B, I) scaled to 8 bits ("L"):
-    Pillow's convert("L") clips it (all white), and WeasyPrint draws I;16 as a black box
-    ("Unknown image mode"). A 32-bit I holding only 8-bit values is kept as it is."""
+    """A 16- or 32-bit grey picture (Pillow's I;16, I;16B, I) scaled to 8 bits ("L"), with
+    an alpha channel ("LA") when it names a transparent grey level (a PNG's tRNS) that a
+    pixel has: Pillow's convert("L") clips it (all white), convert("LA") too, and WeasyPrint
+    draws I;16 as a black box ("Unknown image mode"). A 32-bit I holding only 8-bit values
+    is kept as it is."""
     deep = im.convert("I")  # getextrema() refuses I;16B, I;16L, I;16N
     high = deep.getextrema()[1]
     wide = not isinstance(high, (int, float)) or high > 255
     top = 65535 if im.mode.startswith("I;16") or wide else 255
-    return deep.point(lambda v: v * (255 / top)).convert("L")
+    grey = deep.point(lambda v: v * (255 / top)).convert("L")
+    grey.info.pop("transparency", None)  # a 16-bit level: no 8-bit pixel is it
+    clear = im.info.get("transparency")
+    if isinstance(clear, int):
+        mask = ImageMath.lambda_eval(lambda a: (a["x"] != clear) * 255, x=deep).convert("L")
+        if mask.getextrema()[0] == 0:
+            return Image.merge("LA", (grey, mask))
+    return grey
 
 
 # How png_bytes samples a picture: bands of BAND rows, about SAMPLES of them.

@@ -237,3 +237,29 @@ def test_a_16_bit_grey_png_prints_as_its_picture(tmp_path: Path, width: int) -> 
     assert isinstance(right, int)
     assert left < 40, left
     assert right > 215, right
+
+
+def test_a_16_bit_grey_png_with_a_transparent_level_keeps_it_as_its_alpha(
+    tmp_path: Path,
+) -> None:
+    """A 16-bit grey PNG naming a transparent grey level (tRNS): its copy is 8-bit grey
+    with an alpha channel, clear exactly where that level is; convert("LA") would clip it
+    to white, with every pixel opaque."""
+    gradient = Image.linear_gradient("L").rotate(90).resize((256, 20))  # 0 at the left
+    deep = gradient.convert("I").point(lambda v: v * 257)
+    clear = deep.getpixel((200, 5))  # the level of a column near the right
+    assert isinstance(clear, int)
+    original = tmp_path / "g.png"
+    deep.convert("I;16").save(original, transparency=clear)
+    with Image.open(original) as saved:
+        assert saved.mode == "I;16"
+        assert saved.info["transparency"] == clear
+    prepared = downsample(original, (1000, 1000), tmp_path / "c")
+    assert prepared.parent == tmp_path / "c"
+    with Image.open(prepared) as im:
+        assert im.mode == "LA"
+        grey, alpha = im.split()
+    assert grey.tobytes() == gradient.tobytes()
+    wanted = bytes(0 if v == clear else 255 for v in deep.get_flattened_data())
+    assert alpha.tobytes() == wanted
+    assert 0 < wanted.count(0) < len(wanted)

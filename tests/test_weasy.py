@@ -404,3 +404,27 @@ def test_a_16_or_32_bit_grey_picture_outside_the_image_cache_prints_as_its_pictu
     assert drawn is not None
     assert drawn.mode == "L"
     assert drawn.tobytes() == gradient.tobytes()
+
+
+def test_a_16_bit_grey_png_with_a_transparent_level_prints_with_it_as_its_mask(
+    tmp_path: Path,
+) -> None:
+    """Outside the image cache too (a card's picture): a 16-bit grey PNG naming a
+    transparent grey level prints as its 8-bit grey with a soft mask clear exactly there
+    (pdfimages reads both back)."""
+    import subprocess
+
+    gradient = Image.linear_gradient("L").rotate(90).resize((256, 20))
+    deep = gradient.convert("I").point(lambda v: v * 257)
+    clear = deep.getpixel((200, 5))
+    deep.convert("I;16").save(tmp_path / "g.png", transparency=clear)
+    images_pdf(tmp_path, ["g.png"])  # and nothing said
+    subprocess.run(["pdfimages", "-png", str(tmp_path / "out.pdf"), str(tmp_path / "x")],
+                   check=True)  # fmt: skip
+    listed = subprocess.run(["pdfimages", "-list", str(tmp_path / "out.pdf")], check=True,
+                            capture_output=True, text=True).stdout.splitlines()[2:]  # fmt: skip
+    assert [line.split()[2] for line in listed] == ["image", "smask"]
+    with Image.open(tmp_path / "x-000.png") as grey, Image.open(tmp_path / "x-001.png") as mask:
+        assert grey.convert("L").tobytes() == gradient.tobytes()
+        wanted = bytes(0 if v == clear else 255 for v in deep.get_flattened_data())
+        assert mask.convert("L").tobytes() == wanted
