@@ -147,7 +147,10 @@ def png_bytes(im: Image.Image) -> bytes:
         for band in bands:
             sample.paste(band, (0, at))
             at += band.height
-        if len(unfiltered(im.mode, sample.size, sample.tobytes())) <= len(_pillows(sample)):
+        mine, theirs = unfiltered(im.mode, sample.size, sample.tobytes()), _pillows(sample)
+        if sample.height == im.height:  # the bands are the whole picture: both are made
+            return mine if len(mine) <= len(theirs) else theirs
+        if len(mine) <= len(theirs):
             return unfiltered(im.mode, im.size, im.tobytes())
     return _pillows(im)
 
