@@ -421,3 +421,95 @@ def test_a_page_s_own_article_of_class_chapter_is_no_place_to_cut(
     assert sum(page.count("après l’encadré") for page in text(spliced)) == 2
     assert read_back(spliced) == read_back(reference)
     assert pixels(spliced, tmp_path / "a") == pixels(reference, tmp_path / "b")
+
+
+# --- a lookahead cut inside its chapter ------------------------------------------------------
+
+
+def chapter(*children: str) -> str:
+    """A part's body from a chapter on, as the template writes it (then a next chapter)."""
+    opened = '\n<article class="chapter level-1" lang="fr">'
+    return opened + "".join(children) + '</article>\n<article class="chapter level-1">x</article>'
+
+
+@pytest.mark.parametrize(
+    ("children", "kept"),
+    [
+        # Cut after the first of the chapter's own elements that ends LOOK_CUT in, whole.
+        (['<h1 class="chapter-title" id="a">T</h1>', f"<p>{'w' * 60}</p>", "<p>b</p>"], 2),
+        # Not after a heading: it stays with what follows it.
+        ([f"<h1>{'T' * 60}</h1>", "<h2>s</h2>", "<p>b</p>", "<p>c</p>"], 3),
+        # An element's own elements are no place to cut; a table ends whole.
+        (["<h1>T</h1>", f"<table><tr><td>{'w' * 60}</td><td>2</td></tr></table>", "<p>c</p>"], 2),
+        # A comment is skipped, a void element is whole, a quoted ">" is no tag's end.
+        (["<h1>T</h1><!-- <p> -->", f'<img alt="a > b" src="{"i" * 60}.png">', "<p>c</p>"], 2),
+        (["<h1>T</h1>", f"<p>{'w' * 60}<br/>x</p>", "<p>c</p>"], 2),
+        (["<h1>T</h1>", f'<p><svg><path d="{"M0 0" * 15}"/></svg></p>', "<p>c</p>"], 2),
+    ],
+)
+def test_a_lookahead_ends_after_whole_elements_of_its_chapter(
+    children: list[str], kept: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(parts, "LOOK_CUT", 50)
+    body = chapter(*children)
+    end = parts._look_end(body, 0, len(body))
+    assert body[:end] == '\n<article class="chapter level-1" lang="fr">' + "".join(children[:kept])
+
+
+@pytest.mark.parametrize(
+    "children",
+    [
+        ["<h1>T</h1>", f"<div><p>{'w' * 60}</div></p>", "<p>c</p>"],  # misnested
+        ["<h1>T</h1>", f"<ul><li>{'w' * 60}<li>b</ul>", "<p>c</p>"],  # an end tag implied
+        ["<h1>T</h1>", "<script>if (a < b) {}</script>", f"<p>{'w' * 60}</p>", "<p>c</p>"],
+        ["<h1>T</h1>", "<div/>", f"<p>{'w' * 60}</p>", "<p>c</p>"],  # an open <div>, parsed
+        ["<h1>T</h1>", "<![CDATA[ x ]]>", f"<p>{'w' * 60}</p>", "<p>c</p>"],
+        [f"<h1>{'T' * 60}</h1>"],  # the chapter ends first (after a heading): whole
+    ],
+)
+def test_a_lookahead_is_not_cut_where_its_html_is_not_plainly_nested(
+    children: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(parts, "LOOK_CUT", 50)
+    body = chapter(*children)
+    assert parts._look_end(body, 0, len(body) - 10) == len(body) - 10
+
+
+def test_lookaheads_cut_to_their_chapter_s_first_element_print_as_whole(
+    grouped: Path, tmp_path: Path, in_parts: None, stages: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """Each lookahead cut as short as it may be (after the first element of its chapter that
+    is no heading: a tall captioned screenshot, or a paragraph) still finds where that
+    chapter starts a page, and the manual prints what it prints laid out whole."""
+    monkeypatch.setattr(parts, "LOOK_CUT", 1)
+    said = tmp_path / "cuts.txt"  # the manual is laid out in a forked process
+    look_end = parts._look_end
+
+    def spy(body: str, begin: int, limit: int) -> int:
+        end = look_end(body, begin, limit)
+        with said.open("a", encoding="utf-8") as f:
+            f.write("cut\n" if end < limit else "whole\n")
+        return end
+
+    monkeypatch.setattr(parts, "_look_end", spy)
+    reference = tmp_path / "whole.pdf"
+    shutil.copy(whole(twin(grouped, "whole")), reference)
+    cold = build(grouped)
+    assert len(part_hints(grouped)["order"]) >= 6, part_hints(grouped)
+    cut = said.read_text(encoding="utf-8").split()
+    assert cut, "no lookahead"
+    assert set(cut) == {"cut"}, cut  # every lookahead ended inside its chapter
+    assert len(laid_out(stages)) == 2  # the draft, then the parts: no cut was wrong
+    assert text(cold) == text(reference)
+    assert read_back(cold) == read_back(reference)
+    assert pixels(cold, tmp_path / "a") == pixels(reference, tmp_path / "b")
+    # An edit that pushes every later page: the parts whose chapter no longer starts a page
+    # are joined, as with whole chapters looked ahead.
+    page = grouped / "content" / "p03.md"
+    page.write_text(page.read_text(encoding="utf-8") + "\n\nUne ligne de plus.\n" * 3,
+                    encoding="utf-8")  # fmt: skip
+    edited = build(grouped)
+    fresh = whole(twin(grouped, "fresh"))
+    assert text(edited) == text(fresh)
+    assert pixels(edited, tmp_path / "c") == pixels(fresh, tmp_path / "d")

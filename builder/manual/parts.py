@@ -9,7 +9,8 @@ objects (out/.guideprint-steps/parts-OUTPUT/).
 A chapter starts a page when page_breaks says so (a forced break), or when the layout put
 it at the top of one by itself (a group's chapters follow on): the last build's layout, or
 a cold build's draft round, names those (the hints' "tops"; refine). A part that ends
-before such a chapter is laid out with the chapters after it (Part.look) and keeps its pages
+before such a chapter is laid out with what follows it (Part.look: whole chapters, or the
+first elements of that chapter, enough to place its title) and keeps its pages
 before the page that chapter starts (_ended): its pages are the whole manual's, whatever
 came after. If that chapter no longer starts a page (an edit moved the breaks), the part
 and the next are joined and laid out again. The part that starts there is told the
@@ -68,6 +69,10 @@ CHAPTER = re.compile(r'\n<article class="chapter\b')
 ARTICLE = re.compile(r"<(/?)article\b", re.I)  # an <article>'s start or end tag
 TITLE = re.compile(r'<h1 class="chapter-title" id="([^"]*)"')  # a chapter's title (its anchor)
 LOOK_CHARS = 4000  # the least lookahead of a part cut inside a group (Part.look)
+# ... or this much of its first chapter, to the end of one of that chapter's own elements
+# (_look_end): what decides whether the chapter starts a page is its title and what must
+# stay on the title's page with it, never the rest of the chapter.
+LOOK_CUT = int(os.environ.get("GUIDEPRINT_LOOK_CUT") or 2000)
 ID = re.compile(r'(?<![\w-])id="([^"]+)"')
 BODY = re.compile(r"<body\b[^>]*>", re.I)
 CLOSE_BODY = re.compile(r"</body\s*>", re.I)
@@ -190,8 +195,9 @@ def refine(parts: list[Part], tops: set[str]) -> list[Part]:
     """The parts cut again inside, where an earlier layout found a chapter starting a page
     (tops: their titles' anchors), or at a chapter that starts a new page, once a part
     holds PART_CHARS. Such a part is laid out with the chapters after it (LOOK_CHARS, at
-    least one), and holds only its pages before the next part's chapter, if that chapter
-    still starts a page (Laid.ends): the pages of the whole manual, laid out in pieces."""
+    least one; or the first LOOK_CUT characters of the next, _look_end), and holds only its
+    pages before the next part's chapter, if that chapter still starts a page (Laid.ends):
+    the pages of the whole manual, laid out in pieces."""
     out = []
     for part in parts:
         body = part.body
@@ -220,12 +226,66 @@ def refine(parts: list[Part], tops: set[str]) -> list[Part]:
             if not follows:
                 out.append(_part(body[at:end], flows=flows))
                 continue
-            # The lookahead: from the next part's chapter, whole chapters, to LOOK_CHARS.
+            # The lookahead: from the next part's chapter, whole chapters, to LOOK_CHARS, or
+            # the first LOOK_CUT characters of that chapter, to the end of an element.
             stop = next((s for s in starts if s > end and s - end >= LOOK_CHARS), len(body))
+            stop = _look_end(body, end, stop)
             found = TITLE.search(body, end)
             after = entities.unescape(found.group(1)) if found else ""
             out.append(_part(body[at:end], body[end:stop], after, flows))
     return out
+
+
+# A tag (its name, what follows it), a comment, or markup _look_end does not follow.
+TAG = re.compile(r"""<(/?)([a-zA-Z][\w:.-]*)((?:[^>"']|"[^"]*"|'[^']*')*)>|<!--.*?-->|<[!?/]""",
+                 re.S)  # fmt: skip
+VOID = frozenset("area base br col embed hr img input link meta param source track wbr".split())
+RAW = frozenset("iframe noembed noframes noscript plaintext script style textarea xmp".split())
+
+
+def _look_end(body: str, begin: int, limit: int) -> int:
+    """Where a lookahead that starts with the chapter at begin may end, before limit: after
+    the first of that chapter's own elements (a child of its <article>, not a heading: a
+    heading stays with what follows it) that ends LOOK_CUT characters or more into it.
+    limit when the chapter is shorter, or is not plainly nested that far: an end tag that
+    closes no element open, raw text (a script, a style), markup other than a comment, an
+    HTML element written as closed (<div/>) outside SVG and MathML.
+
+    What is cut is after whole elements: the HTML parser closes the chapter's <article> at
+    the part's </body>, and what it made of the elements before the cut is what it makes of
+    them in the whole manual (a parser reads forward). Whether the chapter starts a page
+    depends on its title and what a break may not separate from it (break-after: avoid,
+    orphans, an element not to be broken inside), all in its first elements, whole."""
+    open_: list[str] = []
+    for m in TAG.finditer(body, begin, limit):
+        closing, name, rest = m.group(1), m.group(2), m.group(3)
+        if name is None:
+            if m.group(0).startswith("<!--"):
+                continue
+            return limit
+        name = name.lower()
+        if not closing:
+            if name in RAW:
+                return limit
+            closed = name in VOID or rest.rstrip().endswith("/")
+            if closed and name not in VOID and not {"svg", "math"} & set(open_):
+                return limit  # <div/> is an open <div> to the parser: not followed
+            if not closed:
+                open_.append(name)
+            elif len(open_) == 1 and m.end() - begin >= LOOK_CUT:  # an <hr>, an <img>
+                return m.end()
+            continue
+        if not open_ or open_[-1] != name:
+            return limit
+        open_.pop()
+        if not open_:  # the chapter's own end: whole
+            return limit
+        if len(open_) == 1 and m.end() - begin >= LOOK_CUT and not HEADING.fullmatch(name):
+            return m.end()
+    return limit
+
+
+HEADING = re.compile(r"h[1-6]")
 
 
 def part_html(head: str, part: Part, inputs: Inputs, tail: str) -> str:
