@@ -441,8 +441,12 @@ def chapter(*children: str) -> str:
         ([f"<h1>{'T' * 60}</h1>", "<h2>s</h2>", "<p>b</p>", "<p>c</p>"], 3),
         # An element's own elements are no place to cut; a table ends whole.
         (["<h1>T</h1>", f"<table><tr><td>{'w' * 60}</td><td>2</td></tr></table>", "<p>c</p>"], 2),
-        # A comment is skipped, a void element is whole, a quoted ">" is no tag's end.
-        (["<h1>T</h1><!-- <p> -->", f'<img alt="a > b" src="{"i" * 60}.png">', "<p>c</p>"], 2),
+        # A comment is skipped, a quoted ">" is no tag's end; an inline element (an image,
+        # a span) is no block of its own: not after it.
+        (["<h1>T</h1><!-- <p> -->", f'<img alt="a > b" src="{"i" * 60}.png">', "<p>c</p>"], 3),
+        (["<h1>T</h1>", f"<span>{'w' * 60}</span>", "<p>c</p>", "<p>d</p>"], 3),
+        (["<h1>T</h1>", f'<p class="{"w" * 60}">b</p>', "<hr>", "<p>d</p>"], 2),
+        ([f"<h1>{'T' * 60}</h1>", "<hr>", "<p>d</p>"], 2),
         (["<h1>T</h1>", f"<p>{'w' * 60}<br/>x</p>", "<p>c</p>"], 2),
         (["<h1>T</h1>", f'<p><svg><path d="{"M0 0" * 15}"/></svg></p>', "<p>c</p>"], 2),
     ],
@@ -464,6 +468,9 @@ def test_a_lookahead_ends_after_whole_elements_of_its_chapter(
         ["<h1>T</h1>", "<script>if (a < b) {}</script>", f"<p>{'w' * 60}</p>", "<p>c</p>"],
         ["<h1>T</h1>", "<div/>", f"<p>{'w' * 60}</p>", "<p>c</p>"],  # an open <div>, parsed
         ["<h1>T</h1>", "<![CDATA[ x ]]>", f"<p>{'w' * 60}</p>", "<p>c</p>"],
+        ["<h1>T</h1>", "<svg><div/></svg>", f"<p>{'w' * 60}</p>", "<p>c</p>"],  # HTML again
+        ["<h1>T</h1>", "<!-->", "<div>", f"<p>{'w' * 60}</p><!-- --></div>", "<p>c</p>"],
+        ["<h1>T</h1>", "<!-- a --!>", "<div>", f"<p>{'w' * 60}</p><!-- --></div>", "<p>c</p>"],
         [f"<h1>{'T' * 60}</h1>"],  # the chapter ends first (after a heading): whole
     ],
 )
@@ -513,3 +520,61 @@ def test_lookaheads_cut_to_their_chapter_s_first_element_print_as_whole(
     fresh = whole(twin(grouped, "fresh"))
     assert text(edited) == text(fresh)
     assert pixels(edited, tmp_path / "c") == pixels(fresh, tmp_path / "d")
+
+
+CHAPTER_STARTS = {
+    # A run of inline images (an HTML block of <img> lines): one block of lines, which
+    # orphans and widows keep together when cut short (the reviewer's case).
+    "images": "".join(
+        f'<img src="{{svg}}" width="100" height="40" alt="capture {i} {"x" * 120}">\n'
+        for i in range(12)
+    )
+    + "".join(f"<p>{'Suite du texte. ' * 12}</p>" for _ in range(4)),
+    "paragraphs": "".join(f"<p>{'Le poste sonne, on décroche. ' * 9}</p>" for _ in range(8)),
+    "hint": '<div class="hint hint-info"><p class="hint-label">Info</p><p>'
+    + "Une note. " * 40
+    + "</p></div><pre><code>"
+    + "ligne de code\n" * 12
+    + "</code></pre>"
+    + "".join(f"<p>{'Suite du texte. ' * 12}</p>" for _ in range(4)),
+}
+
+
+@pytest.mark.parametrize("start", sorted(CHAPTER_STARTS))
+def test_a_lookahead_cut_places_the_chapter_title_where_the_whole_chapter_does(
+    start: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The chapter after a part, laid out after pages filled to every height (a spacer,
+    1 mm at a time), cut as short as _look_end may (after its first block) and whole: its
+    title starts the same page."""
+    import weasyprint
+
+    monkeypatch.setattr(parts, "LOOK_CUT", 1)
+
+    svg = ("data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='100' "
+           "height='40'%3E%3Crect width='100' height='40' fill='%23888'/%3E%3C/svg%3E")  # fmt: skip
+    chapter_ = ('\n<article class="chapter level-1" lang="fr">\n  <h1 class="chapter-title" '
+                'id="t">Titre</h1>\n' + CHAPTER_STARTS[start].replace("{svg}", svg)
+                + "</article>")  # fmt: skip
+    after = '\n<article class="chapter level-1" lang="fr"><h1 id="u">Suite</h1><p>x</p></article>'
+    body = chapter_ + after
+    cut = parts._look_end(body, 0, len(body))
+    assert cut < len(chapter_), "not cut inside the chapter"
+    from weasyprint.text.fonts import FontConfiguration
+
+    from builder.fonts import font_face_css
+
+    fonts = FontConfiguration()  # the set's faces, as the manual is laid out with
+    css = [weasyprint.CSS(string=font_face_css(), font_config=fonts),
+           weasyprint.CSS(filename="layouts/manual/manual.css", font_config=fonts),
+           weasyprint.CSS(string="@page { size: 80mm 120mm; margin: 10mm }")]  # fmt: skip
+
+    def title_page(look: str, spacer: int) -> int:
+        html = ('<!DOCTYPE html><html lang="fr"><body class="manual"><article class="chapter '
+                f'level-1 new-page"><h1 id="p">Avant</h1><div style="height: {spacer}mm">'
+                f"</div></article>{look}</body></html>")  # fmt: skip
+        document = weasyprint.HTML(string=html).render(stylesheets=css, font_config=fonts)
+        return next(n for n, page in enumerate(document.pages) if "t" in page.anchors)
+
+    differ = [mm for mm in range(40, 101) if title_page(body, mm) != title_page(body[:cut], mm)]
+    assert differ == []

@@ -237,42 +237,58 @@ def refine(parts: list[Part], tops: set[str]) -> list[Part]:
 
 
 # A tag (its name, what follows it), a comment, or markup _look_end does not follow.
-TAG = re.compile(r"""<(/?)([a-zA-Z][\w:.-]*)((?:[^>"']|"[^"]*"|'[^']*')*)>|<!--.*?-->|<[!?/]""",
+TAG = re.compile(r"""<(/?)([a-zA-Z][\w:.-]*)((?:[^<>"']|"[^"]*"|'[^']*')*)>|<!--.*?-->|<[!?/]""",
                  re.S)  # fmt: skip
 VOID = frozenset("area base br col embed hr img input link meta param source track wbr".split())
 RAW = frozenset("iframe noembed noframes noscript plaintext script style textarea xmp".split())
+# What a lookahead may end after: elements that are blocks of their own. Not an inline one
+# (an <img>, a <span>): a run of those is one block of lines, and cut short it may no longer
+# break where the whole run would (orphans, widows), taking the title to the next page.
+BLOCKS = frozenset(
+    "address article aside blockquote details dialog div dl fieldset figure footer form "
+    "header hr main nav ol p pre section table ul".split()
+)
+# In SVG or MathML, these start HTML again (the parser closes the <svg> or <math>).
+BREAKOUT = BLOCKS | frozenset("b big body br center code dd dt em embed font h1 h2 h3 h4 h5 "
+                              "h6 head i img li listing menu meta nobr ruby s small span "
+                              "strike strong sub sup tt u var".split())  # fmt: skip
 
 
 def _look_end(body: str, begin: int, limit: int) -> int:
     """Where a lookahead that starts with the chapter at begin may end, before limit: after
-    the first of that chapter's own elements (a child of its <article>, not a heading: a
-    heading stays with what follows it) that ends LOOK_CUT characters or more into it.
-    limit when the chapter is shorter, or is not plainly nested that far: an end tag that
-    closes no element open, raw text (a script, a style), markup other than a comment, an
-    HTML element written as closed (<div/>) outside SVG and MathML.
+    the first of that chapter's own blocks (a child of its <article> in BLOCKS: not a
+    heading, which stays with what follows it, nor an inline element) that ends LOOK_CUT
+    characters or more into it. limit when the chapter is shorter, or is not plainly nested
+    that far: an end tag that closes no element open, raw text (a script, a style), markup
+    other than a comment (or a comment the parser ends elsewhere), an HTML element written
+    as closed (<div/>) or starting HTML again inside SVG or MathML.
 
-    What is cut is after whole elements: the HTML parser closes the chapter's <article> at
+    What is cut is after whole blocks: the HTML parser closes the chapter's <article> at
     the part's </body>, and what it made of the elements before the cut is what it makes of
     them in the whole manual (a parser reads forward). Whether the chapter starts a page
     depends on its title and what a break may not separate from it (break-after: avoid,
-    orphans, an element not to be broken inside), all in its first elements, whole."""
+    orphans, an element not to be broken inside), all in its first blocks, whole
+    (tests/test_manual_parts.py lays such chapters out both ways, on pages of every fill)."""
     open_: list[str] = []
     for m in TAG.finditer(body, begin, limit):
         closing, name, rest = m.group(1), m.group(2), m.group(3)
         if name is None:
-            if m.group(0).startswith("<!--"):
+            text = m.group(0)
+            if text.startswith("<!--") and not text.startswith(("<!-->", "<!--->")) \
+                    and "--!>" not in text:  # fmt: skip
                 continue
             return limit
         name = name.lower()
+        foreign = bool({"svg", "math"} & set(open_))
         if not closing:
-            if name in RAW:
+            if name in RAW or (foreign and name in BREAKOUT):
                 return limit
             closed = name in VOID or rest.rstrip().endswith("/")
-            if closed and name not in VOID and not {"svg", "math"} & set(open_):
+            if closed and not foreign and name not in VOID:
                 return limit  # <div/> is an open <div> to the parser: not followed
             if not closed:
                 open_.append(name)
-            elif len(open_) == 1 and m.end() - begin >= LOOK_CUT:  # an <hr>, an <img>
+            elif name == "hr" and len(open_) == 1 and m.end() - begin >= LOOK_CUT:
                 return m.end()
             continue
         if not open_ or open_[-1] != name:
@@ -280,12 +296,9 @@ def _look_end(body: str, begin: int, limit: int) -> int:
         open_.pop()
         if not open_:  # the chapter's own end: whole
             return limit
-        if len(open_) == 1 and m.end() - begin >= LOOK_CUT and not HEADING.fullmatch(name):
+        if len(open_) == 1 and name in BLOCKS and m.end() - begin >= LOOK_CUT:
             return m.end()
     return limit
-
-
-HEADING = re.compile(r"h[1-6]")
 
 
 def part_html(head: str, part: Part, inputs: Inputs, tail: str) -> str:
