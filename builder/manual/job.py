@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from builder.diagnostics import LOG, Diagnostics
-from builder.errors import GuideError
+from builder.errors import GuideError, RenderError
 from builder.gate import current
 from builder.manual.timing import stage
 from builder.outputs import JobContext, Made, Output, Read, making
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 CSS = "manual/manual.css"
 STEPS = ".guideprint-steps"  # in out/: files a build makes on the way to its outputs
 SHARED_PAGES = 40  # a space of this many pages or more is rendered on two cores
+SETTLE = 2  # layouts more for a manual laid out whole whose page numbers did not settle
 
 
 @dataclass(frozen=True)
@@ -264,7 +265,12 @@ def _drawn(project: Project, manual: Assembled, paper: str, renderer: Renderer, 
     with stage("layout", paper):
         # Laid out with the guess; again with none if it could not check what it printed,
         # or could not take the guess at all (a bug of ours or WeasyPrint's: said again).
-        for attempt in (guess, {}):
+        # A layout that printed a page number its anchor did not land on (WeasyPrint
+        # stopped too soon, builder.weasy._stale) is laid out again from where they landed.
+        attempts: list[dict[str, Any]] = [guess, {}]
+        settled = SETTLE
+        while attempts:
+            attempt = attempts.pop(0)
             try:
                 with page_hints(attempt) as landed:
                     document = renderer.render(html, project.source, css, source="manual",
@@ -275,8 +281,19 @@ def _drawn(project: Project, manual: Assembled, paper: str, renderer: Renderer, 
                 if not attempt:
                     raise
                 continue
-            if not landed.get("moved"):  # else printed from a guess it could not check
-                break
+            if landed.get("moved"):  # printed from a guess it could not check
+                continue
+            if landed.get("stale") and settled:
+                settled -= 1
+                attempts = [_unguessed(_shaped(landed), html)]
+                continue
+            break
+        if landed.get("stale"):
+            raise RenderError(
+                f"{landed['stale']} page reference(s) of the manual ({paper}) print a page "
+                f"other than their target's after {SETTLE + 1} layouts",
+                hint="a bug of guideprint's or WeasyPrint's: please report it with the space",
+            )
     if hints is not None:
         write_text(hints, json.dumps(_shaped(landed), separators=(",", ":"), sort_keys=True))
     with stage("writing", paper):
