@@ -460,6 +460,19 @@ def _layout_with_hints(html: Any, root_box: Any, context: Any, max_loops: int = 
 DIGITS = re.compile(r"\d+")
 
 
+def _prints_page(box: Any) -> bool:
+    """Does box's content end with its link's page, target-counter(..., page, decimal),
+    then only words without figures (a project's own CSS may print other numbers)?"""
+    content = box.style["content"]
+    if not isinstance(content, (tuple, list)):
+        return False
+    for at, (kind, value) in enumerate(content):
+        if kind == "target-counter()" and tuple(value[1:]) == ("page", "decimal"):
+            rest = content[at + 1 :]
+            return all(k == "string" and not DIGITS.search(v) for k, v in rest)
+    return False
+
+
 def _stale(pages: list[Any], context: Any) -> int:
     """How many links print a page number other than the page their anchor landed on, in
     these laid-out pages (a link's ::before or ::after, its last number: what
@@ -481,7 +494,7 @@ def _stale(pages: list[Any], context: Any) -> int:
             if anchor and anchor not in landed:
                 landed[anchor] = number
             tag = box.element_tag
-            if tag in ("a::after", "a::before") and box.element is not None:
+            if tag in ("a::after", "a::before") and box.element is not None and _prints_page(box):
                 href = box.element.get("href") or ""
                 if href.startswith("#"):
                     texts = printed.setdefault(id(box), (href[1:], []))[1]

@@ -625,3 +625,27 @@ def test_a_manual_whose_page_numbers_did_not_settle_is_laid_out_again(
     code, _, err = cli(["build", "--manual", "--force"], copy)
     assert code == 1
     assert "print a page other than their target's after 1 layouts" in err, err
+
+
+def test_only_a_link_s_page_number_is_counted_stale(monkeypatch: pytest.MonkeyPatch) -> None:
+    """builder.weasy._stale counts a link whose content ends with its target's page: laid out
+    once only (its contents printed before the headings), the two such links are counted;
+    the link printing another number after the page (a project's own CSS) is not."""
+    import weasyprint
+
+    from builder import weasy
+
+    html = (
+        "<style>.toc a::after { content: ' ' target-counter(attr(href), page); }"
+        " .own::after { content: ' p. ' target-counter(attr(href), page) ' (2 de 9)'; }"
+        "h1 { break-before: page; }</style>"
+        '<p class="toc"><a href="#a">A</a> <a href="#b">B</a></p>'
+        '<p><a class="own" href="#b">B</a></p><h1 id="a">A</h1><h1 id="b">B</h1>'
+    )
+    real = weasy._layout_document
+    for loops, stale in ((8, 0), (1, 2)):
+        monkeypatch.setattr(weasy, "_layout_document",
+                            lambda h, r, c, max_loops=8, n=loops: real(h, r, c, n))  # fmt: skip
+        with weasy.page_hints({}) as landed:
+            weasyprint.HTML(string=html).render()
+        assert landed["stale"] == stale, (loops, landed)
