@@ -10,7 +10,7 @@ A chapter starts a page when page_breaks says so (a forced break), or when the l
 it at the top of one by itself (a group's chapters follow on): the last build's layout, or
 a cold build's draft round, names those (the hints' "tops"; refine). A part that ends
 before such a chapter is laid out with what follows it (Part.look: whole chapters, or the
-first elements of that chapter, enough to place its title) and keeps its pages
+first blocks of that chapter, enough to place its title) and keeps its pages
 before the page that chapter starts (_ended): its pages are the whole manual's, whatever
 came after. If that chapter no longer starts a page (an edit moved the breaks), the part
 and the next are joined and laid out again. The part that starts there is told the
@@ -69,7 +69,7 @@ CHAPTER = re.compile(r'\n<article class="chapter\b')
 ARTICLE = re.compile(r"<(/?)article\b", re.I)  # an <article>'s start or end tag
 TITLE = re.compile(r'<h1 class="chapter-title" id="([^"]*)"')  # a chapter's title (its anchor)
 LOOK_CHARS = 4000  # the least lookahead of a part cut inside a group (Part.look)
-# ... or this much of its first chapter, to the end of one of that chapter's own elements
+# ... or this much of its first chapter, to the end of one of that chapter's own blocks
 # (_look_end): what decides whether the chapter starts a page is its title and what must
 # stay on the title's page with it, never the rest of the chapter.
 LOOK_CUT = int(os.environ.get("GUIDEPRINT_LOOK_CUT") or 2000)
@@ -227,7 +227,7 @@ def refine(parts: list[Part], tops: set[str]) -> list[Part]:
                 out.append(_part(body[at:end], flows=flows))
                 continue
             # The lookahead: from the next part's chapter, whole chapters, to LOOK_CHARS, or
-            # the first LOOK_CUT characters of that chapter, to the end of an element.
+            # the first LOOK_CUT characters of that chapter, to the end of a block.
             stop = next((s for s in starts if s > end and s - end >= LOOK_CHARS), len(body))
             stop = _look_end(body, end, stop)
             found = TITLE.search(body, end)
