@@ -280,8 +280,10 @@ def _drawn(project: Project, manual: Assembled, paper: str, renderer: Renderer, 
             except Exception:
                 if not attempt:
                     raise
+                attempts = attempts or [{}]  # a retry's guess refused: none, as the first's
                 continue
             if landed.get("moved"):  # printed from a guess it could not check
+                attempts = attempts or [{}]
                 continue
             if landed.get("stale") and settled:
                 settled -= 1
