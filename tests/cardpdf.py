@@ -1,6 +1,6 @@
 """Cards read back from their PDFs: text runs and sizes, word boxes, pixels, tags.
 
-Shared by tests/test_cards.py and tests/test_keymap.py.
+Shared by tests/test_cards.py and tests/test_keymap.py; printed_toc by the manual's tests.
 """
 
 from __future__ import annotations
@@ -68,6 +68,20 @@ def raster(pdf: Path, dpi: int, dest: Path) -> list[Path]:
     """Every page of pdf as a PNG."""
     subprocess.run(["pdftoppm", "-r", str(dpi), "-png", str(pdf), str(dest)], check=True)
     return sorted(dest.parent.glob(f"{dest.name}-*.png"))
+
+
+TOC_LINE = re.compile(r"(.+?)[ .]*\.\s*(\d+)$")  # a contents' line: title, leader, page
+
+
+def printed_toc(texts: list[str]) -> dict[str, int]:
+    """Title -> page number, as the contents print them on these pages' text."""
+    printed = {}
+    for text in texts:
+        for line in text.splitlines():
+            m = TOC_LINE.match(line.strip())
+            if m:
+                printed[m.group(1).strip(" .")] = int(m.group(2))
+    return printed
 
 
 def struct_elements(pdf: Path) -> list[pypdf.generic.DictionaryObject]:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from cardpdf import printed_toc
 from conftest import require_shared
 from PIL import Image, ImageChops, ImageStat
 from pypdf import PdfReader
@@ -70,12 +70,7 @@ def test_outline_mirrors_summary_and_headings(reader: PdfReader) -> None:
 
 
 def test_toc_page_numbers_are_the_real_pages(reader: PdfReader) -> None:
-    toc_text = reader.pages[1].extract_text()
-    printed = {}
-    for line in toc_text.splitlines():
-        m = re.match(r"(.+?)[ .]*\.\s*(\d+)$", line.strip())
-        if m:
-            printed[m.group(1).strip(" .")] = int(m.group(2))
+    printed = printed_toc([reader.pages[1].extract_text()])
     outline = {title: page + 1 for _, title, page in _outline(reader)}
     checked = 0
     for title, number in printed.items():

@@ -18,7 +18,7 @@ from typing import Any
 
 import pypdf
 import pytest
-from cardpdf import assert_tagged, struct_elements
+from cardpdf import assert_tagged, printed_toc, struct_elements
 from clirun import cli
 
 from builder.manual import parts
@@ -582,21 +582,14 @@ def test_a_lookahead_cut_places_the_chapter_title_where_the_whole_chapter_does(
 
 def toc_errors(pdf: Path) -> tuple[int, list[tuple[str, int, int]]]:
     """The contents' entries whose printed page is not their bookmark's: (checked, wrong)."""
-    import re
-
     reader = pypdf.PdfReader(pdf)
     outline: dict[str, list[int]] = {}
     for _, title, page in read_back(pdf)["outline"]:
         outline.setdefault(title, []).append(page + 1)
-    checked, wrong = 0, []
-    for page in reader.pages[1:4]:
-        for line in page.extract_text().splitlines():
-            m = re.match(r"(.+?)[ .]*\.\s*(\d+)$", line.strip())
-            if m and len(outline.get(title := m.group(1).strip(" ."), [])) == 1:
-                checked += 1
-                if outline[title][0] != int(m.group(2)):
-                    wrong.append((title, int(m.group(2)), outline[title][0]))
-    return checked, wrong
+    printed = printed_toc([page.extract_text() for page in reader.pages[1:4]])
+    unique = {t: n for t, n in printed.items() if len(outline.get(t, [])) == 1}
+    wrong = [(t, n, outline[t][0]) for t, n in unique.items() if outline[t][0] != n]
+    return len(unique), wrong
 
 
 def test_a_manual_whose_page_numbers_did_not_settle_is_laid_out_again(

@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from cardpdf import printed_toc
 from clirun import cli
 from conftest import one_error, write_files
 from pypdf import PdfReader
@@ -54,14 +55,8 @@ def _outline(reader: PdfReader) -> dict[str, int]:
 
 
 def _printed_toc(texts: list[str], toc_pages: range) -> dict[str, int]:
-    """Title -> page number, as the contents print them."""
-    printed = {}
-    for n in toc_pages:
-        for line in texts[n - 1].splitlines():
-            m = re.match(r"(.+?)[ .]*\.\s*(\d+)$", line.strip())
-            if m:
-                printed[m.group(1).strip(" .")] = int(m.group(2))
-    return printed
+    """Title -> page number, as the contents print them on these (1-based) pages."""
+    return printed_toc([texts[n - 1] for n in toc_pages])
 
 
 GROUPS = {
