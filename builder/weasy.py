@@ -486,8 +486,7 @@ def _stale(pages: list[Any], context: Any) -> int:
     landed: dict[str, int] = {}
     printed: dict[int, tuple[str, list[str]]] = {}
     for index, page in enumerate(pages):
-        counters = context.page_maker[index + 1][3][1] if index + 1 < len(context.page_maker) \
-            else {}  # fmt: skip
+        counters = context.page_maker[index + 1][3][1]  # as layout_document reads them
         number = (counters.get("page") or [index + 1])[-1]
         for box in page.descendants():
             anchor = box.style["anchor"]
