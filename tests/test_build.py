@@ -135,6 +135,95 @@ def test_a_card_error_fails_that_card_and_its_sheets_only(
     assert no_children_left()
 
 
+def _laid_out_where(log: Path, kill: str = "") -> object:
+    """A render_card that notes which process lays each card out (its name, its pid) in log;
+    the card named kill kills the worker process that lays it out."""
+    import signal
+
+    from builder import cards
+
+    original, parent = cards.render_card, os.getpid()
+
+    def render_card(card: object, *args: object, **kwargs: object) -> object:
+        with log.open("a", encoding="utf-8") as f:
+            f.write(f"{card.name} {os.getpid()}\n")  # type: ignore[attr-defined]
+        if card.name == kill and os.getpid() != parent:  # type: ignore[attr-defined]
+            os.kill(os.getpid(), signal.SIGKILL)
+        return original(card, *args, **kwargs)  # type: ignore[arg-type]
+
+    return render_card
+
+
+def _failed(err: str) -> list[str]:
+    return sorted(line.split(":")[0] for line in err.splitlines() if ": failed: " in line)
+
+
+def test_the_cards_are_laid_out_on_two_cores_and_one_that_does_not_fit_fails_alone(
+    built: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every other card is laid out in a worker forked beside this process: a card there
+    that does not fit fails with its reason, and so do the sheets made of it; the other
+    cards are written, and the worker is waited for."""
+    import shutil
+
+    folder = tmp_path / "p"
+    shutil.copytree(built["all"].parent, folder, ignore=shutil.ignore_patterns(".guideprint-*"))
+    before = digests(folder / "out")
+    card = folder / "content" / "cards" / "webclient.md"
+    card.write_text(card.read_text(encoding="utf-8") + "\n" + "Une phrase de trop. " * 400)
+    log = tmp_path / "where"
+    monkeypatch.setattr("builder.cards.render_card", _laid_out_where(log))
+    code, _, err = cli(["build", "--force"], folder)
+    assert code == 1
+    assert "Traceback" not in err
+    where = dict(line.split() for line in log.read_text(encoding="utf-8").splitlines())
+    assert sorted(where) == CARDS
+    here = str(os.getpid())
+    assert sorted(n for n, pid in where.items() if pid != here) == CARDS[1::2]
+    assert len(set(where.values())) == 2  # this process and one worker for all of its cards
+    assert re.search(r"webclient.*does not fit on one page", err), err
+    assert _failed(err) == [
+        "cards/webclient.pdf",
+        "print/cartes-bureau.pdf",
+        "print/imprimeur/planche-sra3.pdf",
+        "print/imprimeur/webclient-fond-perdu.pdf",
+    ]
+    after = digests(folder / "out")
+    assert after["cards/webclient.pdf"] == before["cards/webclient.pdf"]  # kept, not half-made
+    assert {k for k in after if k not in before} == set()
+    assert no_children_left()
+
+
+def test_a_card_worker_killed_fails_its_cards_and_the_others_are_written(
+    built: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker laying out every other card dies (killed, out of memory): those cards and
+    the sheets fail, naming the signal; the cards laid out here and the manual are written,
+    no part file is left, and no process outlives the build."""
+    import shutil
+
+    folder = tmp_path / "p"
+    shutil.copytree(built["all"].parent, folder, ignore=shutil.ignore_patterns(".guideprint-*"))
+    shutil.rmtree(folder / "out")
+    monkeypatch.setattr("builder.cards.render_card",
+                        _laid_out_where(tmp_path / "where", kill="smartphone"))  # fmt: skip
+    code, _, err = cli(["build"], folder)
+    assert code == 1
+    assert "Traceback" not in err
+    assert re.search(r"cards/smartphone\.pdf: failed: .*ended with signal 9", err), err
+    assert _failed(err) == sorted(
+        [*(f"cards/{n}.pdf" for n in CARDS[1::2]), "print/cartes-bureau.pdf",
+         "print/imprimeur/planche-sra3.pdf",
+         *(f"print/imprimeur/{n}-fond-perdu.pdf" for n in CARDS[1::2])]
+    )  # fmt: skip
+    written = set(digests(folder / "out"))
+    assert written == {"manual.pdf", "print/manuel-livret.pdf",
+                       *(f"cards/{n}.pdf" for n in CARDS[::2]),
+                       *(f"print/imprimeur/{n}-fond-perdu.pdf" for n in CARDS[::2])}  # fmt: skip
+    assert not list((folder / "out").rglob("*.part"))
+    assert no_children_left()
+
+
 # -- the worker processes themselves ------------------------------------------------------
 
 
