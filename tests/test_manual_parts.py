@@ -620,6 +620,38 @@ def test_a_manual_whose_page_numbers_did_not_settle_is_laid_out_again(
     assert "print a page other than their target's after 1 layouts" in err, err
 
 
+def test_a_retry_whose_guess_fails_is_laid_out_once_more_without_one(
+    copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first layout stops too soon (its contents printed before the headings); the
+    retry from where they landed fails in WeasyPrint (a guess it cannot take); the manual is
+    laid out a third time without a guess, as the first attempt's fallback, and prints its
+    contents right (builder.manual.job._drawn)."""
+    from builder import weasy
+
+    real = weasy._layout_document
+    log = copy / "layouts.log"  # the manual is laid out in a forked worker: counted in a file
+
+    def layout(html: Any, root: Any, context: Any, max_loops: int = 8) -> Any:
+        with log.open("a", encoding="utf-8") as f:
+            f.write("x")
+        calls = len(log.read_text(encoding="utf-8"))
+        if calls == 1:
+            return real(html, root, context, 1)
+        if calls == 2:
+            raise RuntimeError("a guess WeasyPrint could not take")
+        return real(html, root, context, max_loops)
+
+    build(copy)  # a first build: its hints are what a rebuild guesses from
+    (copy / STEPS / "targets-A4.json").unlink()  # none: the first layout is not guessed
+    monkeypatch.setattr(weasy, "_layout_document", layout)
+    pdf = build(copy, "--force")
+    assert log.read_text(encoding="utf-8") == "xxx"
+    checked, wrong = toc_errors(pdf)
+    assert checked >= 10
+    assert wrong == []
+
+
 def test_only_a_link_s_page_number_is_counted_stale(monkeypatch: pytest.MonkeyPatch) -> None:
     """builder.weasy._stale counts a link whose content ends with its target's page: laid out
     once only (its contents printed before the headings), the two such links are counted;
