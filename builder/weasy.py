@@ -336,10 +336,38 @@ def _tree_without_decoration(box: Any, *args: Any) -> Iterator[Any]:
         yield element
 
 
+@contextmanager
+def _dated_as_read() -> Iterator[None]:
+    """fontTools saving a font it changed, as WeasyPrint's Font.clean does (an emoji font
+    cleaned of its pictures, a variable font made static): the font keeps the date its head
+    table gives, instead of the time of the save (recalcTimestamp). Stamped, an emoji subset
+    made in two builds (or a cold build on one core and on two) differed by those 8 bytes,
+    and so did each PDF that embedded it."""
+    from fontTools.ttLib.tables import _h_e_a_d
+
+    compile_head = _h_e_a_d.table__h_e_a_d.compile
+
+    def compile_dated(head: Any, font: Any) -> bytes:
+        stamp, font.recalcTimestamp = font.recalcTimestamp, False
+        try:
+            data: bytes = compile_head(head, font)
+        finally:
+            font.recalcTimestamp = stamp
+        return data
+
+    _h_e_a_d.table__h_e_a_d.compile = compile_dated
+    try:
+        yield
+    finally:
+        _h_e_a_d.table__h_e_a_d.compile = compile_head
+
+
 def _clean_kept(self: Any, to_unicode: Any, hinting: Any) -> None:
-    """Font.clean, its emoji part done once per subset: the subset's bytes name the entry."""
+    """Font.clean, its emoji part done once per subset: the subset's bytes name the entry.
+    A font it saves keeps its own date (_dated_as_read): the same bytes from the same font."""
     if not (self.png or self.svg or self.colr) or "fvar" in self.tables or not CLEANED_FONTS:
-        _font_clean(self, to_unicode, hinting)
+        with _dated_as_read():
+            _font_clean(self, to_unicode, hinting)
         return
     self.subset(to_unicode, hinting)
     digest = hashlib.sha256(self.file_content).hexdigest()[:32]
@@ -352,7 +380,8 @@ def _clean_kept(self: Any, to_unicode: Any, hinting: Any) -> None:
     subset = self.file_content
     self.subset = lambda *_: None  # subset above: the rest of clean, as WeasyPrint does it
     try:
-        _font_clean(self, to_unicode, hinting)
+        with _dated_as_read():
+            _font_clean(self, to_unicode, hinting)
     finally:
         del self.subset
     if not writes or self.file_content == subset:  # not cleaned (WeasyPrint warned): not kept
