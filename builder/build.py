@@ -23,7 +23,6 @@ from collections.abc import Callable
 from functools import partial
 
 from builder.diagnostics import Collected, Diagnostics
-from builder.errors import RenderError
 from builder.gate import current
 from builder.ledger import Entry, Ledger, changed_warning
 from builder.output import build_lock
@@ -50,7 +49,6 @@ from builder.workers import (
     KeptRenderer,
     Relay,
     alongside,
-    fork,
     in_child,
     job_here,
     kept_renderer,
@@ -248,23 +246,16 @@ def _cards_on_two(outputs: list[Output], reads: dict[str, Read], ctx: JobContext
     if not theirs:
         return run_job("cards", outputs, reads, ctx, press)
     mine = [o for o in outputs if o.card not in away]
-    wait = fork(partial(in_child, partial(job_here, "cards", theirs, reads, ctx, current())))
-    failure: BaseException | None = None
-    here: list[Made] = []
-    try:
-        here = run_job("cards", mine, reads, ctx, press)
-    except BaseException as exc:  # the worker is waited for all the same
-        failure = exc
-    try:
-        there: list[Made] = wait()
-    except RenderError as exc:
-        there = [Made(o.key, error=str(exc)) for o in theirs]
-    except BaseException as exc:
-        failure = failure or exc
-    if failure is not None:
-        raise failure
+    made: list[Made] = []
+    worker = partial(in_child, partial(job_here, "cards", theirs, reads, ctx, current()))
+
+    def died(exc: BaseException) -> list[Made]:  # the worker's cards fail, with its reason
+        return [Made(o.key, error=str(exc)) for o in theirs]
+
+    alongside(lambda: made.extend(run_job("cards", mine, reads, ctx, press)), [worker],
+              made.extend, lost=died)  # fmt: skip
     order = {o.key: n for n, o in enumerate(outputs)}
-    return sorted([*here, *there], key=lambda m: order.get(m.key, len(order)))
+    return sorted(made, key=lambda m: order[m.key])
 
 
 def _own(made: list[Made], todo: list[Output], reads: dict[str, Read]) -> list[Made]:

@@ -49,10 +49,16 @@ def named(name: str) -> Callable[..., Any]:
 
 
 def alongside(
-    here: Callable[[], Any], workers: Sequence[Callable[[], Any]], take: Callable[[Any], None]
+    here: Callable[[], Any],
+    workers: Sequence[Callable[[], Any]],
+    take: Callable[[Any], None],
+    *,
+    lost: Callable[[RenderError], Any] | None = None,
 ) -> None:
     """Run each worker in a forked process while `here` runs in this one; hand each worker's
-    result to take; wait for every process whatever happens, then raise the first failure."""
+    result to take; wait for every process whatever happens, then raise the first failure.
+    lost: what to take instead of the result of a worker that died (killed, out of memory:
+    a RenderError), when its outputs fail alone rather than the build."""
     waiters = [fork(worker) for worker in workers]
     failure: BaseException | None = None
     try:
@@ -62,6 +68,11 @@ def alongside(
     for wait in waiters:
         try:
             take(wait())
+        except RenderError as exc:
+            if lost is None:
+                failure = failure or exc
+            else:
+                take(lost(exc))
         except BaseException as exc:
             failure = failure or exc
     if failure is not None:
