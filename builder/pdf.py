@@ -21,7 +21,7 @@ from builder.gate import Seen, current
 from builder.layouts import BUILTIN
 from builder.output import atomic_path
 from builder.resources import bundled
-from builder.weasy import CLEANED_FONTS, SPLIT_ALPHA, FontConfiguration, weasyprint
+from builder.weasy import CLEANED_FONTS, IMAGE_ROOTS, SPLIT_ALPHA, FontConfiguration, weasyprint
 
 # WeasyPrint reports missing images and CSS it ignores through these loggers, to a handler
 # nobody sees; the PDF still builds. We forward them into our diagnostics and count them.
@@ -129,6 +129,8 @@ class Renderer:
         # unless keep is False (`check`, which writes nothing: it only uses those it finds).
         CLEANED_FONTS[:] = [(cache_dir.parent / "fonts", keep)] if cache_dir is not None else []
         SPLIT_ALPHA[:] = [(cache_dir.parent / "alpha", keep)] if cache_dir is not None else []
+        # A picture's name in the PDF: its path from the root it was read from, not from /.
+        IMAGE_ROOTS[:] = [str(root).rstrip("/") + "/" for root in roots]
         self.keep = keep  # what it finds it may note in the cache (not in `check`)
         self.names_from = names_from  # warnings name files relative to it (the project)
         self.diag = diag

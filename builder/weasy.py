@@ -45,7 +45,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 import pydyf
 from PIL import Image
@@ -106,6 +106,26 @@ CLEANED_FONTS: list[tuple[Path, bool]] = []
 # Where the colour and alpha streams of the RGBA/LA pictures are kept, and whether new ones
 # are put there (the same project cache); none, and each is split at each write.
 SPLIT_ALPHA: list[tuple[Path, bool]] = []
+# The folders a renderer reads from (builder.pdf.Renderer sets them), as paths ending in
+# "/": a picture under one is named in the PDF after its path from there (_image_id).
+IMAGE_ROOTS: list[str] = []
+_md5 = images.md5
+
+
+def _image_id(data: bytes, usedforsecurity: bool = True) -> Any:
+    """The md5 WeasyPrint names a picture's XObject with (images.get_image_from_uri hashes
+    its URL), of the URL with the folder it was read from as that folder's rank: the same
+    project in another folder makes the same bytes. Two URLs that differ still differ."""
+    url = data.decode("utf-8", "surrogateescape")
+    if url.startswith("file:"):
+        parts = urlsplit(url)
+        path = unquote(parts.path)
+        for rank, root in enumerate(IMAGE_ROOTS):
+            if path.startswith(root):
+                key = f"{rank}:{path[len(root) :]}?{parts.query}#{parts.fragment}"
+                data = key.encode("utf-8", "surrogateescape")
+                break
+    return _md5(data, usedforsecurity=usedforsecurity)
 
 
 def _png_data(pillow_image: Any) -> bytes:
@@ -576,6 +596,7 @@ def install() -> bool:
         return False
     RasterImage._get_png_data = staticmethod(_png_data)
     RasterImage.__init__ = _palette_init
+    images.md5 = _image_id
     RasterImage.get_x_object = _palette_x_object
     inline.handle_leader = _one_text_per_leader
     pydyf.PDF.page_references = property(_page_references)
@@ -593,6 +614,7 @@ PATCHED = install()
 
 __all__ = [
     "CLEANED_FONTS",
+    "IMAGE_ROOTS",
     "PATCHED",
     "FontConfiguration",
     "URLFetcher",

@@ -49,20 +49,19 @@ def pages(pdf: Path) -> list[tuple[float, float]]:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """The project built three times from nothing in the same folder (a picture's name in a
-    PDF is the hash of its path): in spawned interpreters, on one core, then on the cores
-    there are; the first two out/ folders moved aside, the last one left in place."""
+    """The project built three times from nothing, each time in a folder of its own (paths
+    of other lengths and depths): in spawned interpreters, on one core, then on the cores
+    there are."""
     import shutil
 
     from conftest import ROOT
 
-    folder = tmp_path_factory.mktemp("project")
-    for name in ("content", "layouts", "assets"):
-        shutil.copytree(ROOT / name, folder / name)
-    shutil.copy(ROOT / "guideprint.toml", folder / "guideprint.toml")
     found = {}
-    for cores in ("spawn", "one", "all"):
-        shutil.rmtree(folder / ".guideprint-cache", ignore_errors=True)
+    for cores, where in (("spawn", "a"), ("one", "b/un/autre/dossier"), ("all", "c/projet")):
+        folder = tmp_path_factory.mktemp(cores) / where
+        for name in ("content", "layouts", "assets"):
+            shutil.copytree(ROOT / name, folder / name)
+        shutil.copy(ROOT / "guideprint.toml", folder / "guideprint.toml")
         with pytest.MonkeyPatch.context() as mp:
             if cores == "one":
                 mp.setattr(os, "cpu_count", lambda: 1)
@@ -75,9 +74,6 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         assert code == 0, err
         assert no_children_left()
         found[cores] = folder / "out"
-        if cores != "all":
-            found[cores] = tmp_path_factory.mktemp(cores) / "out"
-            shutil.move(folder / "out", found[cores])
     return found
 
 
@@ -90,9 +86,10 @@ def test_one_core_and_spawned_workers_make_the_same_pdfs(
     built: dict[str, Path], other: str
 ) -> None:
     """The same PDFs, byte for byte, whether the jobs ran in forked processes, one by one,
-    or in spawned interpreters (no fork needed). Bytes: an emoji font cleaned by fontTools
-    was stamped with the time of its save, and the PDFs embedding it differed between two
-    builds (builder.weasy._dated_as_read); pages and text are compared to say where."""
+    or in spawned interpreters (no fork needed), and whichever folder the project is in.
+    Bytes: an emoji font cleaned by fontTools was stamped with the time of its save
+    (builder.weasy._dated_as_read), and a picture's name in the PDF was the hash of its
+    absolute path (builder.weasy._image_id); pages and text are compared to say where."""
     for key in OUTPUTS:
         parallel, alone = built["all"] / key, built[other] / key
         assert pages(parallel) == pages(alone), key

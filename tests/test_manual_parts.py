@@ -161,6 +161,14 @@ def test_the_same_pdf_on_one_core_as_on_two(copy: Path, in_parts: None,
     assert one == two
 
 
+def test_the_same_pdf_from_the_project_in_another_folder(copy: Path, in_parts: None) -> None:
+    """A picture's name in the PDF was the hash of its absolute path: the same project moved
+    (or cloned elsewhere) made other bytes (builder.weasy._image_id)."""
+    first = build(copy).read_bytes()
+    assert b"/Subtype /Image" in first or b"/Subtype/Image" in first
+    assert build(twin(copy, "ailleurs/un-peu-plus-loin")).read_bytes() == first
+
+
 def test_one_chapter_edited_is_one_part_laid_out(copy: Path, in_parts: None,
                                                  stages: Path) -> None:  # fmt: skip
     build(copy)
