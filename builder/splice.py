@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import re
-import zlib
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, BinaryIO
@@ -26,6 +25,7 @@ from typing import Any, BinaryIO
 from builder.errors import RenderError
 from builder.gate import current
 from builder.output import atomic_path
+from builder.png import deflated
 
 TOKENS = re.compile(rb"\((?:[^\\()]|\\.)*\)|/StructParent(s?) (\d+)|(\d+) 0 R", re.S)
 PER_STREAM = 4000  # objects of one object stream
@@ -246,7 +246,7 @@ class _Writer:
             offsets.append(b"%d %d" % (n, at))
             at += len(data) + 1
         prefix = b" ".join(offsets) + b"\n"
-        body = zlib.compress(prefix + b"\n".join(d for _, d in self.batch), 6)
+        body = deflated(prefix + b"\n".join(d for _, d in self.batch), 6)
         self.stream(number, b"<</Type /ObjStm /N %d /First %d /Filter /FlateDecode /Length %d>>"
                     % (len(self.batch), len(prefix), len(body)), body)  # fmt: skip
         self.batch = []
@@ -262,7 +262,7 @@ class _Writer:
         for n in range(size):
             kind, a, b = self.where.get(n, (0, 0, 65535))
             rows += bytes((kind,)) + a.to_bytes(width, "big") + b.to_bytes(2, "big")
-        body = zlib.compress(bytes(rows), 6)
+        body = deflated(bytes(rows), 6)
         self.stream(number, b"<</Type /XRef /Size %d /W [1 %d 2] /Root %d 0 R /Info %d 0 R "
                     b"/Filter /FlateDecode /Length %d>>" % (size, width, root, info, len(body)),
                     body)  # fmt: skip

@@ -130,3 +130,69 @@ def test_an_opaque_rgba_screenshot_is_cached_unfiltered_and_printed_with_its_pix
     with Image.open(picture) as embedded:
         assert embedded.mode == "RGB"
         assert embedded.tobytes() == shot.tobytes()
+
+
+def _png(im: Image.Image) -> bytes:
+    out = io.BytesIO()
+    im.save(out, "PNG")
+    return out.getvalue()
+
+
+def _with_idat(png: bytes, idat: bytes, interlace: int | None = None) -> bytes:
+    """png with its image data replaced (one IDAT chunk), its interlace byte set if given."""
+    from builder.png import _chunk
+
+    header = png[16:29] if interlace is None else png[16:28] + bytes([interlace])
+    return png[:8] + _chunk(b"IHDR", header) + _chunk(b"IDAT", idat) + _chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("mode", ["1", "L", "P", "RGB", "RGBA", "LA", "I;16"])
+@pytest.mark.parametrize("width", [1, 13, 320])
+def test_the_size_a_png_s_data_inflates_to_is_read_from_its_header(mode: str, width: int) -> None:
+    """The bound libdeflate inflates the image data into is exactly what zlib finds in it:
+    every colour type and bit depth Pillow writes, widths whose rows end inside a byte."""
+    from builder.png import _chunks, _inflated_size, idat_intact
+
+    im = _screenshot("RGBA", (width, 37)).convert(mode)
+    png = _png(im)
+    assert _inflated_size(png) == len(zlib.decompress(_chunks(png)[b"IDAT"]))
+    assert idat_intact(png)
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_png_whose_data_is_cut_or_damaged_is_not_intact(fast: bool) -> None:
+    """Cut short, one byte changed, or nothing but a header: not intact, whether libdeflate
+    reads it in the size its header gives or zlib as it streams (an interlaced PNG)."""
+    from builder.png import _chunks, idat_intact
+
+    png = _png(_screenshot("RGB"))
+    idat = _chunks(png)[b"IDAT"]
+    interlace = None if fast else 1
+    assert idat_intact(_with_idat(png, idat, interlace))
+    damaged = bytearray(idat)
+    damaged[len(idat) // 2] ^= 0xFF
+    for broken in (idat[: len(idat) // 2], bytes(damaged), idat[:2], idat[:-4]):
+        assert not idat_intact(_with_idat(png, broken, interlace))
+
+
+def test_a_png_with_more_data_than_its_header_says_is_judged_by_zlib_as_before() -> None:
+    """A stream that inflates whole to more rows than the header gives (what libpng calls too
+    much image data, and reads): libdeflate refuses it in the header's size, zlib reads it
+    whole, and so it is intact, as it was with zlib alone."""
+    from builder.png import _chunks, idat_intact
+
+    png = _png(_screenshot("L", (40, 10)))
+    rows = zlib.decompress(_chunks(png)[b"IDAT"])
+    assert idat_intact(_with_idat(png, zlib.compress(rows + rows)))
+    assert not idat_intact(_with_idat(png, zlib.compress(rows + rows)[:-6]))
+
+
+def test_libdeflate_s_streams_are_zlib_s() -> None:
+    """What deflated makes, zlib inflates back (and the empty input too), at every level."""
+    from builder.png import deflated
+
+    data = _screenshot("RGB").tobytes()
+    for level in (0, 1, 6, 9, 12):
+        assert zlib.decompress(deflated(data, level)) == data
+    assert zlib.decompress(deflated(b"")) == b""
+    assert isinstance(deflated(bytearray(b"abc")), bytes)
