@@ -104,6 +104,11 @@ def _unchanged(read: dict[str, Seen]) -> bool:
         return False
 
 
+def _spellings(root: Path) -> tuple[str, ...]:
+    """A folder as given and as its real path, each ending in "/" (builder.weasy._image_id)."""
+    return tuple(dict.fromkeys(str(path).rstrip("/") + "/" for path in (root, root.resolve())))
+
+
 class Renderer:
     """Render many documents in one process: fonts, base CSS and the fetcher are shared."""
 
@@ -130,7 +135,7 @@ class Renderer:
         CLEANED_FONTS[:] = [(cache_dir.parent / "fonts", keep)] if cache_dir is not None else []
         SPLIT_ALPHA[:] = [(cache_dir.parent / "alpha", keep)] if cache_dir is not None else []
         # A picture's name in the PDF: its path from the root it was read from, not from /.
-        IMAGE_ROOTS[:] = [str(root).rstrip("/") + "/" for root in roots]
+        IMAGE_ROOTS[:] = [_spellings(root) for root in roots]
         self.keep = keep  # what it finds it may note in the cache (not in `check`)
         self.names_from = names_from  # warnings name files relative to it (the project)
         self.diag = diag

@@ -107,22 +107,25 @@ CLEANED_FONTS: list[tuple[Path, bool]] = []
 # Where the colour and alpha streams of the RGBA/LA pictures are kept, and whether new ones
 # are put there (the same project cache); none, and each is split at each write.
 SPLIT_ALPHA: list[tuple[Path, bool]] = []
-# The folders a renderer reads from (builder.pdf.Renderer sets them), as paths ending in
-# "/": a picture under one is named in the PDF after its path from there (_image_id).
-IMAGE_ROOTS: list[str] = []
+# The folders a renderer reads from (builder.pdf.Renderer sets them), each as it was given
+# and as its real path, ending in "/": a picture under one is named in the PDF after its path
+# from there (_image_id).
+IMAGE_ROOTS: list[tuple[str, ...]] = []
 _md5 = images.md5
 
 
 def _image_id(data: bytes, usedforsecurity: bool = True) -> Any:
     """The md5 WeasyPrint names a picture's XObject with (images.get_image_from_uri hashes
     its URL), of the URL with the folder it was read from as that folder's rank: the same
-    project in another folder makes the same bytes. Two URLs that differ still differ."""
+    project in another folder makes the same bytes. Two files that differ still differ
+    (the first folder a path lies under, in the renderer's order, gives its rank)."""
     url = data.decode("utf-8", "surrogateescape")
     if url.startswith("file:"):
         parts = urlsplit(url)
         path = unquote(parts.path)
-        for rank, root in enumerate(IMAGE_ROOTS):
-            if path.startswith(root):
+        for rank, spellings in enumerate(IMAGE_ROOTS):
+            root = next((s for s in spellings if path.startswith(s)), None)
+            if root is not None:
                 key = f"{rank}:{path[len(root) :]}?{parts.query}#{parts.fragment}"
                 data = key.encode("utf-8", "surrogateescape")
                 break

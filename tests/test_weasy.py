@@ -433,18 +433,20 @@ def test_a_16_bit_grey_png_with_a_transparent_level_prints_with_it_as_its_mask(
 def test_a_picture_is_named_after_its_path_from_the_root_it_was_read_from(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The same path from the same root: the same name, wherever the root is; two URLs that
-    differ (another root, path, query or fragment, nested roots, a remote one) never share
-    one."""
+    """The same path from the same root: the same name, wherever the root is, and whether the
+    URL spells the root as given or as its real path (a link to it); two files that differ
+    (another root, path, query or fragment, nested roots, a remote one) never share one."""
     from builder import weasy
 
-    def name(url: str, roots: list[str]) -> str:
+    def name(url: str, roots: list[tuple[str, ...]]) -> str:
         monkeypatch.setattr(weasy, "IMAGE_ROOTS", roots)
         return str(weasy._image_id(url.encode(), usedforsecurity=False).hexdigest())
 
-    here, there = ["/srv/a/", "/srv/a/content/"], ["/home/it/guide/", "/home/it/guide/content/"]
+    here = [("/srv/a/", "/data/a/"), ("/srv/a/content/", "/data/a/content/")]
+    there = [("/home/it/guide/",), ("/home/it/guide/content/",)]
     assert name("file:///srv/a/x%20y.png", here) == name("file:///home/it/guide/x y.png", there)
-    assert name("file:///srv/a/x.png", here) != name("file:///home/it/guide/x.png", ["/"])
+    assert name("file:///data/a/x.png", here) == name("file:///srv/a/x.png", here)
+    assert name("file:///srv/a/x.png", here) != name("file:///home/it/guide/x.png", [("/",)])
     urls = ["file:///srv/a/x.png", "file:///srv/a/content/x.png", "file:///srv/a/x.png?v=2",
             "file:///srv/a/x.png#p", "file:///srv/b/x.png", "file:///x.png",
             "https://example.org/srv/a/x.png"]  # fmt: skip
