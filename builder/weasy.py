@@ -38,10 +38,10 @@ import copy
 import ctypes.util
 import hashlib
 import io
+import json
 import math
 import re
 import sys
-import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -126,20 +126,37 @@ def _image_id(data: bytes, usedforsecurity: bool = True) -> Any:
         for rank, spellings in enumerate(IMAGE_ROOTS):
             root = next((s for s in spellings if path.startswith(s)), None)
             if root is not None:
-                key = f"{rank}:{path[len(root) :]}?{parts.query}#{parts.fragment}"
-                data = key.encode("utf-8", "surrogateescape")
+                key = [rank, parts.netloc, path[len(root) :], parts.query, parts.fragment]
+                data = json.dumps(key).encode("utf-8", "surrogateescape")
                 break
     return _md5(data, usedforsecurity=usedforsecurity)
 
 
-class _Zlib:
-    """zlib for pydyf (its only uses: compress, for a stream, and compressobj, for a whole
-    PDF's object streams): compress by libdeflate (builder.png.deflated), the rest zlib's."""
+class _Deflater:
+    """zlib.compressobj as pydyf uses it (one compress, then flush: Stream.data, for every
+    stream it writes), deflating by libdeflate (builder.png.deflated) at the level asked."""
 
-    compressobj = staticmethod(zlib.compressobj)
+    def __init__(self, level: int = -1) -> None:
+        self.level = 6 if level < 0 else level
+        self.parts: list[bytes] = []
+
+    def compress(self, data: bytes) -> bytes:
+        self.parts.append(bytes(data))
+        return b""
+
+    def flush(self) -> bytes:
+        data, self.parts = b"".join(self.parts), []
+        return deflated(data, self.level)
+
+
+class _Zlib:
+    """zlib for pydyf: compressobj (every stream, level 9) and compress (inline images,
+    which WeasyPrint does not draw) by libdeflate."""
+
+    compressobj = _Deflater
 
     @staticmethod
-    def compress(data: bytes, level: int = 6) -> bytes:
+    def compress(data: bytes, level: int = -1) -> bytes:
         return deflated(data, 6 if level < 0 else level)
 
 

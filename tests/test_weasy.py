@@ -451,3 +451,35 @@ def test_a_picture_is_named_after_its_path_from_the_root_it_was_read_from(
             "file:///srv/a/x.png#p", "file:///srv/b/x.png", "file:///x.png",
             "https://example.org/srv/a/x.png"]  # fmt: skip
     assert len({name(url, here) for url in urls}) == len(urls)
+    # A "?" or "#" in a file's name (escaped in its URL) is not a query nor a fragment.
+    assert name("file:///srv/a/p%3Fq", here) != name("file:///srv/a/p?q?", here)
+    assert name("file:///srv/a/x%23y.png", here) != name("file:///srv/a/x?#y.png", here)
+    assert name("file://h/srv/a/x.png", here) != name("file:///srv/a/x.png", here)
+
+
+def test_the_patches_are_in_place_and_pydyf_deflates_by_libdeflate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """WeasyPrint names pictures by _image_id, and every stream pydyf writes (pages, fonts,
+    pictures it compresses) is deflated by libdeflate, as zlib inflates it."""
+    import pydyf
+    import weasyprint.images
+
+    from builder import weasy
+
+    assert weasyprint.images.md5 is weasy._image_id
+    assert pydyf.zlib is weasy._Zlib
+    made, deflated = [], weasy.deflated
+
+    def counted(data: bytes, level: int = 6) -> bytes:
+        made.append(level)
+        return deflated(data, level)
+
+    monkeypatch.setattr(weasy, "deflated", counted)
+    Image.open(io.BytesIO(_png("RGB", (64, 48)))).save(tmp_path / "a.png")
+    pdf = images_pdf(tmp_path, ["a.png"])
+    assert made
+    assert set(made) == {9}  # pydyf asks for level 9
+    contents = PdfReader(pdf).pages[0].get_contents()
+    assert contents is not None
+    assert b"Do" in contents.get_data()  # the picture drawn, in a stream zlib inflated
