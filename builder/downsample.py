@@ -36,7 +36,7 @@ MM_PER_INCH = 25.4
 RASTER = frozenset({".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff"})
 # Only the src of a real <img> tag: text that reads src="file://…" (a code sample) is text.
 SRC = re.compile(r'(<img\b[^<>]*?\ssrc=")(file://[^"]+)"')
-CACHE_VERSION = 5  # part of every entry's key: bump when a conversion changes (5: 16-bit tRNS)
+CACHE_VERSION = 6  # part of every entry's key: bump when a conversion changes (6: libdeflate)
 CACHE_HINT = "the image cache (.guideprint-cache) cannot be written; fix or delete it"
 
 

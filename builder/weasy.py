@@ -257,7 +257,7 @@ def _alpha_x_object(self: Any, interpolate: bool) -> Any:
     same pixels in fewer bytes), kept in the project's cache by the hash of the picture (a
     full-HD screenshot: 47 ms a document, 128 of them in a 786-page manual's parts)."""
     data = self.image_data.data
-    key = hashlib.sha256(data + b"|" + self.mode.encode() + b"|unfiltered").hexdigest()
+    key = hashlib.sha256(data + b"|" + self.mode.encode() + b"|unfiltered|libdeflate").hexdigest()
     folder, writes = SPLIT_ALPHA[0]
     entry = folder / key[:2] / key
     found = kept(entry)
