@@ -102,10 +102,11 @@ def idat_intact(data: bytes) -> bool:
     return bool(inflater.eof)
 
 
-def deflated(data: bytes | bytearray | memoryview, level: int = 6) -> bytes:
-    """zlib.compress(data, level), by libdeflate: a zlib stream as zlib's (RFC 1950). On the
-    image cache's 160 screenshots of bench (i)'s space (790 MB of scanlines), level 6 in
-    1.6 s and 28.9 MB, zlib's in 3.9 s and 29.0 MB (bench/README.md)."""
+def deflated(data: bytes | bytearray | memoryview, level: int = -1) -> bytes:
+    """zlib.compress(data, level), by libdeflate: a zlib stream as zlib's (RFC 1950); level
+    -1 is its default, 6, as zlib's. On the image cache's 160 screenshots of bench (i)'s
+    space (790 MB of scanlines), level 6 in 1.6 s and 28.9 MB, zlib's in 3.9 s and 29.0 MB
+    (bench/README.md)."""
     import deflate
 
     return bytes(deflate.zlib_compress(data, level))  # a bytearray: made immutable

@@ -262,7 +262,7 @@ class _Writer:
         for n in range(size):
             kind, a, b = self.where.get(n, (0, 0, 65535))
             rows += bytes((kind,)) + a.to_bytes(width, "big") + b.to_bytes(2, "big")
-        body = deflated(bytes(rows), 6)
+        body = deflated(rows, 6)
         self.stream(number, b"<</Type /XRef /Size %d /W [1 %d 2] /Root %d 0 R /Info %d 0 R "
                     b"/Filter /FlateDecode /Length %d>>" % (size, width, root, info, len(body)),
                     body)  # fmt: skip

@@ -137,7 +137,7 @@ class _Deflater:
     stream it writes), deflating by libdeflate (builder.png.deflated) at the level asked."""
 
     def __init__(self, level: int = -1) -> None:
-        self.level = 6 if level < 0 else level
+        self.level = level  # -1: libdeflate's default, 6, as zlib's
         self.parts: list[bytes] = []
 
     def compress(self, data: bytes) -> bytes:
@@ -157,7 +157,7 @@ class _Zlib:
 
     @staticmethod
     def compress(data: bytes, level: int = -1) -> bytes:
-        return deflated(data, 6 if level < 0 else level)
+        return deflated(data, level)
 
 
 def _png_data(pillow_image: Any) -> bytes:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
+from builder.images import _pillows as _png
 from builder.images import png_bytes
 from builder.png import COLOUR_TYPES, embedded_as_is, unfiltered
 
@@ -132,18 +133,11 @@ def test_an_opaque_rgba_screenshot_is_cached_unfiltered_and_printed_with_its_pix
         assert embedded.tobytes() == shot.tobytes()
 
 
-def _png(im: Image.Image) -> bytes:
-    out = io.BytesIO()
-    im.save(out, "PNG")
-    return out.getvalue()
-
-
-def _with_idat(png: bytes, idat: bytes, interlace: int | None = None) -> bytes:
-    """png with its image data replaced (one IDAT chunk), its interlace byte set if given."""
+def _with_idat(png: bytes, idat: bytes) -> bytes:
+    """png with its image data replaced (one IDAT chunk)."""
     from builder.png import _chunk
 
-    header = png[16:29] if interlace is None else png[16:28] + bytes([interlace])
-    return png[:8] + _chunk(b"IHDR", header) + _chunk(b"IDAT", idat) + _chunk(b"IEND", b"")
+    return png[:8] + _chunk(b"IHDR", png[16:29]) + _chunk(b"IDAT", idat) + _chunk(b"IEND", b"")
 
 
 @pytest.mark.parametrize("mode", ["1", "L", "P", "RGB", "RGBA", "LA", "I;16"])
