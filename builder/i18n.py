@@ -710,7 +710,7 @@ def detect(text: str, prefer: str = "") -> str | None:
     if kana and kana + han >= least:
         return "ja"
     if han >= least:
-        return _chinese(text, prefer)
+        return _japanese_kanji(text, prefer) or _chinese(text, prefer)
     for lang, pattern in OTHERS:
         if len(pattern.findall(text)) >= least:
             return lang
@@ -740,6 +740,34 @@ TRADITIONAL = (
 # Counted in one pass over a page each: 1.9 ms for 20,000 characters (str.count per character: 3.1).
 SIMPLIFIED_ONLY = re.compile(f"[{SIMPLIFIED}]")
 TRADITIONAL_ONLY = re.compile(f"[{TRADITIONAL}]")
+
+
+# Kanji only Japanese writes (its shinjitai: 説 where Chinese writes 說 or 说, 変 for 變 or
+# 变), and the characters of SIMPLIFIED and TRADITIONAL that Japanese writes too (設, 電, 話
+# and 機 of Traditional, 号, 会 and 体 of Simplified): a text of kanji without kana was
+# taken for Traditional Chinese by them.
+JAPANESE_ONLY = re.compile("[説実単録転価営処読覧図気検険済続変択拡様関発権帰広応覚伝歩経総対戻]")
+JAPANESE_TOO = (
+    "来会点体号将数没断与装写区声机"
+    "時開頁設電話機線網請務員過進選項連態書門見長東車問題現間認記語輸鍵絡庫統節複換軟載動"
+    "級類種無給業華買銀環層導閉視頻細測試執運報個為還儲訊"
+)
+CHINESE_ONLY = re.compile(
+    "[" + "".join(sorted({c for c in SIMPLIFIED + TRADITIONAL if c not in JAPANESE_TOO})) + "]"
+)
+
+
+def _japanese_kanji(text: str, prefer: str) -> str | None:
+    """Japanese, "ja", for Han text without kana that is Japanese (more of its own kanji
+    than of the characters only Chinese writes, CHINESE_ONLY; or, in a Japanese space,
+    prefer, none of those); None otherwise: _chinese tells which Chinese."""
+    japanese = len(JAPANESE_ONLY.findall(text))
+    chinese = len(CHINESE_ONLY.findall(text))
+    if japanese > chinese:
+        return "ja"
+    if chinese == 0 and table(prefer, WORDS) == "ja":
+        return "ja"
+    return None
 
 
 def _chinese(text: str, prefer: str) -> str:

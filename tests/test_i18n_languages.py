@@ -182,6 +182,39 @@ def test_a_traditional_project_prints_its_cards_pages_and_headers_in_the_tc_face
     assert "说明" not in text
 
 
+def test_japanese_written_in_kanji_alone_is_japanese() -> None:
+    """A page of kanji without kana (a glossary, a table of settings) was Traditional Chinese:
+    設, 電, 話 and 機 are Traditional forms that Japanese writes too. Japanese's own kanji
+    say Japanese; in a Japanese space, a page with none of Chinese's own characters stays
+    Japanese; Chinese pages stay Chinese there."""
+    from builder.i18n import detect
+
+    assert detect("設定変更\n\n接続確認。着信転送設定。選択画面表示。") == "ja"  # 変 続 転 択
+    assert detect("設定\n\n電話機設定。", prefer="ja") == "ja"
+    assert detect("設定\n\n電話機設定。") == "zh-Hant"  # nothing tells: as before
+    assert detect("本指南說明電話的設定與使用方法。請先連接網路。", prefer="ja") == "zh-Hant"
+    assert detect("本指南介绍电话的设置和使用方法。请先连接网络。", prefer="ja") == "zh"
+    assert detect("本指南說明電話的設定與使用方法。請先連接網路。") == "zh-Hant"
+
+
+def test_a_page_of_kanji_in_a_japanese_space_prints_in_the_japanese_face(tmp_path: Path) -> None:
+    write_files(tmp_path, {
+        "guideprint.toml": 'title = "電話の手引き"\nlanguage = "ja"\n',
+        "content/SUMMARY.md": "* [はじめに](README.md)\n* [用語集](terms.md)\n",
+        "content/README.md": "# はじめに\n\nこの手引きでは電話の使い方を説明します。\n",
+        "content/terms.md": "# 用語集\n\n| 用語 | 意味 |\n|---|---|\n| 内線 | 社内電話番号 |\n"
+                            "| 保留 | 通話一時停止 |\n| 設定 | 電話機設定 |\n",
+    })  # fmt: skip
+    code, _, err = cli(["build", "--manual"], tmp_path)
+    assert code == 0, err
+    pdf = str(tmp_path / "out" / "manual.pdf")
+    listed = subprocess.run(["pdffonts", pdf], capture_output=True, text=True,
+                            check=True).stdout.splitlines()[2:]  # fmt: skip
+    cjk = {line.split()[0].split("+")[-1] for line in listed if "CJK" in line}
+    assert cjk, listed
+    assert cjk <= {"Noto-Sans-CJK-JP", "Noto-Sans-CJK-JP-Bold"}, cjk  # the glossary: TC before
+
+
 def test_a_setting_of_taiwan_s_chinese_is_told_its_name(tmp_path: Path) -> None:
     write_files(tmp_path, {"guideprint.toml": 'language = "zh-TW"\n',
                            "content/SUMMARY.md": "* [A](README.md)\n",
