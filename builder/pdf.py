@@ -8,8 +8,9 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import pydyf
 
@@ -105,8 +106,16 @@ def _unchanged(read: dict[str, Seen]) -> bool:
 
 
 def _spellings(root: Path) -> tuple[str, ...]:
-    """A folder as given and as its real path, each ending in "/" (builder.weasy._image_id)."""
-    return tuple(dict.fromkeys(str(path).rstrip("/") + "/" for path in (root, root.resolve())))
+    """A folder as given and as its real path, each as the path of its file URL ending in "/"
+    (builder.weasy._image_id)."""
+    return tuple(dict.fromkeys(url_path(path) for path in (root.absolute(), root.resolve())))
+
+
+def url_path(path: PurePath) -> str:
+    """The path of an absolute path's file URL, unescaped, ending in "/": what WeasyPrint's
+    URLs of files under it start with ("/C:/Users/it/guide/" on Windows, where the path's
+    own spelling, with backslashes, never matched one)."""
+    return unquote(urlsplit(path.as_uri()).path).rstrip("/") + "/"
 
 
 class Renderer:

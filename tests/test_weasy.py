@@ -457,6 +457,28 @@ def test_a_picture_is_named_after_its_path_from_the_root_it_was_read_from(
     assert name("file://h/srv/a/x.png", here) != name("file:///srv/a/x.png", here)
 
 
+def test_a_windows_root_names_its_pictures_as_a_posix_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A root on Windows was spelled with backslashes ("C:\\Users\\it\\guide/"), which no file
+    URL ("file:///C:/Users/it/guide/x.png") starts with: each picture named after its absolute
+    URL, and so other bytes in another folder. Roots are spelled as their URLs' paths."""
+    from pathlib import PurePosixPath, PureWindowsPath
+
+    from builder import weasy
+    from builder.pdf import url_path
+
+    def name(url: str, root: str) -> str:
+        monkeypatch.setattr(weasy, "IMAGE_ROOTS", [(root,)])
+        return str(weasy._image_id(url.encode(), usedforsecurity=False).hexdigest())
+
+    windows = url_path(PureWindowsPath(r"C:\Users\it\Mon guide"))
+    posix = url_path(PurePosixPath("/home/it/guide"))
+    assert windows == "/C:/Users/it/Mon guide/"
+    assert name(PureWindowsPath(r"C:\Users\it\Mon guide\a b.png").as_uri(), windows) == name(
+        "file:///home/it/guide/a%20b.png", posix
+    )
+    assert name("file:///C:/Users/it/x.png", windows) != name("file:///home/it/x.png", posix)
+
+
 def test_the_patches_are_in_place_and_pydyf_deflates_by_libdeflate(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
